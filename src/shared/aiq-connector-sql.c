@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stub: being implemented */
+#define G_LOG_DOMAIN "Aiq"
+#include "config.h"
+#include "aiq-connectors.h"
+#include "aiq-error.h"
+#include "aiq-step-run.h"
+
+static const AiqParam aiq_sql_params[] = { { NULL } };
+
+static void
+aiq_sql_run(AiqStepRun *run)
+{
+	aiq_step_run_return_error(run, g_error_new_literal(AIQ_ERROR, AIQ_ERROR_FAILED, "not implemented"));
+}
+
+const AiqStepKind aiq_step_kind_sql = {
+    .name = "sql",
+    .title = "sql",
+    .description = "sql",
+    .icon_name = "system-run-symbolic",
+    .params = aiq_sql_params,
+    .run = aiq_sql_run,
+};
