@@ -298,6 +298,26 @@ aiq_step_run_start(AiqStepRun *self,
 	self->kind->run(self);
 }
 
+/**
+ * aiq_step_run_abandon:
+ *
+ * The caller no longer wants the result: the done callback and the log
+ * function will not be called, and the kind is told to stop.
+ */
+void
+aiq_step_run_abandon(AiqStepRun *self)
+{
+	g_return_if_fail(AIQ_IS_STEP_RUN(self));
+	self->done = NULL;
+	if (self->log_destroy != NULL)
+		self->log_destroy(self->log_data);
+	self->log_func = NULL;
+	self->log_destroy = NULL;
+	self->log_data = NULL;
+	if (!self->finished)
+		g_cancellable_cancel(self->cancellable);
+}
+
 static void
 aiq_step_run_task_done_cb(AiqStepRun *self, gpointer user_data)
 {

@@ -64,6 +64,9 @@ aiq_step_run_run_async(AiqStepRun *self,
 JsonNode *
 aiq_step_run_run_finish(AiqStepRun *self, GAsyncResult *res, GError **error);
 
+void
+aiq_step_run_abandon(AiqStepRun *self);
+
 /* read by the step kind */
 const AiqStepKind *
 aiq_step_run_get_kind(AiqStepRun *self);
