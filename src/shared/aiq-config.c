@@ -24,6 +24,7 @@ struct _AiqConfig {
 	gsize expression_memory;
 	gint64 script_instructions;
 	gsize script_memory;
+	gboolean durability_all;
 	guint breaker_threshold;
 	gint64 breaker_open_ms;
 	GHashTable *connections; /* name -> AiqConnection */
@@ -128,6 +129,7 @@ static const gchar *const aiq_config_engine_keys[] = {"max-parallel-steps",
 						      "script-instructions",
 						      "script-memory",
 						      "disabled-kinds",
+						      "durability",
 						      NULL};
 static const gchar *const aiq_config_breaker_keys[] = {"failure-threshold", "open-for", NULL};
 static const gchar *const aiq_config_connection_keys[] = {"driver", "path", "dsn", NULL};
@@ -279,6 +281,26 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 						 &self->script_memory,
 						 error))
 				return FALSE;
+			{
+				g_autofree gchar *durability =
+				    g_key_file_get_string(kf, group, "durability", NULL);
+				if (durability != NULL) {
+					g_strstrip(durability);
+					if (g_strcmp0(durability, "all") == 0) {
+						self->durability_all = TRUE;
+					} else if (g_strcmp0(durability, "effects") == 0) {
+						self->durability_all = FALSE;
+					} else {
+						g_set_error(error,
+							    AIQ_ERROR,
+							    AIQ_ERROR_CONFIG,
+							    _("[engine] durability: “%s” is not "
+							      "effects or all"),
+							    durability);
+						return FALSE;
+					}
+				}
+			}
 			kinds = g_key_file_get_string_list(kf, group, "disabled-kinds", NULL, NULL);
 			for (guint j = 0; kinds != NULL && kinds[j] != NULL; j++) {
 				g_strstrip(kinds[j]);
@@ -571,6 +593,27 @@ aiq_config_get_script_memory(AiqConfig *self)
 {
 	g_return_val_if_fail(AIQ_IS_CONFIG(self), 0);
 	return self->script_memory;
+}
+
+/**
+ * aiq_config_get_durability_all:
+ *
+ * Returns: %TRUE when every step, pure or not, starts only once its start is
+ * on disk (`[engine] durability = all`); by default only steps with outside
+ * effects wait (`effects`)
+ */
+gboolean
+aiq_config_get_durability_all(AiqConfig *self)
+{
+	g_return_val_if_fail(AIQ_IS_CONFIG(self), FALSE);
+	return self->durability_all;
+}
+
+void
+aiq_config_set_durability_all(AiqConfig *self, gboolean all)
+{
+	g_return_if_fail(AIQ_IS_CONFIG(self));
+	self->durability_all = all;
 }
 
 guint

@@ -76,6 +76,10 @@ gint64
 aiq_config_get_script_instructions(AiqConfig *self);
 gsize
 aiq_config_get_script_memory(AiqConfig *self);
+gboolean
+aiq_config_get_durability_all(AiqConfig *self);
+void
+aiq_config_set_durability_all(AiqConfig *self, gboolean all);
 guint
 aiq_config_get_breaker_threshold(AiqConfig *self);
 gint64

@@ -87,7 +87,10 @@ static void
 aiq_delay_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 {
 	AiqDelay *delay = user_data;
-	/* the run reports the cancellation itself; only stop the timer */
+	/* the run reports the cancellation itself; only stop the timer. The
+	 * handler must not be disconnected from inside its own emission, and a
+	 * cancellable fires once, so forget it */
+	delay->cancelled_id = 0;
 	g_source_destroy(delay->source);
 }
 
@@ -194,6 +197,10 @@ aiq_script_run(AiqStepRun *run)
 				       aiq_config_get_script_memory(config),
 				       &error);
 	if (output == NULL) {
+		/* the script ran and raised an error: a step failure, worth a retry;
+		 * instruction and memory limits stay what they are */
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_EXPRESSION))
+			error->code = AIQ_ERROR_STEP_FAILED;
 		aiq_step_run_return_error(run, error);
 		return;
 	}

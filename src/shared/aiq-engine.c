@@ -494,7 +494,8 @@ aiq_unit_start_attempt(AiqUnit *unit)
 		return;
 	}
 
-	if (!aiq_step_kind_is_pure(step->kind) && self->journal != NULL && srt->start_lsn > 0) {
+	if ((!aiq_step_kind_is_pure(step->kind) || aiq_config_get_durability_all(self->config)) &&
+	    self->journal != NULL && srt->start_lsn > 0) {
 		/* outside effects wait for step.started to be on disk */
 		unit->waiting = TRUE;
 		aiq_journal_wait_durable(self->journal, srt->start_lsn, aiq_unit_durable_cb, unit);

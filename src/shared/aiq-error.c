@@ -39,20 +39,21 @@ GQuark
 aiq_error_quark(void)
 {
 	static gsize quark = 0;
-	if (g_once_init_enter(&quark)) {
-		GQuark q = g_quark_from_static_string("aiq-error-quark");
+	static gsize entries_ready = 0;
+	if (g_once_init_enter(&entries_ready)) {
 		for (guint i = 0; i < AIQ_ERROR_LAST; i++) {
 			g_autofree gchar *name =
 			    g_strdup_printf("io.automateiq.Agent1.Error.%s", aiq_error_names[i]);
 			aiq_error_entries[i].error_code = (gint)i;
 			aiq_error_entries[i].dbus_error_name = g_intern_string(name);
 		}
-		g_dbus_error_register_error_domain("aiq-error-quark",
-						   &quark,
-						   aiq_error_entries,
-						   G_N_ELEMENTS(aiq_error_entries));
-		g_assert(quark == q);
+		g_once_init_leave(&entries_ready, 1);
 	}
+	/* registers the D-Bus names once, so errors cross the bus intact */
+	g_dbus_error_register_error_domain("aiq-error-quark",
+					   &quark,
+					   aiq_error_entries,
+					   G_N_ELEMENTS(aiq_error_entries));
 	return (GQuark)quark;
 }
 

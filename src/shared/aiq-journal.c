@@ -558,6 +558,53 @@ aiq_journal_new(const gchar *filename, GError **error)
 	return g_steal_pointer(&self);
 }
 
+/**
+ * aiq_journal_new_read_only:
+ *
+ * Opens a journal for reading only, without the lock, so that a running
+ * execution can be inspected. Appending is not possible.
+ */
+AiqJournal *
+aiq_journal_new_read_only(const gchar *filename, GError **error)
+{
+	g_autoptr(AiqJournal) self = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	g_return_val_if_fail(filename != NULL, NULL);
+	self = g_object_new(AIQ_TYPE_JOURNAL, NULL);
+	self->filename = g_strdup(filename);
+	self->context = g_main_context_ref_thread_default();
+	self->closed = FALSE;
+	if (!g_file_test(filename, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_NOT_FOUND,
+			    _("%s: no such journal"),
+			    filename);
+		return NULL;
+	}
+	if (sqlite3_open_v2(filename,
+			    &self->read_db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		aiq_journal_sqlite_error(self, self->read_db, _("cannot open"), error);
+		return NULL;
+	}
+	sqlite3_busy_timeout(self->read_db, 5000);
+	if (sqlite3_prepare_v2(self->read_db, "PRAGMA application_id", -1, &stmt, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW ||
+	    sqlite3_column_int(stmt, 0) != AIQ_JOURNAL_APPLICATION_ID) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_JOURNAL,
+			    _("%s: not an AutomateIQ journal"),
+			    filename);
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
 const gchar *
 aiq_journal_get_filename(AiqJournal *self)
 {
@@ -579,6 +626,7 @@ aiq_journal_append(AiqJournal *self, AiqEvent *event)
 	guint64 lsn;
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), 0);
 	g_return_val_if_fail(event != NULL, 0);
+	g_return_val_if_fail(self->db != NULL, 0);
 	g_mutex_lock(&self->mutex);
 	g_ptr_array_add(self->pending, aiq_event_ref(event));
 	lsn = ++self->appended;

@@ -46,6 +46,8 @@ aiq_journal_execution_free(AiqJournalExecution *exec);
 
 AiqJournal *
 aiq_journal_new(const gchar *filename, GError **error);
+AiqJournal *
+aiq_journal_new_read_only(const gchar *filename, GError **error);
 const gchar *
 aiq_journal_get_filename(AiqJournal *self);
 guint64

@@ -344,6 +344,8 @@ aiq_step_run_run_async(AiqStepRun *self,
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, aiq_step_run_run_async);
+	/* the attempt's own error (AIQ_ERROR_CANCELLED) is the answer */
+	g_task_set_check_cancellable(task, FALSE);
 	aiq_step_run_start(self, cancellable, aiq_step_run_task_done_cb, task);
 }
 

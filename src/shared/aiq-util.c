@@ -135,24 +135,31 @@ aiq_time_from_iso8601(const gchar *str, gint64 *unix_us, GError **error)
 	return TRUE;
 }
 
+/* edit distance counting a transposition of neighbours as one edit
+ * (optimal string alignment): "mdoe" is one edit from "mode" */
 static guint
-aiq_levenshtein(const gchar *a, const gchar *b)
+aiq_edit_distance(const gchar *a, const gchar *b)
 {
 	gsize la = strlen(a);
 	gsize lb = strlen(b);
-	g_autofree guint *prev = g_new(guint, lb + 1);
-	g_autofree guint *cur = g_new(guint, lb + 1);
+	g_autofree guint *d = g_new0(guint, (la + 1) * (lb + 1));
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (gsize i = 0; i <= la; i++)
+		D(i, 0) = i;
 	for (gsize j = 0; j <= lb; j++)
-		prev[j] = j;
+		D(0, j) = j;
 	for (gsize i = 1; i <= la; i++) {
-		cur[0] = i;
 		for (gsize j = 1; j <= lb; j++) {
 			guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
-			cur[j] = MIN(MIN(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
+			guint best = MIN(MIN(D(i - 1, j) + 1, D(i, j - 1) + 1), D(i - 1, j - 1) + cost);
+			if (i > 1 && j > 1 && g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 2]) &&
+			    g_ascii_tolower(a[i - 2]) == g_ascii_tolower(b[j - 1]))
+				best = MIN(best, D(i - 2, j - 2) + 1);
+			D(i, j) = best;
 		}
-		memcpy(prev, cur, (lb + 1) * sizeof(guint));
 	}
-	return prev[lb];
+	return D(la, lb);
+#undef D
 }
 
 /**
@@ -175,7 +182,10 @@ aiq_suggest(const gchar *word, const gchar *const *candidates)
 	if (len > 64 || candidates == NULL)
 		return NULL;
 	for (guint i = 0; candidates[i] != NULL; i++) {
-		guint d = aiq_levenshtein(word, candidates[i]);
+		guint d;
+		if (strlen(candidates[i]) > 64)
+			continue;
+		d = aiq_edit_distance(word, candidates[i]);
 		if (d < best_distance) {
 			best_distance = d;
 			best = candidates[i];

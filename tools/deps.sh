@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Debian 12 packages AutomateIQ needs, and a function that installs the
+# missing ones (as root) or prints the exact apt-get line (otherwise).
+
+AIQ_BUILD_PACKAGES=(
+  build-essential meson ninja-build pkg-config gettext
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libyaml-dev libsqlite3-dev
+  liblua5.4-dev libsodium-dev libcurl4-openssl-dev libpq-dev libgnutls28-dev
+  glib-networking ca-certificates
+)
+AIQ_TEST_PACKAGES=(
+  clang clang-format libclang-rt-14-dev postgresql sqlite3 procps psmisc
+)
+
+aiq_ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "AutomateIQ needs these packages; install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+}
