@@ -60,6 +60,7 @@ struct _AiqUnit {
 	AiqExprScope scope;
 	JsonNode *item_node;
 	JsonNode *execution_node;
+	gint64 output_size;   /* of the last attempt's output */
 	gboolean queued;      /* in the engine's finished queue */
 	gboolean waiting;     /* waiting for the journal */
 	gboolean started;     /* an attempt is running */
@@ -652,6 +653,7 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 	}
 
 	srt->last_attempt_started = started;
+	unit->output_size = output_size;
 	if (srt->items == NULL) {
 		AiqStepStatus status =
 		    error == NULL ? AIQ_STEP_STATUS_SUCCEEDED : aiq_run_failure_status(r, error);
@@ -777,11 +779,7 @@ aiq_run_finish_step(AiqRun *r,
 		/* the final attempt rides on step.finished */
 		event->attempt = unit->attempt;
 		aiq_data_set_time(data, "started", srt->last_attempt_started);
-		json_object_set_int_member(data,
-					   "output_size",
-					   output != NULL
-					       ? (gint64)aiq_json_get_serialized_size(output)
-					       : 0);
+		json_object_set_int_member(data, "output_size", unit->output_size);
 	}
 	if (output != NULL)
 		json_object_set_member(data, "output", json_node_ref(output));

@@ -113,8 +113,8 @@ static const gchar *const aiq_journal_migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX executions_unfinished ON executions(created) WHERE finished IS NULL;"
     "CREATE INDEX executions_created ON executions(created);"
+    /* one b-tree keyed by (execution, seq): UUIDv7 ids keep it in time order */
     "CREATE TABLE events ("
-    "  id INTEGER PRIMARY KEY,"
     "  execution_id TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  type TEXT NOT NULL,"
@@ -124,8 +124,8 @@ static const gchar *const aiq_journal_migrations[] = {
     "  attempt INTEGER,"
     "  status TEXT,"
     "  data TEXT,"
-    "  UNIQUE (execution_id, seq)"
-    ");",
+    "  PRIMARY KEY (execution_id, seq)"
+    ") WITHOUT ROWID;",
 };
 
 static gboolean

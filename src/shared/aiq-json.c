@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "aiq-error.h"
@@ -97,26 +98,177 @@ aiq_json_parse(const gchar *data, gsize len, guint max_depth, GError **error)
 	return json_node_ref(root);
 }
 
+static void
+aiq_json_write_string(GString *str, const gchar *value)
+{
+	static const gchar hex[] = "0123456789abcdef";
+	const guchar *p = (const guchar *)value;
+	const guchar *run = p;
+	g_string_append_c(str, '"');
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		g_string_append_len(str, (const gchar *)run, p - run);
+		run = p + 1;
+		switch (*p) {
+		case '"':
+			g_string_append(str, "\\\"");
+			break;
+		case '\\':
+			g_string_append(str, "\\\\");
+			break;
+		case '\n':
+			g_string_append(str, "\\n");
+			break;
+		case '\r':
+			g_string_append(str, "\\r");
+			break;
+		case '\t':
+			g_string_append(str, "\\t");
+			break;
+		default:
+			g_string_append(str, "\\u00");
+			g_string_append_c(str, hex[*p >> 4]);
+			g_string_append_c(str, hex[*p & 0xf]);
+			break;
+		}
+	}
+	g_string_append_len(str, (const gchar *)run, p - run);
+	g_string_append_c(str, '"');
+}
+
+/* the shortest text that reads back as the same double: 19.99, not 19.989999999999998 */
+static void
+aiq_json_write_double(GString *str, gdouble value)
+{
+	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+	if (!isfinite(value)) {
+		g_string_append(str, "null");
+		return;
+	}
+	for (gint precision = 15; precision <= 17; precision++) {
+		g_ascii_formatd(buf, sizeof(buf), precision == 15 ? "%.15g" : precision == 16 ? "%.16g" : "%.17g", value);
+		if (g_ascii_strtod(buf, NULL) == value)
+			break;
+	}
+	g_string_append(str, buf);
+	/* keep it a double when read back */
+	if (strpbrk(buf, ".eEn") == NULL)
+		g_string_append(str, ".0");
+}
+
+static void
+aiq_json_write(GString *str, JsonNode *node, guint depth)
+{
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node) || depth > 4 * AIQ_JSON_MAX_DEPTH) {
+		g_string_append(str, "null");
+		return;
+	}
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const gchar *key;
+		JsonNode *value;
+		gboolean first = TRUE;
+		g_string_append_c(str, '{');
+		json_object_iter_init(&iter, json_node_get_object(node));
+		while (json_object_iter_next(&iter, &key, &value)) {
+			if (!first)
+				g_string_append_c(str, ',');
+			first = FALSE;
+			aiq_json_write_string(str, key);
+			g_string_append_c(str, ':');
+			aiq_json_write(str, value, depth + 1);
+		}
+		g_string_append_c(str, '}');
+		return;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint n = json_array_get_length(array);
+		g_string_append_c(str, '[');
+		for (guint i = 0; i < n; i++) {
+			if (i > 0)
+				g_string_append_c(str, ',');
+			aiq_json_write(str, json_array_get_element(array, i), depth + 1);
+		}
+		g_string_append_c(str, ']');
+		return;
+	}
+	case JSON_NODE_VALUE:
+		switch (json_node_get_value_type(node)) {
+		case G_TYPE_STRING:
+			aiq_json_write_string(str, json_node_get_string(node));
+			return;
+		case G_TYPE_INT64:
+			g_string_append_printf(str, "%" G_GINT64_FORMAT, json_node_get_int(node));
+			return;
+		case G_TYPE_DOUBLE:
+			aiq_json_write_double(str, json_node_get_double(node));
+			return;
+		case G_TYPE_BOOLEAN:
+			g_string_append(str, json_node_get_boolean(node) ? "true" : "false");
+			return;
+		default:
+			g_string_append(str, "null");
+			return;
+		}
+	case JSON_NODE_NULL:
+	default:
+		g_string_append(str, "null");
+		return;
+	}
+}
+
+/**
+ * aiq_json_append:
+ *
+ * Appends the compact JSON text of @node. Events and outputs are written on
+ * the engine's hot path: this walks the tree directly instead of through
+ * json-glib's generator (GValues), and writes doubles in their shortest
+ * exact form.
+ */
+void
+aiq_json_append(GString *str, JsonNode *node)
+{
+	aiq_json_write(str, node, 0);
+}
+
+/**
+ * aiq_json_to_string:
+ * @pretty: indented by two spaces (through json-glib), or compact
+ */
 gchar *
 aiq_json_to_string(JsonNode *node, gboolean pretty)
 {
-	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_return_val_if_fail(node != NULL, NULL);
-	json_generator_set_pretty(gen, pretty);
-	if (pretty)
+	if (pretty) {
+		g_autoptr(JsonGenerator) gen = json_generator_new();
+		json_generator_set_pretty(gen, TRUE);
 		json_generator_set_indent(gen, 2);
-	json_generator_set_root(gen, node);
-	return json_generator_to_data(gen, NULL);
+		json_generator_set_root(gen, node);
+		return json_generator_to_data(gen, NULL);
+	} else {
+		GString *str = g_string_sized_new(128);
+		aiq_json_write(str, node, 0);
+		return g_string_free(str, FALSE);
+	}
 }
 
+/**
+ * aiq_json_get_serialized_size:
+ *
+ * Returns: the length of @node's compact JSON text
+ */
 gsize
 aiq_json_get_serialized_size(JsonNode *node)
 {
-	g_autofree gchar *text = NULL;
+	g_autoptr(GString) str = NULL;
 	if (node == NULL)
 		return 0;
-	text = aiq_json_to_string(node, FALSE);
-	return strlen(text);
+	str = g_string_sized_new(128);
+	aiq_json_write(str, node, 0);
+	return str->len;
 }
 
 /**

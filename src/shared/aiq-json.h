@@ -16,6 +16,8 @@ JsonNode *
 aiq_json_parse(const gchar *data, gsize len, guint max_depth, GError **error);
 gchar *
 aiq_json_to_string(JsonNode *node, gboolean pretty);
+void
+aiq_json_append(GString *str, JsonNode *node);
 gsize
 aiq_json_get_serialized_size(JsonNode *node);
 const gchar *
