@@ -561,8 +561,8 @@ aiq_email_check_attachment(JsonObject *obj,
 	const gchar *encoding = NULL;
 
 	*member = NULL;
-	json_object_iter_init(&iter, obj);
-	while (json_object_iter_next(&iter, &key, &value)) {
+	json_object_iter_init_ordered(&iter, obj);
+	while (json_object_iter_next_ordered(&iter, &key, &value)) {
 		g_autofree gchar *shown = NULL;
 		if (!g_strv_contains(aiq_email_attachment_members, key)) {
 			shown = aiq_email_printable(key);
@@ -747,8 +747,8 @@ aiq_email_validate(JsonObject *with, const gchar *path, AiqProblems *problems)
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, json_node_get_object(node));
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			g_autoptr(GError) error_local = NULL;
 			g_autofree gchar *member_path = aiq_path_member(headers_path, key);
 			if (!aiq_email_check_header_name(key, &error_local)) {
@@ -1327,8 +1327,8 @@ aiq_email_job_new_for_run(AiqStepRun *run, GError **error)
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *node;
-		json_object_iter_init(&iter, headers);
-		while (json_object_iter_next(&iter, &key, &node)) {
+		json_object_iter_init_ordered(&iter, headers);
+		while (json_object_iter_next_ordered(&iter, &key, &node)) {
 			g_autofree gchar *encoded = NULL;
 			g_autofree gchar *field = aiq_path_member("with.headers", key);
 			value = aiq_json_is_string(node) ? json_node_get_string(node) : "";

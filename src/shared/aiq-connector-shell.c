@@ -243,8 +243,8 @@ aiq_shell_validate(JsonObject *with, const gchar *path, AiqProblems *problems)
 		const gchar *key;
 		JsonNode *value;
 		g_autofree gchar *member_path = aiq_path_member(path, "env");
-		json_object_iter_init(&iter, json_node_get_object(node));
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			if (!aiq_shell_env_name_is_valid(key)) {
 				aiq_problems_add(problems,
 						 member_path,
@@ -648,8 +648,8 @@ aiq_shell_build_environ(AiqStepRun *run, GError **error)
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, env);
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, env);
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			if (!aiq_shell_env_name_is_valid(key)) {
 				g_set_error(
 					error,

@@ -172,8 +172,8 @@ aiq_sql_json_deep_copy(JsonNode *node)
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, json_node_get_object(node));
-		while (json_object_iter_next(&iter, &key, &value))
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &key, &value))
 			json_object_set_member(copy, key, aiq_sql_json_deep_copy(value));
 		return aiq_json_new_object(copy);
 	}
@@ -366,8 +366,8 @@ aiq_sql_validate_statement(JsonNode *node, const gchar *path, AiqProblems *probl
 		return;
 	}
 	obj = json_node_get_object(node);
-	json_object_iter_init(&iter, obj);
-	while (json_object_iter_next(&iter, &key, &value)) {
+	json_object_iter_init_ordered(&iter, obj);
+	while (json_object_iter_next_ordered(&iter, &key, &value)) {
 		g_autofree gchar *member_path = NULL;
 		const gchar *suggestion;
 		if (g_strv_contains(aiq_sql_statement_members, key))
@@ -652,8 +652,8 @@ aiq_sql_job_new(AiqStepRun *run, GError **error)
 			if (obj != NULL) {
 				JsonObjectIter iter;
 				const gchar *key;
-				json_object_iter_init(&iter, obj);
-				while (json_object_iter_next(&iter, &key, NULL))
+				json_object_iter_init_ordered(&iter, obj);
+				while (json_object_iter_next_ordered(&iter, &key, NULL))
 					extra |= !g_strv_contains(aiq_sql_statement_members, key);
 			}
 			if (item_params != NULL && JSON_NODE_HOLDS_NULL(item_params))

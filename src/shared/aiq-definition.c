@@ -193,8 +193,8 @@ aiq_check_members(AiqParseCtx *ctx,
 	JsonObjectIter iter;
 	const gchar *key;
 	JsonNode *value;
-	json_object_iter_init(&iter, obj);
-	while (json_object_iter_next(&iter, &key, &value)) {
+	json_object_iter_init_ordered(&iter, obj);
+	while (json_object_iter_next_ordered(&iter, &key, &value)) {
 		g_autofree gchar *member_path = NULL;
 		const gchar *suggestion;
 		if (g_strv_contains(known, key))
@@ -821,8 +821,8 @@ aiq_parse_step(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, guint idx,
 			JsonObjectIter iter;
 			const gchar *key;
 			JsonNode *value;
-			json_object_iter_init(&iter, json_node_get_object(step->with));
-			while (json_object_iter_next(&iter, &key, &value)) {
+			json_object_iter_init_ordered(&iter, json_node_get_object(step->with));
+			while (json_object_iter_next_ordered(&iter, &key, &value)) {
 				const AiqParam *param = step->kind != NULL
 							    ? aiq_step_kind_find_param(step->kind, key)
 							    : NULL;
@@ -1094,8 +1094,8 @@ aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *pro
 			JsonObjectIter iter;
 			const gchar *key;
 			JsonNode *value;
-			json_object_iter_init(&iter, json_node_get_object(member));
-			while (json_object_iter_next(&iter, &key, &value)) {
+			json_object_iter_init_ordered(&iter, json_node_get_object(member));
+			while (json_object_iter_next_ordered(&iter, &key, &value)) {
 				g_autofree gchar *path = aiq_path_member("inputs", key);
 				aiq_parse_input(&ctx, self, key, value, path);
 			}
@@ -1646,8 +1646,8 @@ aiq_definition_resolve_inputs(AiqDefinition *self, JsonObject *given, GError **e
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, given);
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, given);
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			const AiqInput *input = aiq_definition_find_input(self, key);
 			g_autofree gchar *path = aiq_path_member("inputs", key);
 			if (input == NULL) {

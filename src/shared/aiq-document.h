@@ -16,7 +16,8 @@ typedef enum {
 
 /**
  * AiqDocumentLimits:
- * @max_size: bytes of text accepted at all (checked before any parser runs)
+ * @max_size: bytes of text accepted at all (checked before any parser runs);
+ *   also the most text that YAML aliases may expand the scalars to
  * @max_depth: deepest nesting of mappings/sequences
  * @max_nodes: most nodes in the tree, counting alias expansions
  * @max_scalar: longest single scalar in bytes
@@ -28,9 +29,9 @@ typedef struct {
 	gsize max_scalar;
 } AiqDocumentLimits;
 
-#define AIQ_DOCUMENT_DEFAULT_MAX_SIZE	(4 * 1024 * 1024)
-#define AIQ_DOCUMENT_DEFAULT_MAX_DEPTH	64
-#define AIQ_DOCUMENT_DEFAULT_MAX_NODES	200000
+#define AIQ_DOCUMENT_DEFAULT_MAX_SIZE (4 * 1024 * 1024)
+#define AIQ_DOCUMENT_DEFAULT_MAX_DEPTH 64
+#define AIQ_DOCUMENT_DEFAULT_MAX_NODES 200000
 #define AIQ_DOCUMENT_DEFAULT_MAX_SCALAR (1024 * 1024)
 
 const AiqDocumentLimits *
@@ -50,6 +51,16 @@ aiq_document_load_file(const gchar *filename,
 		       AiqDocumentFormat format,
 		       const AiqDocumentLimits *limits,
 		       GError **error);
+
+/* the checks aiq_document_parse() makes, for text or trees from elsewhere */
+gboolean
+aiq_document_check_size(gsize len, const AiqDocumentLimits *limits, GError **error);
+gboolean
+aiq_document_check_utf8(const gchar *data, gsize len, GError **error);
+gboolean
+aiq_document_check_tree(JsonNode *node, const AiqDocumentLimits *limits, GError **error);
+gchar *
+aiq_document_size_to_string(guint64 bytes);
 
 /* YAML <-> the JSON tree; both are implemented in aiq-yaml.c with libyaml */
 JsonNode *

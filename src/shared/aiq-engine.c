@@ -398,8 +398,8 @@ aiq_unit_render_with(AiqUnit *unit, const AiqStep *step, GError **error)
 	if (!step->with_has_expressions)
 		return json_object_ref(with);
 	rendered = json_object_new();
-	json_object_iter_init(&iter, with);
-	while (json_object_iter_next(&iter, &key, &value)) {
+	json_object_iter_init_ordered(&iter, with);
+	while (json_object_iter_next_ordered(&iter, &key, &value)) {
 		const AiqParam *param = aiq_step_kind_find_param(step->kind, key);
 		g_autoptr(GError) error_local = NULL;
 		JsonNode *node;

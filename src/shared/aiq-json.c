@@ -171,8 +171,8 @@ aiq_json_write(GString *str, JsonNode *node, guint depth)
 		JsonNode *value;
 		gboolean first = TRUE;
 		g_string_append_c(str, '{');
-		json_object_iter_init(&iter, json_node_get_object(node));
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			if (!first)
 				g_string_append_c(str, ',');
 			first = FALSE;

@@ -241,8 +241,8 @@ aiq_param_check_value(const AiqParam *param,
 			JsonObjectIter iter;
 			const gchar *key;
 			JsonNode *value;
-			json_object_iter_init(&iter, obj);
-			while (json_object_iter_next(&iter, &key, &value)) {
+			json_object_iter_init_ordered(&iter, obj);
+			while (json_object_iter_next_ordered(&iter, &key, &value)) {
 				if (!aiq_is_scalar(value)) {
 					g_set_error(error,
 						    AIQ_ERROR,
@@ -314,8 +314,8 @@ aiq_step_kind_validate_with(const AiqStepKind *kind,
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, obj);
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, obj);
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			const AiqParam *param = aiq_step_kind_find_param(kind, key);
 			g_autofree gchar *member_path = aiq_path_member(path, key);
 			g_autoptr(GError) error_local = NULL;
@@ -394,8 +394,8 @@ aiq_param_normalize(const AiqParam *param, JsonNode *node)
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, json_node_get_object(node));
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, json_node_get_object(node));
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			if (aiq_json_is_string(value)) {
 				json_object_set_member(obj, key, json_node_copy(value));
 			} else {
@@ -432,8 +432,8 @@ aiq_step_kind_resolve_params(const AiqStepKind *kind, JsonObject *rendered, GErr
 		JsonObjectIter iter;
 		const gchar *key;
 		JsonNode *value;
-		json_object_iter_init(&iter, rendered);
-		while (json_object_iter_next(&iter, &key, &value)) {
+		json_object_iter_init_ordered(&iter, rendered);
+		while (json_object_iter_next_ordered(&iter, &key, &value)) {
 			const AiqParam *param = aiq_step_kind_find_param(kind, key);
 			g_autoptr(GError) error_local = NULL;
 			if (param == NULL) {
