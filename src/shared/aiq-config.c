@@ -319,7 +319,8 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 			if (open_for != NULL &&
 			    !aiq_duration_parse(g_strstrip(open_for), &self->breaker_open_ms, error)) {
 				g_prefix_error(error, "[%s] open-for: ", group);
-				aiq_error_convert(error);
+				if (error != NULL && *error != NULL)
+					(*error)->code = AIQ_ERROR_CONFIG;
 				return FALSE;
 			}
 		} else if (g_strcmp0(group, "file-roots") == 0 || g_strcmp0(group, "ca") == 0) {
