@@ -524,8 +524,9 @@ aiq_shell_stream_read_next(AiqShellStream *stream)
 static void
 aiq_shell_stdin_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(AiqShellJob) job = user_data;
+	/* drops the reference taken for the close */
 	g_output_stream_close_finish(G_OUTPUT_STREAM(source), res, NULL);
+	aiq_shell_job_unref(user_data);
 }
 
 static void
