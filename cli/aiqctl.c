@@ -185,13 +185,10 @@ aiqctl_event_cb(AiqEngine *engine, AiqEvent *event, gpointer user_data)
 			   color ? "\033[0m" : "",
 			   event->step_id,
 			   item);
-		g_printerr(_("attempt %u failed: %s; retrying in %s ms"),
+		g_printerr(_("attempt %u failed: %s; retrying in %" G_GINT64_FORMAT " ms"),
 			   event->attempt,
 			   message != NULL ? message : "",
-			   aiq_json_object_get_int(data, "retry_in_ms", 0) >= 0
-			       ? g_strdup_printf("%" G_GINT64_FORMAT,
-						 aiq_json_object_get_int(data, "retry_in_ms", 0))
-			       : "?");
+			   aiq_json_object_get_int(data, "retry_in_ms", 0));
 		g_printerr("\n");
 		break;
 	case AIQ_EVENT_ITEM_FINISHED:
@@ -341,7 +338,10 @@ aiqctl_print_execution(AiqExecution *exec)
 			aiq_step_status_to_string(state->status));
 		if (state->started_us > 0 && state->finished_us > 0)
 			g_print(" %8.1f ms", (state->finished_us - state->started_us) / 1000.0);
-		if (state->attempts > 1)
+		if (state->items != NULL)
+			g_print(ngettext("  %u item", "  %u items", state->items->len),
+				state->items->len);
+		else if (state->attempts > 1)
 			g_print(_("  %u attempts"), state->attempts);
 		if (state->error_message != NULL)
 			g_print("  %s", state->error_message);

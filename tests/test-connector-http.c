@@ -969,9 +969,9 @@ aiq_test_http_circuit_key(void)
 	g_autofree gchar *v6_key = aiq_test_circuit_key("http://[::1]/");
 	g_autofree gchar *bad_key = aiq_test_circuit_key("ftp://erp.internal/");
 
-	g_assert_cmpstr(https_key, ==, "http:https://erp.internal:443");
-	g_assert_cmpstr(http_key, ==, "http:http://erp.internal:8080");
-	g_assert_cmpstr(v6_key, ==, "http:http://[::1]:80");
+	g_assert_cmpstr(https_key, ==, "https://erp.internal:443");
+	g_assert_cmpstr(http_key, ==, "http://erp.internal:8080");
+	g_assert_cmpstr(v6_key, ==, "http://[::1]:80");
 	g_assert_null(bad_key);
 }
 

@@ -1583,8 +1583,9 @@ aiq_http_get_circuit_key(AiqStepRun *run)
 	uri = aiq_http_parse_url(url, NULL);
 	if (uri == NULL)
 		return NULL;
+	/* the origin names the target: https://erp.internal:443 */
 	origin = aiq_http_uri_origin(uri);
-	return g_strdup_printf("http:%s", origin);
+	return g_steal_pointer(&origin);
 }
 
 const AiqStepKind aiq_step_kind_http = {

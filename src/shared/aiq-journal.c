@@ -171,20 +171,22 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		return FALSE;
 	if (!aiq_journal_exec(self, self->db, "PRAGMA synchronous=FULL", error))
 		return FALSE;
-	if (!aiq_journal_exec(self,
-			      self->db,
-			      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-			      error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db,
-			       "SELECT max(version) FROM schema_version",
-			       -1,
-			       &stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW)
-		return aiq_journal_sqlite_error(self, self->db, _("reading the schema version"), error);
-	version = sqlite3_column_int64(stmt, 0);
-	g_clear_pointer(&stmt, sqlite3_finalize);
+	/* a new file gets its version table, first schema and application id in
+	 * one transaction: a crash part-way leaves an empty file, not a foreign one */
+	if (app_id == AIQ_JOURNAL_APPLICATION_ID) {
+		if (sqlite3_prepare_v2(self->db,
+				       "SELECT max(version) FROM schema_version",
+				       -1,
+				       &stmt,
+				       NULL) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_ROW)
+			return aiq_journal_sqlite_error(self,
+							self->db,
+							_("reading the schema version"),
+							error);
+		version = sqlite3_column_int64(stmt, 0);
+		g_clear_pointer(&stmt, sqlite3_finalize);
+	}
 	if (version > (gint64)G_N_ELEMENTS(aiq_journal_migrations)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -200,6 +202,14 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		g_autofree gchar *bump = NULL;
 		if (!aiq_journal_exec(self, self->db, "BEGIN IMMEDIATE", error))
 			return FALSE;
+		if (v == 0 &&
+		    !aiq_journal_exec(self,
+				      self->db,
+				      "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+				      error)) {
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
 		bump = g_strdup_printf("DELETE FROM schema_version;"
 				       "INSERT INTO schema_version VALUES (%" G_GINT64_FORMAT ");"
 				       "PRAGMA application_id = %d;",

@@ -158,7 +158,18 @@ aiq_json_write_double(GString *str, gdouble value)
 }
 
 static void
-aiq_json_write(GString *str, JsonNode *node, guint depth)
+aiq_json_newline(GString *str, gint indent, guint depth)
+{
+	if (indent <= 0)
+		return;
+	g_string_append_c(str, '\n');
+	for (guint i = 0; i < depth * (guint)indent; i++)
+		g_string_append_c(str, ' ');
+}
+
+/* @indent: spaces per level for pretty output, or 0 for compact */
+static void
+aiq_json_write(GString *str, JsonNode *node, gint indent, guint depth)
 {
 	if (node == NULL || JSON_NODE_HOLDS_NULL(node) || depth > 4 * AIQ_JSON_MAX_DEPTH) {
 		g_string_append(str, "null");
@@ -176,10 +187,13 @@ aiq_json_write(GString *str, JsonNode *node, guint depth)
 			if (!first)
 				g_string_append_c(str, ',');
 			first = FALSE;
+			aiq_json_newline(str, indent, depth + 1);
 			aiq_json_write_string(str, key);
-			g_string_append_c(str, ':');
-			aiq_json_write(str, value, depth + 1);
+			g_string_append(str, indent > 0 ? ": " : ":");
+			aiq_json_write(str, value, indent, depth + 1);
 		}
+		if (!first)
+			aiq_json_newline(str, indent, depth);
 		g_string_append_c(str, '}');
 		return;
 	}
@@ -190,8 +204,11 @@ aiq_json_write(GString *str, JsonNode *node, guint depth)
 		for (guint i = 0; i < n; i++) {
 			if (i > 0)
 				g_string_append_c(str, ',');
-			aiq_json_write(str, json_array_get_element(array, i), depth + 1);
+			aiq_json_newline(str, indent, depth + 1);
+			aiq_json_write(str, json_array_get_element(array, i), indent, depth + 1);
 		}
+		if (n > 0)
+			aiq_json_newline(str, indent, depth);
 		g_string_append_c(str, ']');
 		return;
 	}
@@ -231,28 +248,23 @@ aiq_json_write(GString *str, JsonNode *node, guint depth)
 void
 aiq_json_append(GString *str, JsonNode *node)
 {
-	aiq_json_write(str, node, 0);
+	aiq_json_write(str, node, 0, 0);
 }
 
 /**
  * aiq_json_to_string:
- * @pretty: indented by two spaces (through json-glib), or compact
+ * @pretty: indented by two spaces, or compact
+ *
+ * Members keep their order; doubles are written in their shortest exact form.
  */
 gchar *
 aiq_json_to_string(JsonNode *node, gboolean pretty)
 {
+	GString *str;
 	g_return_val_if_fail(node != NULL, NULL);
-	if (pretty) {
-		g_autoptr(JsonGenerator) gen = json_generator_new();
-		json_generator_set_pretty(gen, TRUE);
-		json_generator_set_indent(gen, 2);
-		json_generator_set_root(gen, node);
-		return json_generator_to_data(gen, NULL);
-	} else {
-		GString *str = g_string_sized_new(128);
-		aiq_json_write(str, node, 0);
-		return g_string_free(str, FALSE);
-	}
+	str = g_string_sized_new(128);
+	aiq_json_write(str, node, pretty ? 2 : 0, 0);
+	return g_string_free(str, FALSE);
 }
 
 /**
@@ -267,7 +279,7 @@ aiq_json_get_serialized_size(JsonNode *node)
 	if (node == NULL)
 		return 0;
 	str = g_string_sized_new(128);
-	aiq_json_write(str, node, 0);
+	aiq_json_write(str, node, 0, 0);
 	return str->len;
 }
 
