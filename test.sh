@@ -40,7 +40,7 @@ run_suites build-asan --suite unit --suite http
 
 CC=clang setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debugoptimized -Dslow_tests=false
-meson compile -C build-fuzz tests/fuzz-definition tests/fuzz-expression
+ninja -C build-fuzz tests/fuzz-definition tests/fuzz-expression
 run_suites build-fuzz --suite fuzz --no-rebuild
 
 # meson's own counts, from each build's test log
