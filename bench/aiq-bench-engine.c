@@ -45,10 +45,11 @@ chain_new(guint n_steps, const gchar *first_step)
 		if (i == 0 && first_step != NULL)
 			g_string_append(yaml, first_step);
 		else
-			g_string_append_printf(yaml,
-					       "  - { id: s%u, uses: transform, with: { value: %u } }\n",
-					       i,
-					       i);
+			g_string_append_printf(
+				yaml,
+				"  - { id: s%u, uses: transform, with: { value: %u } }\n",
+				i,
+				i);
 	}
 	def = aiq_definition_new_from_data(yaml->str, yaml->len, NULL, problems, &error);
 	if (def == NULL)
@@ -97,8 +98,9 @@ bench_throughput(guint n_exec, guint n_steps, gboolean durability_all)
 	g_autoptr(AiqConfig) config = aiq_config_new();
 	g_autoptr(AiqEngine) engine = NULL;
 	g_autoptr(AiqDefinition) def = chain_new(n_steps, NULL);
-	g_autoptr(GPtrArray) execs = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_unref);
-	Ctx ctx = {.loop = g_main_loop_new(NULL, FALSE), .expected = n_exec};
+	g_autoptr(GPtrArray) execs =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_unref);
+	Ctx ctx = { .loop = g_main_loop_new(NULL, FALSE), .expected = n_exec };
 	gint64 t0;
 	gdouble secs;
 	guint64 events;
@@ -160,7 +162,7 @@ bench_chain(guint n_steps, guint rounds, gboolean with_journal, gboolean durabil
 	g_autoptr(AiqEngine) engine = NULL;
 	g_autoptr(AiqDefinition) def = chain_new(n_steps, NULL);
 	g_autoptr(GArray) per_step = g_array_new(FALSE, FALSE, sizeof(gdouble));
-	Ctx ctx = {.loop = g_main_loop_new(NULL, FALSE)};
+	Ctx ctx = { .loop = g_main_loop_new(NULL, FALSE) };
 
 	g_assert_no_error(error);
 	aiq_config_set_durability_all(config, durability_all);
@@ -182,7 +184,7 @@ bench_chain(guint n_steps, guint rounds, gboolean with_journal, gboolean durabil
 	printf("chain of %u steps (%s): median %.1f us per step, best %.1f, worst %.1f   "
 	       "(target <= 200)\n",
 	       n_steps,
-	       !with_journal	 ? "no journal"
+	       !with_journal    ? "no journal"
 	       : durability_all ? "journal, durability=all: an fsync before every step"
 				: "journal, durability=effects",
 	       g_array_index(per_step, gdouble, per_step->len / 2),
@@ -205,9 +207,9 @@ bench_memory(guint n_exec, guint n_steps)
 	g_autoptr(AiqJournal) journal = aiq_journal_new(path, &error);
 	g_autoptr(AiqEngine) engine = NULL;
 	g_autoptr(AiqDefinition) def =
-	    chain_new(n_steps, "  - { id: s0, uses: delay, with: { duration: 1h } }\n");
+		chain_new(n_steps, "  - { id: s0, uses: delay, with: { duration: 1h } }\n");
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-	Ctx ctx = {.loop = g_main_loop_new(NULL, FALSE), .expected = n_exec};
+	Ctx ctx = { .loop = g_main_loop_new(NULL, FALSE), .expected = n_exec };
 	gsize before;
 	gsize after;
 	guint64 pending = (guint64)n_exec * n_steps;

@@ -22,9 +22,9 @@
 #include "aiqctl.h"
 
 /* exit codes of aiqctl */
-#define AIQCTL_EXIT_OK	   0
+#define AIQCTL_EXIT_OK 0
 #define AIQCTL_EXIT_FAILED 1
-#define AIQCTL_EXIT_USAGE  2
+#define AIQCTL_EXIT_USAGE 2
 #define AIQCTL_EXIT_INTERRUPTED 130
 
 typedef struct {
@@ -87,7 +87,8 @@ aiqctl_secrets_from_environment(void)
 		g_autofree gchar *name = NULL;
 		if (!g_str_has_prefix(env[i], "AIQ_SECRET_") || eq == NULL)
 			continue;
-		name = g_strndup(env[i] + strlen("AIQ_SECRET_"), eq - env[i] - strlen("AIQ_SECRET_"));
+		name = g_strndup(env[i] + strlen("AIQ_SECRET_"),
+				 eq - env[i] - strlen("AIQ_SECRET_"));
 		if (name[0] != '\0')
 			aiq_secrets_set(secrets, name, eq + 1);
 	}
@@ -105,8 +106,8 @@ aiqctl_resolve_workflow(AiqEngine *engine,
 {
 	AiqConfig *config = aiq_engine_get_config(engine);
 	const gchar *parent_file = parent != NULL ? aiq_definition_get_filename(parent) : NULL;
-	g_autofree gchar *dir = parent_file != NULL ? g_path_get_dirname(parent_file)
-						     : g_get_current_dir();
+	g_autofree gchar *dir =
+		parent_file != NULL ? g_path_get_dirname(parent_file) : g_get_current_dir();
 	g_autofree gchar *filename = NULL;
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	AiqDefinition *definition;
@@ -115,7 +116,7 @@ aiqctl_resolve_workflow(AiqEngine *engine,
 		filename = g_path_is_absolute(path) ? g_strdup(path)
 						    : g_build_filename(dir, path, NULL);
 	} else {
-		const gchar *exts[] = {".yaml", ".yml", ".json"};
+		const gchar *exts[] = { ".yaml", ".yml", ".json" };
 		for (guint i = 0; i < G_N_ELEMENTS(exts) && filename == NULL; i++) {
 			g_autofree gchar *base = g_strconcat(name, exts[i], NULL);
 			g_autofree gchar *candidate = g_build_filename(dir, base, NULL);
@@ -123,13 +124,14 @@ aiqctl_resolve_workflow(AiqEngine *engine,
 				filename = g_steal_pointer(&candidate);
 		}
 		if (filename == NULL) {
-			g_set_error(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_NOT_FOUND,
-				    _("no workflow named “%s” in %s (looked for %s.yaml, .yml, .json)"),
-				    name,
-				    dir,
-				    name);
+			g_set_error(
+				error,
+				AIQ_ERROR,
+				AIQ_ERROR_NOT_FOUND,
+				_("no workflow named “%s” in %s (looked for %s.yaml, .yml, .json)"),
+				name,
+				dir,
+				name);
 			return NULL;
 		}
 	}
@@ -165,8 +167,8 @@ aiqctl_event_cb(AiqEngine *engine, AiqEvent *event, gpointer user_data)
 	const gchar *message = aiq_json_object_get_string(error, "message");
 	gboolean color = aiqctl_use_color();
 	const gchar *indent = aiqctl_is_root(run, event->execution_id) ? "" : "    ";
-	g_autofree gchar *item = event->item >= 0 ? g_strdup_printf("[%d]", event->item)
-						  : g_strdup("");
+	g_autofree gchar *item =
+		event->item >= 0 ? g_strdup_printf("[%d]", event->item) : g_strdup("");
 
 	if (run->quiet)
 		return;
@@ -406,18 +408,24 @@ static gint
 aiqctl_cmd_validate(gint argc, gchar **argv)
 {
 	g_autofree gchar *config_file = NULL;
-	const GOptionEntry entries[] = {
-	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
-	     N_("Configuration file (switched-off step kinds)"), N_("FILE")},
-	    {NULL}};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(_("FILE… — check workflow definitions"));
+	const GOptionEntry entries[] = { { "config",
+					   'c',
+					   0,
+					   G_OPTION_ARG_FILENAME,
+					   &config_file,
+					   N_("Configuration file (switched-off step kinds)"),
+					   N_("FILE") },
+					 { NULL } };
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new(_("FILE… — check workflow definitions"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqConfig) config = NULL;
 	gint rc = AIQCTL_EXIT_OK;
 
 	g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc < 2) {
-		g_printerr("%s\n", error != NULL ? error->message : _("validate: give one or more files"));
+		g_printerr("%s\n",
+			   error != NULL ? error->message : _("validate: give one or more files"));
 		return AIQCTL_EXIT_USAGE;
 	}
 	if (config_file != NULL) {
@@ -449,12 +457,16 @@ static gint
 aiqctl_cmd_fmt(gint argc, gchar **argv)
 {
 	g_autofree gchar *output = NULL;
-	const GOptionEntry entries[] = {
-	    {"output", 'o', 0, G_OPTION_ARG_STRING, &output, N_("yaml (default) or json"),
-	     N_("FORMAT")},
-	    {NULL}};
+	const GOptionEntry entries[] = { { "output",
+					   'o',
+					   0,
+					   G_OPTION_ARG_STRING,
+					   &output,
+					   N_("yaml (default) or json"),
+					   N_("FORMAT") },
+					 { NULL } };
 	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new(_("FILE — print a definition in canonical form"));
+		g_option_context_new(_("FILE — print a definition in canonical form"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	g_autoptr(AiqDefinition) definition = NULL;
@@ -495,27 +507,47 @@ aiqctl_cmd_fmt(gint argc, gchar **argv)
 static gint
 aiqctl_cmd_run_local(gint argc, gchar **argv)
 {
-	g_auto(AiqctlRun) run = {0};
+	g_auto(AiqctlRun) run = { 0 };
 	g_auto(GStrv) inputs = NULL;
 	g_autofree gchar *state_dir = NULL;
 	g_autofree gchar *config_file = NULL;
 	g_autofree gchar *output = NULL;
 	gboolean quiet = FALSE;
 	const GOptionEntry entries[] = {
-	    {"input", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &inputs, N_("An input, as NAME=VALUE"),
-	     N_("NAME=VALUE")},
-	    {"state", 's', 0, G_OPTION_ARG_FILENAME, &state_dir,
-	     N_("State directory for the journal (default: a new one under "
-		"$XDG_STATE_HOME/automateiq/runs)"),
-	     N_("DIR")},
-	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
-	     N_("Configuration file: connections, file roots, SMTP, limits"), N_("FILE")},
-	    {"output", 'o', 0, G_OPTION_ARG_STRING, &output,
-	     N_("json: print the execution record as JSON"), N_("FORMAT")},
-	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL},
-	    {NULL}};
+		{ "input",
+		  'i',
+		  0,
+		  G_OPTION_ARG_STRING_ARRAY,
+		  &inputs,
+		  N_("An input, as NAME=VALUE"),
+		  N_("NAME=VALUE") },
+		{ "state",
+		  's',
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &state_dir,
+		  N_("State directory for the journal (default: a new one under "
+		     "$XDG_STATE_HOME/automateiq/runs)"),
+		  N_("DIR") },
+		{ "config",
+		  'c',
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &config_file,
+		  N_("Configuration file: connections, file roots, SMTP, limits"),
+		  N_("FILE") },
+		{ "output",
+		  'o',
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &output,
+		  N_("json: print the execution record as JSON"),
+		  N_("FORMAT") },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
+		{ NULL }
+	};
 	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new(_("FILE — run a workflow here, without a server"));
+		g_option_context_new(_("FILE — run a workflow here, without a server"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	g_autoptr(AiqDefinition) definition = NULL;
@@ -585,21 +617,38 @@ aiqctl_cmd_run_local(gint argc, gchar **argv)
 static gint
 aiqctl_cmd_resume(gint argc, gchar **argv)
 {
-	g_auto(AiqctlRun) run = {0};
+	g_auto(AiqctlRun) run = { 0 };
 	g_autofree gchar *state_dir = NULL;
 	g_autofree gchar *config_file = NULL;
 	g_autofree gchar *output = NULL;
 	gboolean quiet = FALSE;
 	const GOptionEntry entries[] = {
-	    {"state", 's', 0, G_OPTION_ARG_FILENAME, &state_dir, N_("State directory"), N_("DIR")},
-	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, N_("Configuration file"),
-	     N_("FILE")},
-	    {"output", 'o', 0, G_OPTION_ARG_STRING, &output,
-	     N_("json: print the execution records as JSON"), N_("FORMAT")},
-	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL},
-	    {NULL}};
+		{ "state",
+		  's',
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &state_dir,
+		  N_("State directory"),
+		  N_("DIR") },
+		{ "config",
+		  'c',
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &config_file,
+		  N_("Configuration file"),
+		  N_("FILE") },
+		{ "output",
+		  'o',
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &output,
+		  N_("json: print the execution records as JSON"),
+		  N_("FORMAT") },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
+		{ NULL }
+	};
 	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new(_("— finish the interrupted executions of a state directory"));
+		g_option_context_new(_("— finish the interrupted executions of a state directory"));
 	g_autoptr(GError) error = NULL;
 	GHashTableIter iter;
 	guint n;
@@ -629,7 +678,7 @@ aiqctl_cmd_resume(gint argc, gchar **argv)
 	(void)iter;
 	{
 		g_autoptr(GPtrArray) list =
-		    aiq_journal_list_executions(run.journal, TRUE, 0, &error);
+			aiq_journal_list_executions(run.journal, TRUE, 0, &error);
 		for (guint i = 0; list != NULL && i < list->len; i++) {
 			AiqJournalExecution *row = g_ptr_array_index(list, i);
 			AiqExecution *exec = aiq_engine_lookup(run.engine, row->id);
@@ -650,15 +699,37 @@ aiqctl_cmd_show(gint argc, gchar **argv)
 	g_autofree gchar *execution_id = NULL;
 	g_autofree gchar *output = NULL;
 	gboolean all = FALSE;
-	const GOptionEntry entries[] = {
-	    {"state", 's', 0, G_OPTION_ARG_FILENAME, &state_dir, N_("State directory"), N_("DIR")},
-	    {"execution", 'e', 0, G_OPTION_ARG_STRING, &execution_id,
-	     N_("Execution id (default: the latest)"), N_("ID")},
-	    {"all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Every execution in the journal"), NULL},
-	    {"output", 'o', 0, G_OPTION_ARG_STRING, &output, N_("json: print JSON"), N_("FORMAT")},
-	    {NULL}};
+	const GOptionEntry entries[] = { { "state",
+					   's',
+					   0,
+					   G_OPTION_ARG_FILENAME,
+					   &state_dir,
+					   N_("State directory"),
+					   N_("DIR") },
+					 { "execution",
+					   'e',
+					   0,
+					   G_OPTION_ARG_STRING,
+					   &execution_id,
+					   N_("Execution id (default: the latest)"),
+					   N_("ID") },
+					 { "all",
+					   'a',
+					   0,
+					   G_OPTION_ARG_NONE,
+					   &all,
+					   N_("Every execution in the journal"),
+					   NULL },
+					 { "output",
+					   'o',
+					   0,
+					   G_OPTION_ARG_STRING,
+					   &output,
+					   N_("json: print JSON"),
+					   N_("FORMAT") },
+					 { NULL } };
 	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new(_("— print recorded executions of a state directory"));
+		g_option_context_new(_("— print recorded executions of a state directory"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqJournal) journal = NULL;
 	g_autoptr(AiqEngine) engine = NULL;
@@ -729,12 +800,16 @@ static gint
 aiqctl_cmd_kinds(gint argc, gchar **argv)
 {
 	g_autofree gchar *output = NULL;
-	const GOptionEntry entries[] = {
-	    {"output", 'o', 0, G_OPTION_ARG_STRING, &output, N_("text (default), json or markdown"),
-	     N_("FORMAT")},
-	    {NULL}};
+	const GOptionEntry entries[] = { { "output",
+					   'o',
+					   0,
+					   G_OPTION_ARG_STRING,
+					   &output,
+					   N_("text (default), json or markdown"),
+					   N_("FORMAT") },
+					 { NULL } };
 	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new(_("— list the step kinds and their parameters"));
+		g_option_context_new(_("— list the step kinds and their parameters"));
 	g_autoptr(GError) error = NULL;
 	const AiqStepKind *const *kinds = aiq_step_kind_list();
 
@@ -781,12 +856,12 @@ typedef struct {
 } AiqctlCommand;
 
 static const AiqctlCommand aiqctl_commands[] = {
-    {"validate", aiqctl_cmd_validate, N_("Check workflow definitions")},
-    {"run-local", aiqctl_cmd_run_local, N_("Run a workflow here, without a server")},
-    {"resume", aiqctl_cmd_resume, N_("Finish interrupted local runs")},
-    {"show", aiqctl_cmd_show, N_("Print recorded local executions")},
-    {"fmt", aiqctl_cmd_fmt, N_("Print a definition in canonical YAML or JSON")},
-    {"kinds", aiqctl_cmd_kinds, N_("List step kinds and their parameters")},
+	{ "validate", aiqctl_cmd_validate, N_("Check workflow definitions") },
+	{ "run-local", aiqctl_cmd_run_local, N_("Run a workflow here, without a server") },
+	{ "resume", aiqctl_cmd_resume, N_("Finish interrupted local runs") },
+	{ "show", aiqctl_cmd_show, N_("Print recorded local executions") },
+	{ "fmt", aiqctl_cmd_fmt, N_("Print a definition in canonical YAML or JSON") },
+	{ "kinds", aiqctl_cmd_kinds, N_("List step kinds and their parameters") },
 };
 
 static void
@@ -795,7 +870,10 @@ aiqctl_usage(FILE *out)
 	fprintf(out, "%s\n\n", _("Usage: aiqctl COMMAND [OPTION…]"));
 	fprintf(out, "%s\n", _("Commands:"));
 	for (guint i = 0; i < G_N_ELEMENTS(aiqctl_commands); i++)
-		fprintf(out, "  %-12s %s\n", aiqctl_commands[i].name, _(aiqctl_commands[i].summary));
+		fprintf(out,
+			"  %-12s %s\n",
+			aiqctl_commands[i].name,
+			_(aiqctl_commands[i].summary));
 	fprintf(out, "\n%s\n", _("Run “aiqctl COMMAND --help” for a command's options."));
 }
 

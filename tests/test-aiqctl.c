@@ -91,16 +91,17 @@ parse_json(const gchar *text)
 	return node;
 }
 
-static const gchar *good = "name: good\n"
-			   "inputs:\n"
-			   "  n: { type: integer, default: 2 }\n"
-			   "steps:\n"
-			   "  - { id: a, uses: transform, with: { value: '${{ inputs.n * 3 }}' } }\n"
-			   "  - id: b\n"
-			   "    uses: script\n"
-			   "    retry: { max_attempts: 2, initial: 1ms }\n"
-			   "    with: { code: 'if execution.attempt < 2 then error(\"once\") end return 1' }\n"
-			   "outputs: { six: '${{ steps.a.output }}' }\n";
+static const gchar *good =
+	"name: good\n"
+	"inputs:\n"
+	"  n: { type: integer, default: 2 }\n"
+	"steps:\n"
+	"  - { id: a, uses: transform, with: { value: '${{ inputs.n * 3 }}' } }\n"
+	"  - id: b\n"
+	"    uses: script\n"
+	"    retry: { max_attempts: 2, initial: 1ms }\n"
+	"    with: { code: 'if execution.attempt < 2 then error(\"once\") end return 1' }\n"
+	"outputs: { six: '${{ steps.a.output }}' }\n";
 
 static void
 test_aiqctl_validate(Fixture *f, gconstpointer user_data)
@@ -114,7 +115,7 @@ test_aiqctl_validate(Fixture *f, gconstpointer user_data)
 	g_autofree gchar *expected = NULL;
 
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "validate", ok, NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		expected = g_strdup_printf("%s: valid\n", ok);
@@ -122,8 +123,9 @@ test_aiqctl_validate(Fixture *f, gconstpointer user_data)
 	}
 	{
 		/* one line per problem: FILE:PATH: message */
-		g_auto(Result) r = {0};
-		g_autofree gchar *line1 = g_strdup_printf("%s:steps[0].uses: unknown step kind", bad);
+		g_auto(Result) r = { 0 };
+		g_autofree gchar *line1 =
+			g_strdup_printf("%s:steps[0].uses: unknown step kind", bad);
 		g_autofree gchar *line2 = g_strdup_printf("%s:steps[1].id: duplicate step id", bad);
 		run(&r, "validate", ok, bad, NULL);
 		g_assert_cmpint(r.status, ==, 1);
@@ -132,19 +134,19 @@ test_aiqctl_validate(Fixture *f, gconstpointer user_data)
 		g_assert_nonnull(strstr(r.out, "ok.yaml: valid"));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "validate", broken, NULL);
 		g_assert_cmpint(r.status, ==, 1);
 		g_assert_nonnull(strstr(r.err, broken));
 		g_assert_nonnull(strstr(r.err, "line"));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "validate", NULL);
 		g_assert_cmpint(r.status, ==, 2);
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "frobnicate", NULL);
 		g_assert_cmpint(r.status, ==, 2);
 		g_assert_nonnull(strstr(r.err, "unknown command"));
@@ -161,7 +163,7 @@ test_aiqctl_run_local(Fixture *f, gconstpointer user_data)
 	JsonArray *steps;
 
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "run-local", flow, "--input", "n=5", "--state", state, "-o", "json", NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		/* progress on stderr, the record on stdout */
@@ -173,9 +175,10 @@ test_aiqctl_run_local(Fixture *f, gconstpointer user_data)
 	g_assert_cmpstr(json_object_get_string_member(obj, "status"), ==, "succeeded");
 	g_assert_nonnull(json_object_get_string_member(obj, "started"));
 	g_assert_nonnull(json_object_get_string_member(obj, "finished"));
-	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(obj, "outputs"), "six"),
-			==,
-			15);
+	g_assert_cmpint(
+		json_object_get_int_member(json_object_get_object_member(obj, "outputs"), "six"),
+		==,
+		15);
 	steps = json_object_get_array_member(obj, "steps");
 	g_assert_cmpuint(json_array_get_length(steps), ==, 2);
 	{
@@ -184,17 +187,17 @@ test_aiqctl_run_local(Fixture *f, gconstpointer user_data)
 		g_assert_cmpstr(json_object_get_string_member(b, "status"), ==, "succeeded");
 		g_assert_cmpuint(json_array_get_length(attempts), ==, 2);
 		g_assert_nonnull(strstr(json_object_get_string_member(
-					    json_object_get_object_member(
-						json_array_get_object_element(attempts, 0),
-						"error"),
-					    "message"),
+						json_object_get_object_member(
+							json_array_get_object_element(attempts, 0),
+							"error"),
+						"message"),
 					"once"));
 		g_assert_cmpint(json_object_get_int_member(b, "output"), ==, 1);
 	}
 
 	/* show prints the same record from the journal */
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		g_autoptr(JsonNode) shown = NULL;
 		run(&r, "show", "--state", state, "-o", "json", NULL);
 		g_assert_cmpint(r.status, ==, 0);
@@ -202,7 +205,7 @@ test_aiqctl_run_local(Fixture *f, gconstpointer user_data)
 		g_assert_true(json_node_equal(shown, record));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "show", "--state", state, NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		g_assert_nonnull(strstr(r.out, "good "));
@@ -211,8 +214,8 @@ test_aiqctl_run_local(Fixture *f, gconstpointer user_data)
 	}
 	/* a second run in the same state directory is a second execution */
 	{
-		g_auto(Result) r = {0};
-		g_auto(Result) all = {0};
+		g_auto(Result) r = { 0 };
+		g_auto(Result) all = { 0 };
 		g_autoptr(JsonNode) list = NULL;
 		run(&r, "run-local", flow, "--state", state, "--quiet", NULL);
 		g_assert_cmpint(r.status, ==, 0);
@@ -227,10 +230,11 @@ static void
 test_aiqctl_exit_codes(Fixture *f, gconstpointer user_data)
 {
 	g_autofree gchar *flow = write_file(f, "good.yaml", good);
-	g_autofree gchar *failing = write_file(f,
-					       "failing.yaml",
-					       "name: failing\nsteps:\n"
-					       "  - { id: x, uses: script, with: { code: 'error(\"no\")' } }\n");
+	g_autofree gchar *failing =
+		write_file(f,
+			   "failing.yaml",
+			   "name: failing\nsteps:\n"
+			   "  - { id: x, uses: script, with: { code: 'error(\"no\")' } }\n");
 	g_autofree gchar *bad_config = write_file(f, "bad.conf", "[engin]\n");
 	g_autofree gchar *state = g_build_filename(f->dir, "s", NULL);
 	struct {
@@ -240,19 +244,26 @@ test_aiqctl_exit_codes(Fixture *f, gconstpointer user_data)
 		gint status;
 		const gchar *needle;
 	} cases[] = {
-	    {failing, NULL, NULL, 1, "failed"},
-	    {flow, "--input", "n=five", 2, "inputs.n"},
-	    {flow, "--input", "nope", 2, "NAME=VALUE"},
-	    {flow, "--input", "zz=1", 2, "no input named"},
-	    {flow, "--config", bad_config, 2, "did you mean [engine]"},
-	    {flow, "-o", "xml", 2, "--output"},
+		{ failing, NULL, NULL, 1, "failed" },
+		{ flow, "--input", "n=five", 2, "inputs.n" },
+		{ flow, "--input", "nope", 2, "NAME=VALUE" },
+		{ flow, "--input", "zz=1", 2, "no input named" },
+		{ flow, "--config", bad_config, 2, "did you mean [engine]" },
+		{ flow, "-o", "xml", 2, "--output" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_auto(Result) r = {0};
-		run(&r, "run-local", cases[i].a1, "--state", state, "--quiet", cases[i].a2, cases[i].a3,
+		g_auto(Result) r = { 0 };
+		run(&r,
+		    "run-local",
+		    cases[i].a1,
+		    "--state",
+		    state,
+		    "--quiet",
+		    cases[i].a2,
+		    cases[i].a3,
 		    NULL);
-		if (r.status != cases[i].status ||
-		    (strstr(r.err, cases[i].needle) == NULL && strstr(r.out, cases[i].needle) == NULL))
+		if (r.status != cases[i].status || (strstr(r.err, cases[i].needle) == NULL &&
+						    strstr(r.out, cases[i].needle) == NULL))
 			g_error("case %u: exit %d\nout: %s\nerr: %s", i, r.status, r.out, r.err);
 	}
 }
@@ -260,12 +271,13 @@ test_aiqctl_exit_codes(Fixture *f, gconstpointer user_data)
 static void
 test_aiqctl_interrupt_resume(Fixture *f, gconstpointer user_data)
 {
-	g_autofree gchar *flow = write_file(f,
-					    "slow.yaml",
-					    "name: slow\nsteps:\n"
-					    "  - { id: first, uses: transform, with: { value: 1 } }\n"
-					    "  - { id: nap, uses: delay, with: { duration: 400ms } }\n"
-					    "  - { id: last, uses: transform, with: { value: 2 } }\n");
+	g_autofree gchar *flow =
+		write_file(f,
+			   "slow.yaml",
+			   "name: slow\nsteps:\n"
+			   "  - { id: first, uses: transform, with: { value: 1 } }\n"
+			   "  - { id: nap, uses: delay, with: { duration: 400ms } }\n"
+			   "  - { id: last, uses: transform, with: { value: 2 } }\n");
 	g_autofree gchar *state = g_build_filename(f->dir, "state", NULL);
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GError) error = NULL;
@@ -288,12 +300,12 @@ test_aiqctl_interrupt_resume(Fixture *f, gconstpointer user_data)
 	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 130);
 	g_assert_nonnull(strstr(err, "aiqctl resume --state"));
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "show", "--state", state, NULL);
 		g_assert_nonnull(strstr(r.out, "running"));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "resume", "--state", state, NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		g_assert_nonnull(strstr(r.err, "resuming 1 execution"));
@@ -304,13 +316,13 @@ test_aiqctl_interrupt_resume(Fixture *f, gconstpointer user_data)
 		g_assert_nonnull(strstr(r.err, "▶ last"));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "resume", "--state", state, NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		g_assert_nonnull(strstr(r.err, "nothing to resume"));
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		g_autofree gchar *empty = g_build_filename(f->dir, "empty", NULL);
 		run(&r, "resume", "--state", empty, NULL);
 		g_assert_cmpint(r.status, ==, 1);
@@ -321,14 +333,15 @@ test_aiqctl_interrupt_resume(Fixture *f, gconstpointer user_data)
 static void
 test_aiqctl_fmt_kinds(Fixture *f, gconstpointer user_data)
 {
-	g_autofree gchar *flow = write_file(f,
-					    "messy.json",
-					    "{\"steps\":[{\"with\":{\"duration\":\"90s\"},\"uses\":\"delay\","
-					    "\"id\":\"w\"}],\"name\":\"messy\"}");
+	g_autofree gchar *flow =
+		write_file(f,
+			   "messy.json",
+			   "{\"steps\":[{\"with\":{\"duration\":\"90s\"},\"uses\":\"delay\","
+			   "\"id\":\"w\"}],\"name\":\"messy\"}");
 	g_autofree gchar *again = NULL;
 
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		run(&r, "fmt", flow, NULL);
 		g_assert_cmpint(r.status, ==, 0);
 		g_assert_cmpstr(r.out,
@@ -343,14 +356,14 @@ test_aiqctl_fmt_kinds(Fixture *f, gconstpointer user_data)
 		again = write_file(f, "again.yaml", r.out);
 	}
 	{
-		g_auto(Result) r = {0};
-		g_auto(Result) r2 = {0};
+		g_auto(Result) r = { 0 };
+		g_auto(Result) r2 = { 0 };
 		run(&r, "fmt", again, NULL);
 		run(&r2, "fmt", flow, NULL);
 		g_assert_cmpstr(r.out, ==, r2.out);
 	}
 	{
-		g_auto(Result) r = {0};
+		g_auto(Result) r = { 0 };
 		g_autoptr(JsonNode) kinds = NULL;
 		run(&r, "kinds", "-o", "json", NULL);
 		g_assert_cmpint(r.status, ==, 0);
@@ -363,15 +376,35 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add("/aiqctl/validate", Fixture, NULL, fixture_setup, test_aiqctl_validate, fixture_teardown);
-	g_test_add("/aiqctl/run-local", Fixture, NULL, fixture_setup, test_aiqctl_run_local, fixture_teardown);
-	g_test_add("/aiqctl/exit-codes", Fixture, NULL, fixture_setup, test_aiqctl_exit_codes, fixture_teardown);
+	g_test_add("/aiqctl/validate",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_aiqctl_validate,
+		   fixture_teardown);
+	g_test_add("/aiqctl/run-local",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_aiqctl_run_local,
+		   fixture_teardown);
+	g_test_add("/aiqctl/exit-codes",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_aiqctl_exit_codes,
+		   fixture_teardown);
 	g_test_add("/aiqctl/interrupt-resume",
 		   Fixture,
 		   NULL,
 		   fixture_setup,
 		   test_aiqctl_interrupt_resume,
 		   fixture_teardown);
-	g_test_add("/aiqctl/fmt-kinds", Fixture, NULL, fixture_setup, test_aiqctl_fmt_kinds, fixture_teardown);
+	g_test_add("/aiqctl/fmt-kinds",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_aiqctl_fmt_kinds,
+		   fixture_teardown);
 	return g_test_run();
 }

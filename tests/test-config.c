@@ -51,19 +51,23 @@ test_config_full(void)
 	g_assert_false(aiq_config_is_kind_enabled(config, "shell"));
 	g_assert_true(aiq_config_is_kind_enabled(config, "http"));
 	disabled = aiq_config_get_disabled_kinds(config);
-	g_assert_cmpstrv(disabled, ((const gchar *const[]){"file", "shell", NULL}));
+	g_assert_cmpstrv(disabled, ((const gchar *const[]){ "file", "shell", NULL }));
 	g_assert_cmpuint(aiq_config_get_breaker_threshold(config), ==, 2);
 	g_assert_cmpint(aiq_config_get_breaker_open_ms(config), ==, 60000);
 	conn = aiq_config_get_connection(config, "erp");
 	g_assert_cmpstr(conn->driver, ==, "sqlite");
 	/* relative paths are taken from the file's folder */
 	g_assert_cmpstr(conn->path, ==, "/etc/automateiq/data/erp.db");
-	g_assert_cmpstr(aiq_config_get_connection(config, "wh")->dsn, ==, "host=127.0.0.1 dbname=wh");
+	g_assert_cmpstr(aiq_config_get_connection(config, "wh")->dsn,
+			==,
+			"host=127.0.0.1 dbname=wh");
 	g_assert_null(aiq_config_get_connection(config, "nope"));
 	g_assert_cmpstr(aiq_config_get_file_root(config, "drop"), ==, "/srv/drop");
 	roots = aiq_config_list_file_roots(config);
 	g_assert_cmpuint(g_strv_length(roots), ==, 1);
-	g_assert_cmpstr(aiq_config_get_ca_file(config, "internal"), ==, "/etc/automateiq/certs/ca.pem");
+	g_assert_cmpstr(aiq_config_get_ca_file(config, "internal"),
+			==,
+			"/etc/automateiq/certs/ca.pem");
 	smtp = aiq_config_get_smtp(config, NULL);
 	g_assert_cmpstr(smtp->url, ==, "smtp://127.0.0.1:2525");
 	g_assert_cmpstr(smtp->starttls, ==, "required");
@@ -77,17 +81,17 @@ test_config_errors(void)
 		const gchar *text;
 		const gchar *needle;
 	} cases[] = {
-	    {"[engin]\nx=1\n", "did you mean [engine]"},
-	    {"[engine]\nmax-paralel-steps=3\n", "did you mean “max-parallel-steps”"},
-	    {"[engine]\nmax-parallel-steps=0\n", "[engine] max-parallel-steps"},
-	    {"[engine]\noutput-cap=lots\n", "[engine] output-cap"},
-	    {"[engine]\ndurability=sometimes\n", "durability"},
-	    {"[circuit-breaker]\nopen-for=forever\n", "open-for"},
-	    {"[connection.x]\ndriver=mysql\n", "[connection.x] driver"},
-	    {"[connection.x]\ndriver=sqlite\n", "[connection.x] path"},
-	    {"[smtp]\nurl=http://x\n", "[smtp] url"},
-	    {"[file-roots]\nempty=\n", "[file-roots] empty"},
-	    {"not a key file", ""},
+		{ "[engin]\nx=1\n", "did you mean [engine]" },
+		{ "[engine]\nmax-paralel-steps=3\n", "did you mean “max-parallel-steps”" },
+		{ "[engine]\nmax-parallel-steps=0\n", "[engine] max-parallel-steps" },
+		{ "[engine]\noutput-cap=lots\n", "[engine] output-cap" },
+		{ "[engine]\ndurability=sometimes\n", "durability" },
+		{ "[circuit-breaker]\nopen-for=forever\n", "open-for" },
+		{ "[connection.x]\ndriver=mysql\n", "[connection.x] driver" },
+		{ "[connection.x]\ndriver=sqlite\n", "[connection.x] path" },
+		{ "[smtp]\nurl=http://x\n", "[smtp] url" },
+		{ "[file-roots]\nempty=\n", "[file-roots] empty" },
+		{ "not a key file", "" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(AiqConfig) config = aiq_config_new();

@@ -21,14 +21,14 @@
 #include "aiq-json.h"
 
 static const gchar *workflow =
-    "name: crash-test\n"
-    "inputs: { base: { type: string } }\n"
-    "steps:\n"
-    "  - { id: s1, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s1', body: { n: 1 } } }\n"
-    "  - { id: s2, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s2' } }\n"
-    "  - { id: s3, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s3' } }\n"
-    "  - { id: s4, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s4' } }\n"
-    "  - { id: s5, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s5' } }\n";
+	"name: crash-test\n"
+	"inputs: { base: { type: string } }\n"
+	"steps:\n"
+	"  - { id: s1, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s1', body: { n: 1 } } }\n"
+	"  - { id: s2, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s2' } }\n"
+	"  - { id: s3, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s3' } }\n"
+	"  - { id: s4, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s4' } }\n"
+	"  - { id: s5, uses: http, with: { method: POST, url: '${{ inputs.base }}/sink/s5' } }\n";
 
 typedef struct {
 	GSubprocess *peer;
@@ -61,7 +61,8 @@ die_with_parent(gpointer user_data)
 static void
 fixture_setup(Fixture *f, gconstpointer user_data)
 {
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *state = NULL;
 	const gchar *seed = g_getenv("AIQ_CRASH_SEED");
@@ -110,7 +111,7 @@ run_aiqctl(Fixture *f,
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GSubprocess) proc = NULL;
 	gint rc;
 
@@ -189,9 +190,11 @@ test_crash_kill_resume(Fixture *f, gconstpointer user_data)
 		g_autofree gchar *state = g_strdup_printf("%s/run-%u", f->dir, r);
 		g_autofree gchar *journal_file = g_build_filename(state, "journal.db", NULL);
 		g_autofree gchar *log = g_strdup_printf("%s/run-%u.log", f->dir, r);
-		const gchar *run_argv[] =
-		    {aiqctl, "run-local", f->flow, "--quiet", "--state", state, "--input", base, NULL};
-		const gchar *resume_argv[] = {aiqctl, "resume", "--quiet", "--state", state, NULL};
+		const gchar *run_argv[] = { aiqctl, "run-local", f->flow, "--quiet", "--state",
+					    state,  "--input",   base,    NULL };
+		const gchar *resume_argv[] = {
+			aiqctl, "resume", "--quiet", "--state", state, NULL
+		};
 		gboolean killed = FALSE;
 		gboolean done = FALSE;
 		guint kills_here = 0;
@@ -223,8 +226,9 @@ test_crash_kill_resume(Fixture *f, gconstpointer user_data)
 				break;
 			}
 			journal = aiq_journal_new_read_only(journal_file, NULL);
-			list = journal != NULL ? aiq_journal_list_executions(journal, FALSE, 0, NULL)
-					       : NULL;
+			list = journal != NULL
+				       ? aiq_journal_list_executions(journal, FALSE, 0, NULL)
+				       : NULL;
 			if (list == NULL || list->len == 0) {
 				rc = run_aiqctl(f, -1, run_argv, log, &killed);
 				g_assert_cmpint(rc, ==, 0);
@@ -249,7 +253,8 @@ test_crash_kill_resume(Fixture *f, gconstpointer user_data)
 		/* the journal: one successful execution, each step finished once */
 		{
 			g_autoptr(GError) error = NULL;
-			g_autoptr(AiqJournal) journal = aiq_journal_new_read_only(journal_file, &error);
+			g_autoptr(AiqJournal) journal =
+				aiq_journal_new_read_only(journal_file, &error);
 			g_autoptr(GPtrArray) list = NULL;
 			g_autoptr(GPtrArray) events = NULL;
 			AiqJournalExecution *row;
@@ -262,7 +267,9 @@ test_crash_kill_resume(Fixture *f, gconstpointer user_data)
 			events = aiq_journal_load_events(journal, row->id, &error);
 			g_assert_no_error(error);
 			for (guint i = 0; i < events->len; i++)
-				g_assert_cmpint(((AiqEvent *)g_ptr_array_index(events, i))->seq, ==, i + 1);
+				g_assert_cmpint(((AiqEvent *)g_ptr_array_index(events, i))->seq,
+						==,
+						i + 1);
 			for (guint s = 1; s <= 5; s++) {
 				g_autofree gchar *step = g_strdup_printf("s%u", s);
 				g_assert_cmpuint(count_step_finished(events, step), ==, 1);
@@ -276,21 +283,23 @@ test_crash_kill_resume(Fixture *f, gconstpointer user_data)
 	keys = json_object_get_object_member(stats, "keys");
 	for (guint i = 0; i < exec_ids->len; i++) {
 		for (guint s = 1; s <= 5; s++) {
-			g_autofree gchar *key = g_strdup_printf("%s/s%u", (gchar *)exec_ids->pdata[i], s);
+			g_autofree gchar *key =
+				g_strdup_printf("%s/s%u", (gchar *)exec_ids->pdata[i], s);
 			gint64 count = json_object_has_member(keys, key)
-					   ? json_object_get_int_member(keys, key)
-					   : 0;
+					       ? json_object_get_int_member(keys, key)
+					       : 0;
 			if (count < 1)
 				g_error("step key %s never reached the sink", key);
 			repeats += count - 1;
 		}
 	}
 	g_assert_cmpuint(json_object_get_size(keys), ==, exec_ids->len * 5);
-	g_test_message("%u executions, %u kills, %" G_GINT64_FORMAT
-		       " requests repeated with the same Idempotency-Key (deduplicated by the sink)",
-		       runs,
-		       f->kills,
-		       repeats);
+	g_test_message(
+		"%u executions, %u kills, %" G_GINT64_FORMAT
+		" requests repeated with the same Idempotency-Key (deduplicated by the sink)",
+		runs,
+		f->kills,
+		repeats);
 	/* a repeat is a request in flight at a kill; finished steps never repeat */
 	g_assert_cmpint(repeats, <=, f->kills);
 	/* the kills landed: most runs died at least once */

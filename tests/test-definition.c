@@ -12,34 +12,34 @@
 #include "aiq-json.h"
 
 static const gchar *sketch =
-    "name: nightly-invoice-sync\n"
-    "description: Copy invoices\n"
-    "runs_on: { labels: [site-a] }\n"
-    "triggers:\n"
-    "  - schedule: { cron: \"0 2 * * 1-5\", timezone: Asia/Singapore }\n"
-    "  - webhook: {}\n"
-    "  - manual: {}\n"
-    "inputs:\n"
-    "  since: { type: string, default: \"yesterday\" }\n"
-    "steps:\n"
-    "  - id: fetch\n"
-    "    uses: http\n"
-    "    with: { method: GET, url: \"https://erp.internal/api/invoices?since=${{ inputs.since }}\" }\n"
-    "    retry: { max_attempts: 5, backoff: exponential, initial: 500ms, max: 30s }\n"
-    "    timeout: 10s\n"
-    "  - id: store\n"
-    "    uses: sql\n"
-    "    if: ${{ steps.fetch.output.status == 200 }}\n"
-    "    for_each: ${{ steps.fetch.output.body.items }}\n"
-    "    concurrency: 4\n"
-    "    with: { connection: erp, query: \"INSERT INTO inv(id, total) VALUES (?, ?)\",\n"
-    "            params: [\"${{ item.id }}\", \"${{ item.total }}\"] }\n"
-    "  - id: notify\n"
-    "    uses: email\n"
-    "    needs: [store]\n"
-    "    continue_on_error: true\n"
-    "    with: { to: ops@example.com, subject: \"Imported ${{ #steps.store.output }} invoices\",\n"
-    "            text: done }\n";
+	"name: nightly-invoice-sync\n"
+	"description: Copy invoices\n"
+	"runs_on: { labels: [site-a] }\n"
+	"triggers:\n"
+	"  - schedule: { cron: \"0 2 * * 1-5\", timezone: Asia/Singapore }\n"
+	"  - webhook: {}\n"
+	"  - manual: {}\n"
+	"inputs:\n"
+	"  since: { type: string, default: \"yesterday\" }\n"
+	"steps:\n"
+	"  - id: fetch\n"
+	"    uses: http\n"
+	"    with: { method: GET, url: \"https://erp.internal/api/invoices?since=${{ inputs.since }}\" }\n"
+	"    retry: { max_attempts: 5, backoff: exponential, initial: 500ms, max: 30s }\n"
+	"    timeout: 10s\n"
+	"  - id: store\n"
+	"    uses: sql\n"
+	"    if: ${{ steps.fetch.output.status == 200 }}\n"
+	"    for_each: ${{ steps.fetch.output.body.items }}\n"
+	"    concurrency: 4\n"
+	"    with: { connection: erp, query: \"INSERT INTO inv(id, total) VALUES (?, ?)\",\n"
+	"            params: [\"${{ item.id }}\", \"${{ item.total }}\"] }\n"
+	"  - id: notify\n"
+	"    uses: email\n"
+	"    needs: [store]\n"
+	"    continue_on_error: true\n"
+	"    with: { to: ops@example.com, subject: \"Imported ${{ #steps.store.output }} invoices\",\n"
+	"            text: done }\n";
 
 static AiqDefinition *
 parse(const gchar *text, AiqProblems *problems)
@@ -139,44 +139,46 @@ static void
 test_definition_canonical_durations(void)
 {
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
-	g_autoptr(AiqDefinition) def =
-	    parse("{\"name\":\"d\",\"timeout\":\"90s\",\"steps\":[{\"id\":\"a\",\"uses\":\"delay\","
-		  "\"timeout\":\"1500ms\",\"with\":{\"duration\":\"1s\"}}]}",
-		  problems);
+	g_autoptr(AiqDefinition) def = parse(
+		"{\"name\":\"d\",\"timeout\":\"90s\",\"steps\":[{\"id\":\"a\",\"uses\":\"delay\","
+		"\"timeout\":\"1500ms\",\"with\":{\"duration\":\"1s\"}}]}",
+		problems);
 	g_autoptr(JsonNode) node = NULL;
 	JsonObject *obj;
 	g_assert_nonnull(def);
 	node = aiq_definition_to_json(def);
 	obj = json_node_get_object(node);
 	g_assert_cmpstr(json_object_get_string_member(obj, "timeout"), ==, "1m30s");
-	g_assert_cmpstr(json_object_get_string_member(
-			    json_array_get_object_element(json_object_get_array_member(obj, "steps"), 0),
-			    "timeout"),
-			==,
-			"1s500ms");
+	g_assert_cmpstr(
+		json_object_get_string_member(
+			json_array_get_object_element(json_object_get_array_member(obj, "steps"),
+						      0),
+			"timeout"),
+		==,
+		"1s500ms");
 }
 
 static void
 test_definition_all_problems_at_once(void)
 {
 	g_autoptr(AiqProblems) problems =
-	    problems_of("name: broken\n"
-			"stpes: []\n"
-			"triggers:\n"
-			"  - schedule: { cron: \"61 * * * *\", timezone: Mars/Olympus_Mons }\n"
-			"  - hourly: {}\n"
-			"steps:\n"
-			"  - id: fetch\n"
-			"    uses: htp\n"
-			"    timeout: 10 seconds\n"
-			"  - id: fetch\n"
-			"    uses: transform\n"
-			"    neds: [x]\n"
-			"    with: { value: '${{ inputs.( }}' }\n"
-			"  - id: mail\n"
-			"    uses: email\n"
-			"    needs: [fetc]\n"
-			"    with: { to: a@b.c, subjet: hi }\n");
+		problems_of("name: broken\n"
+			    "stpes: []\n"
+			    "triggers:\n"
+			    "  - schedule: { cron: \"61 * * * *\", timezone: Mars/Olympus_Mons }\n"
+			    "  - hourly: {}\n"
+			    "steps:\n"
+			    "  - id: fetch\n"
+			    "    uses: htp\n"
+			    "    timeout: 10 seconds\n"
+			    "  - id: fetch\n"
+			    "    uses: transform\n"
+			    "    neds: [x]\n"
+			    "    with: { value: '${{ inputs.( }}' }\n"
+			    "  - id: mail\n"
+			    "    uses: email\n"
+			    "    needs: [fetc]\n"
+			    "    with: { to: a@b.c, subjet: hi }\n");
 	assert_problem(problems, "stpes", "did you mean “steps”");
 	assert_problem(problems, "triggers[0].schedule.cron", "minute");
 	assert_problem(problems, "triggers[0].schedule.timezone", "Mars/Olympus_Mons");
@@ -196,18 +198,19 @@ static void
 test_definition_cycles(void)
 {
 	g_autoptr(AiqProblems) problems =
-	    problems_of("name: loop\n"
-			"steps:\n"
-			"  - { id: a, uses: transform, needs: [c], with: { value: 1 } }\n"
-			"  - { id: b, uses: transform, needs: [a], with: { value: 1 } }\n"
-			"  - { id: c, uses: transform, needs: [b], with: { value: 1 } }\n"
-			"  - { id: d, uses: transform, needs: [d], with: { value: 1 } }\n");
+		problems_of("name: loop\n"
+			    "steps:\n"
+			    "  - { id: a, uses: transform, needs: [c], with: { value: 1 } }\n"
+			    "  - { id: b, uses: transform, needs: [a], with: { value: 1 } }\n"
+			    "  - { id: c, uses: transform, needs: [b], with: { value: 1 } }\n"
+			    "  - { id: d, uses: transform, needs: [d], with: { value: 1 } }\n");
 	g_autoptr(AiqProblems) implicit = NULL;
 	g_autofree gchar *text = aiq_problems_to_string(problems, NULL);
 
 	g_assert_nonnull(strstr(text, "steps form a cycle: "));
 	/* the cycle is named, step by step, back to where it began */
-	g_assert_true(strstr(text, "a → c → b → a") != NULL || strstr(text, "c → b → a → c") != NULL ||
+	g_assert_true(strstr(text, "a → c → b → a") != NULL ||
+		      strstr(text, "c → b → a → c") != NULL ||
 		      strstr(text, "b → a → c → b") != NULL);
 	assert_problem(problems, "steps[3].needs", "needs itself");
 	/* an implicit dependency (on the step before) can close a cycle too */
@@ -225,25 +228,25 @@ static void
 test_definition_types(void)
 {
 	g_autoptr(AiqProblems) problems =
-	    problems_of("name: types\n"
-			"inputs:\n"
-			"  n: { type: integer, default: ten }\n"
-			"  m: { type: nummber }\n"
-			"steps:\n"
-			"  - id: call\n"
-			"    uses: http\n"
-			"    with: { url: 5, method: FETCH, headers: [a], timeout: soon }\n"
-			"    retry: { max_attempts: 0, initial: 10s, max: 1s, jitter: 2 }\n"
-			"    concurrency: 3\n"
-			"    continue_on_error: yes\n"
-			"  - id: each\n"
-			"    uses: transform\n"
-			"    for_each: 12\n"
-			"    if: [1]\n"
-			"    with: { value: 1 }\n"
-			"  - id: '2bad'\n"
-			"    uses: transform\n"
-			"    with: 7\n");
+		problems_of("name: types\n"
+			    "inputs:\n"
+			    "  n: { type: integer, default: ten }\n"
+			    "  m: { type: nummber }\n"
+			    "steps:\n"
+			    "  - id: call\n"
+			    "    uses: http\n"
+			    "    with: { url: 5, method: FETCH, headers: [a], timeout: soon }\n"
+			    "    retry: { max_attempts: 0, initial: 10s, max: 1s, jitter: 2 }\n"
+			    "    concurrency: 3\n"
+			    "    continue_on_error: yes\n"
+			    "  - id: each\n"
+			    "    uses: transform\n"
+			    "    for_each: 12\n"
+			    "    if: [1]\n"
+			    "    with: { value: 1 }\n"
+			    "  - id: '2bad'\n"
+			    "    uses: transform\n"
+			    "    with: 7\n");
 	assert_problem(problems, "inputs.n.default", "expected integer, got string");
 	assert_problem(problems, "inputs.m.type", "did you mean “number”");
 	assert_problem(problems, "steps[0].with.url", "expected string, got integer");
@@ -265,24 +268,24 @@ static void
 test_definition_expressions(void)
 {
 	g_autoptr(AiqProblems) problems =
-	    problems_of("name: exprs\n"
-			"steps:\n"
-			"  - id: a\n"
-			"    uses: transform\n"
-			"    if: steps.x.output ==\n"
-			"    with: { value: { nested: ['ok', '${{ 1 + }}'] } }\n"
-			"  - id: b\n"
-			"    uses: transform\n"
-			"    for_each: '${{ {1, 2 }}'\n"
-			"    with: { value: 'text ${{ unterminated' }\n"
-			"  - id: c\n"
-			"    uses: script\n"
-			"    with: { code: 'return (' }\n"
-			"  - id: d\n"
-			"    uses: transform\n"
-			"    if: 'a ${{ x }} b'\n"
-			"    with: { value: 1 }\n"
-			"outputs: { r: '${{ ) }}' }\n");
+		problems_of("name: exprs\n"
+			    "steps:\n"
+			    "  - id: a\n"
+			    "    uses: transform\n"
+			    "    if: steps.x.output ==\n"
+			    "    with: { value: { nested: ['ok', '${{ 1 + }}'] } }\n"
+			    "  - id: b\n"
+			    "    uses: transform\n"
+			    "    for_each: '${{ {1, 2 }}'\n"
+			    "    with: { value: 'text ${{ unterminated' }\n"
+			    "  - id: c\n"
+			    "    uses: script\n"
+			    "    with: { code: 'return (' }\n"
+			    "  - id: d\n"
+			    "    uses: transform\n"
+			    "    if: 'a ${{ x }} b'\n"
+			    "    with: { value: 1 }\n"
+			    "outputs: { r: '${{ ) }}' }\n");
 	assert_problem(problems, "steps[0].if", "");
 	assert_problem(problems, "steps[0].with.value.nested[1]", "");
 	assert_problem(problems, "steps[1].for_each", "");
@@ -298,8 +301,9 @@ test_definition_structure(void)
 	g_autoptr(AiqProblems) a = problems_of("[1, 2]");
 	g_autoptr(AiqProblems) b = problems_of("description: no name and no steps\n");
 	g_autoptr(AiqProblems) c = problems_of("name: empty\nsteps: []\n");
-	g_autoptr(AiqProblems) d = problems_of("name: 'bad name!'\nsteps: [ { id: a, uses: delay, "
-					       "with: { duration: 1s, until: '2026-01-01T00:00:00Z' } } ]\n");
+	g_autoptr(AiqProblems) d =
+		problems_of("name: 'bad name!'\nsteps: [ { id: a, uses: delay, "
+			    "with: { duration: 1s, until: '2026-01-01T00:00:00Z' } } ]\n");
 	assert_problem(a, "", "got array");
 	assert_problem(b, "name", "missing required member");
 	assert_problem(b, "steps", "missing required member");
@@ -314,7 +318,8 @@ test_definition_disabled_kind(void)
 	g_autoptr(AiqConfig) config = aiq_config_new();
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	g_autoptr(GError) error = NULL;
-	const gchar *text = "name: s\nsteps:\n  - { id: a, uses: shell, with: { command: [ls] } }\n";
+	const gchar *text =
+		"name: s\nsteps:\n  - { id: a, uses: shell, with: { command: [ls] } }\n";
 	g_autoptr(AiqDefinition) def = NULL;
 
 	aiq_config_set_kind_enabled(config, "shell", FALSE);
@@ -355,12 +360,12 @@ test_definition_input_values(void)
 {
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	g_autoptr(AiqDefinition) def =
-	    parse("name: in\n"
-		  "inputs:\n"
-		  "  n: { type: integer }\n  x: { type: number }\n  b: { type: boolean }\n"
-		  "  o: { type: object }\n  s: {}\n  a: { type: any }\n"
-		  "steps: [ { id: t, uses: transform, with: { value: 1 } } ]\n",
-		  problems);
+		parse("name: in\n"
+		      "inputs:\n"
+		      "  n: { type: integer }\n  x: { type: number }\n  b: { type: boolean }\n"
+		      "  o: { type: object }\n  s: {}\n  a: { type: any }\n"
+		      "steps: [ { id: t, uses: transform, with: { value: 1 } } ]\n",
+		      problems);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) n = aiq_definition_parse_input_value(def, "n", "42", &error);
 	g_autoptr(JsonNode) x = aiq_definition_parse_input_value(def, "x", "2.5", &error);
@@ -393,7 +398,8 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/definition/sketch", test_definition_sketch);
 	g_test_add_func("/aiq/definition/canonical", test_definition_canonical);
 	g_test_add_func("/aiq/definition/canonical-durations", test_definition_canonical_durations);
-	g_test_add_func("/aiq/definition/all-problems-at-once", test_definition_all_problems_at_once);
+	g_test_add_func("/aiq/definition/all-problems-at-once",
+			test_definition_all_problems_at_once);
 	g_test_add_func("/aiq/definition/cycles", test_definition_cycles);
 	g_test_add_func("/aiq/definition/types", test_definition_types);
 	g_test_add_func("/aiq/definition/expressions", test_definition_expressions);

@@ -18,7 +18,8 @@ def_new(const gchar *yaml)
 {
 	g_autoptr(AiqProblems) problems = aiq_problems_new();
 	g_autoptr(GError) error = NULL;
-	AiqDefinition *def = aiq_definition_new_from_data(yaml, strlen(yaml), NULL, problems, &error);
+	AiqDefinition *def =
+		aiq_definition_new_from_data(yaml, strlen(yaml), NULL, problems, &error);
 	if (def == NULL) {
 		g_autofree gchar *text = aiq_problems_to_string(problems, NULL);
 		g_error("definition: %s\n%s", error != NULL ? error->message : "", text);
@@ -134,21 +135,22 @@ test_engine_chain(void)
 {
 	Ctx ctx;
 	g_autoptr(AiqEngine) engine = NULL;
-	g_autoptr(AiqDefinition) def = def_new("name: chain\n"
-					       "inputs:\n"
-					       "  n: { type: integer, default: 1 }\n"
-					       "steps:\n"
-					       "  - id: a\n"
-					       "    uses: transform\n"
-					       "    with: { value: '${{ inputs.n + 1 }}' }\n"
-					       "  - id: b\n"
-					       "    uses: transform\n"
-					       "    with: { value: '${{ steps.a.output * 10 }}' }\n"
-					       "  - id: c\n"
-					       "    uses: transform\n"
-					       "    with: { value: 'b was ${{ steps.b.output }}' }\n"
-					       "outputs:\n"
-					       "  result: '${{ steps.c.output }}'\n");
+	g_autoptr(AiqDefinition) def =
+		def_new("name: chain\n"
+			"inputs:\n"
+			"  n: { type: integer, default: 1 }\n"
+			"steps:\n"
+			"  - id: a\n"
+			"    uses: transform\n"
+			"    with: { value: '${{ inputs.n + 1 }}' }\n"
+			"  - id: b\n"
+			"    uses: transform\n"
+			"    with: { value: '${{ steps.a.output * 10 }}' }\n"
+			"  - id: c\n"
+			"    uses: transform\n"
+			"    with: { value: 'b was ${{ steps.b.output }}' }\n"
+			"outputs:\n"
+			"  result: '${{ steps.c.output }}'\n");
 	g_autoptr(JsonObject) inputs = json_object_new();
 	AiqExecution *exec;
 	JsonNode *outputs;
@@ -185,8 +187,10 @@ test_engine_parallel_limit(void)
 				       "  - id: s%u\n    uses: delay\n    needs: []\n"
 				       "    with: { duration: 30ms }\n",
 				       i);
-	g_string_append(yaml, "  - id: join\n    uses: transform\n    needs: [s0, s1, s2, s3, s4, s5, s6, s7]\n"
-			      "    with: { value: done }\n");
+	g_string_append(
+		yaml,
+		"  - id: join\n    uses: transform\n    needs: [s0, s1, s2, s3, s4, s5, s6, s7]\n"
+		"    with: { value: done }\n");
 	def = def_new(yaml->str);
 	ctx_init(&ctx);
 	aiq_config_set_max_parallel_steps(config, 3);
@@ -205,27 +209,27 @@ test_engine_if_and_skip(void)
 	Ctx ctx;
 	g_autoptr(AiqEngine) engine = NULL;
 	g_autoptr(AiqDefinition) def =
-	    def_new("name: branches\n"
-		    "inputs:\n"
-		    "  go: { type: boolean, default: false }\n"
-		    "steps:\n"
-		    "  - id: gate\n"
-		    "    uses: transform\n"
-		    "    if: ${{ inputs.go }}\n"
-		    "    with: { value: 1 }\n"
-		    "  - id: after_gate\n"
-		    "    uses: transform\n"
-		    "    with: { value: 2 }\n"
-		    "  - id: always_runs\n"
-		    "    uses: transform\n"
-		    "    needs: [after_gate]\n"
-		    "    if: ${{ always() }}\n"
-		    "    with: { value: '${{ steps.after_gate.status }}' }\n"
-		    "  - id: bare\n"
-		    "    uses: transform\n"
-		    "    needs: []\n"
-		    "    if: inputs.go == false\n"
-		    "    with: { value: bare }\n");
+		def_new("name: branches\n"
+			"inputs:\n"
+			"  go: { type: boolean, default: false }\n"
+			"steps:\n"
+			"  - id: gate\n"
+			"    uses: transform\n"
+			"    if: ${{ inputs.go }}\n"
+			"    with: { value: 1 }\n"
+			"  - id: after_gate\n"
+			"    uses: transform\n"
+			"    with: { value: 2 }\n"
+			"  - id: always_runs\n"
+			"    uses: transform\n"
+			"    needs: [after_gate]\n"
+			"    if: ${{ always() }}\n"
+			"    with: { value: '${{ steps.after_gate.status }}' }\n"
+			"  - id: bare\n"
+			"    uses: transform\n"
+			"    needs: []\n"
+			"    if: inputs.go == false\n"
+			"    with: { value: bare }\n");
 	AiqExecution *exec;
 
 	ctx_init(&ctx);
@@ -327,10 +331,13 @@ test_engine_for_each(void)
 	}
 	out = json_node_get_array(state_of(exec, "doubled")->output);
 	for (guint i = 0; i < 6; i++)
-		g_assert_cmpint(json_array_get_int_element(out, i), ==, (50 - 10 * (gint)i) * 2 + (gint)i);
-	g_assert_cmpuint(json_array_get_length(json_node_get_array(state_of(exec, "empty")->output)),
-			 ==,
-			 0);
+		g_assert_cmpint(json_array_get_int_element(out, i),
+				==,
+				(50 - 10 * (gint)i) * 2 + (gint)i);
+	g_assert_cmpuint(
+		json_array_get_length(json_node_get_array(state_of(exec, "empty")->output)),
+		==,
+		0);
 	/* the concurrency limit holds: count items in flight from the event order */
 	for (guint i = 0; i < ctx.events->len; i++) {
 		AiqEvent *event = g_ptr_array_index(ctx.events, i);
@@ -351,21 +358,21 @@ test_engine_retry_backoff(void)
 {
 	Ctx ctx;
 	g_autoptr(AiqEngine) engine = NULL;
-	g_autoptr(AiqDefinition) def =
-	    def_new("name: retries\n"
-		    "steps:\n"
-		    "  - id: flaky\n"
-		    "    uses: script\n"
-		    "    retry: { max_attempts: 4, backoff: exponential, initial: 20ms, max: 50ms, jitter: 0.5 }\n"
-		    "    with:\n"
-		    "      code: |\n"
-		    "        if execution.attempt < 4 then error('try ' .. execution.attempt) end\n"
-		    "        return execution.attempt\n"
-		    "  - id: hopeless\n"
-		    "    uses: script\n"
-		    "    needs: []\n"
-		    "    retry: { max_attempts: 2, backoff: constant, initial: 10ms }\n"
-		    "    with: { code: 'error(\"never\")' }\n");
+	g_autoptr(AiqDefinition) def = def_new(
+		"name: retries\n"
+		"steps:\n"
+		"  - id: flaky\n"
+		"    uses: script\n"
+		"    retry: { max_attempts: 4, backoff: exponential, initial: 20ms, max: 50ms, jitter: 0.5 }\n"
+		"    with:\n"
+		"      code: |\n"
+		"        if execution.attempt < 4 then error('try ' .. execution.attempt) end\n"
+		"        return execution.attempt\n"
+		"  - id: hopeless\n"
+		"    uses: script\n"
+		"    needs: []\n"
+		"    retry: { max_attempts: 2, backoff: constant, initial: 10ms }\n"
+		"    with: { code: 'error(\"never\")' }\n");
 	AiqExecution *exec;
 	AiqStepState *flaky;
 	guint n_retry = 0;
@@ -389,9 +396,12 @@ test_engine_retry_backoff(void)
 		AiqEvent *event = g_ptr_array_index(ctx.events, i);
 		gint64 delay;
 		gint64 base;
-		if (event->type != AIQ_EVENT_ATTEMPT_FINISHED || g_strcmp0(event->step_id, "flaky") != 0)
+		if (event->type != AIQ_EVENT_ATTEMPT_FINISHED ||
+		    g_strcmp0(event->step_id, "flaky") != 0)
 			continue;
-		delay = aiq_json_object_get_int(json_node_get_object(event->data), "retry_in_ms", -1);
+		delay = aiq_json_object_get_int(json_node_get_object(event->data),
+						"retry_in_ms",
+						-1);
 		base = MIN(20 << (event->attempt - 1), 50);
 		g_assert_cmpint(delay, <=, base);
 		g_assert_cmpint(delay, >=, base / 2);
@@ -505,15 +515,17 @@ test_engine_many(void)
 {
 	Ctx ctx;
 	g_autoptr(AiqEngine) engine = NULL;
-	g_autoptr(AiqDefinition) def = def_new("name: many\n"
-					       "inputs: { i: { type: integer } }\n"
-					       "steps:\n"
-					       "  - { id: a, uses: transform, with: { value: '${{ inputs.i }}' } }\n"
-					       "  - { id: b, uses: transform, with: { value: '${{ steps.a.output + 1 }}' } }\n"
-					       "  - { id: c, uses: delay, with: { duration: 1ms } }\n"
-					       "  - { id: d, uses: transform, with: { value: '${{ steps.b.output * 2 }}' } }\n"
-					       "outputs: { d: '${{ steps.d.output }}' }\n");
-	g_autoptr(GPtrArray) execs = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_unref);
+	g_autoptr(AiqDefinition) def = def_new(
+		"name: many\n"
+		"inputs: { i: { type: integer } }\n"
+		"steps:\n"
+		"  - { id: a, uses: transform, with: { value: '${{ inputs.i }}' } }\n"
+		"  - { id: b, uses: transform, with: { value: '${{ steps.a.output + 1 }}' } }\n"
+		"  - { id: c, uses: delay, with: { duration: 1ms } }\n"
+		"  - { id: d, uses: transform, with: { value: '${{ steps.b.output * 2 }}' } }\n"
+		"outputs: { d: '${{ steps.d.output }}' }\n");
+	g_autoptr(GPtrArray) execs =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_unref);
 
 	ctx_init(&ctx);
 	ctx.expected = 300;
@@ -543,12 +555,13 @@ static void
 test_engine_inputs(void)
 {
 	g_autoptr(AiqEngine) engine = aiq_engine_new(NULL, NULL);
-	g_autoptr(AiqDefinition) def = def_new("name: in\n"
-					       "inputs:\n"
-					       "  count: { type: integer, required: true }\n"
-					       "  mode: { type: string, choices: [fast, slow], default: fast }\n"
-					       "steps:\n"
-					       "  - { id: a, uses: transform, with: { value: 1 } }\n");
+	g_autoptr(AiqDefinition) def =
+		def_new("name: in\n"
+			"inputs:\n"
+			"  count: { type: integer, required: true }\n"
+			"  mode: { type: string, choices: [fast, slow], default: fast }\n"
+			"steps:\n"
+			"  - { id: a, uses: transform, with: { value: 1 } }\n");
 	g_autoptr(JsonObject) inputs = json_object_new();
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqExecution) exec = NULL;
@@ -571,9 +584,10 @@ test_engine_kind_disabled(void)
 {
 	g_autoptr(AiqConfig) config = aiq_config_new();
 	g_autoptr(AiqEngine) engine = NULL;
-	g_autoptr(AiqDefinition) def = def_new("name: sh\n"
-					       "steps:\n"
-					       "  - { id: a, uses: shell, with: { command: [/bin/true] } }\n");
+	g_autoptr(AiqDefinition) def =
+		def_new("name: sh\n"
+			"steps:\n"
+			"  - { id: a, uses: shell, with: { command: [/bin/true] } }\n");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqExecution) exec = NULL;
 
@@ -593,19 +607,19 @@ test_engine_secrets_and_cap(void)
 	g_autoptr(AiqSecrets) secrets = aiq_secrets_new();
 	g_autoptr(AiqEngine) engine = NULL;
 	g_autoptr(AiqDefinition) def =
-	    def_new("name: secret\n"
-		    "steps:\n"
-		    "  - id: leak\n"
-		    "    uses: transform\n"
-		    "    with: { value: 'token=${{ secrets.API_TOKEN }}' }\n"
-		    "  - id: big\n"
-		    "    uses: script\n"
-		    "    needs: []\n"
-		    "    with: { code: 'return string.rep(\"x\", 5000)' }\n"
-		    "  - id: err\n"
-		    "    uses: script\n"
-		    "    needs: []\n"
-		    "    with: { code: 'error(\"bad \" .. secrets.API_TOKEN)' }\n");
+		def_new("name: secret\n"
+			"steps:\n"
+			"  - id: leak\n"
+			"    uses: transform\n"
+			"    with: { value: 'token=${{ secrets.API_TOKEN }}' }\n"
+			"  - id: big\n"
+			"    uses: script\n"
+			"    needs: []\n"
+			"    with: { code: 'return string.rep(\"x\", 5000)' }\n"
+			"  - id: err\n"
+			"    uses: script\n"
+			"    needs: []\n"
+			"    with: { code: 'error(\"bad \" .. secrets.API_TOKEN)' }\n");
 	AiqExecution *exec;
 
 	ctx_init(&ctx);
@@ -640,11 +654,12 @@ resolve_child_cb(AiqEngine *engine,
 		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, "no workflow %s", name);
 		return NULL;
 	}
-	return def_new("name: child\n"
-		       "inputs: { x: { type: integer } }\n"
-		       "steps:\n"
-		       "  - { id: sq, uses: transform, with: { value: '${{ inputs.x * inputs.x }}' } }\n"
-		       "outputs: { square: '${{ steps.sq.output }}' }\n");
+	return def_new(
+		"name: child\n"
+		"inputs: { x: { type: integer } }\n"
+		"steps:\n"
+		"  - { id: sq, uses: transform, with: { value: '${{ inputs.x * inputs.x }}' } }\n"
+		"outputs: { square: '${{ steps.sq.output }}' }\n");
 }
 
 static void
@@ -652,19 +667,20 @@ test_engine_sub_workflow(void)
 {
 	Ctx ctx;
 	g_autoptr(AiqEngine) engine = NULL;
-	g_autoptr(AiqDefinition) def = def_new("name: parent\n"
-					       "steps:\n"
-					       "  - id: call\n"
-					       "    uses: workflow\n"
-					       "    with: { name: child, inputs: { x: 7 } }\n"
-					       "  - id: use\n"
-					       "    uses: transform\n"
-					       "    with: { value: '${{ steps.call.output.outputs.square }}' }\n"
-					       "  - id: missing\n"
-					       "    uses: workflow\n"
-					       "    needs: []\n"
-					       "    continue_on_error: true\n"
-					       "    with: { name: nope }\n");
+	g_autoptr(AiqDefinition) def =
+		def_new("name: parent\n"
+			"steps:\n"
+			"  - id: call\n"
+			"    uses: workflow\n"
+			"    with: { name: child, inputs: { x: 7 } }\n"
+			"  - id: use\n"
+			"    uses: transform\n"
+			"    with: { value: '${{ steps.call.output.outputs.square }}' }\n"
+			"  - id: missing\n"
+			"    uses: workflow\n"
+			"    needs: []\n"
+			"    continue_on_error: true\n"
+			"    with: { name: nope }\n");
 	AiqExecution *exec;
 	AiqStepState *call;
 
@@ -729,18 +745,19 @@ test_engine_resume(void)
 {
 	g_autofree gchar *dir = make_tmpdir();
 	g_autofree gchar *path = g_build_filename(dir, "journal.db", NULL);
-	g_autoptr(AiqDefinition) def = def_new("name: resumable\n"
-					       "steps:\n"
-					       "  - { id: one, uses: transform, with: { value: first } }\n"
-					       "  - id: two\n"
-					       "    uses: script\n"
-					       "    with: { code: 'return steps.one.output .. \"+\" .. execution.step_key' }\n"
-					       "  - id: fan\n"
-					       "    uses: delay\n"
-					       "    needs: []\n"
-					       "    for_each: [0, 0, 0, 2000]\n"
-					       "    concurrency: 4\n"
-					       "    with: { duration: '${{ item }}ms' }\n");
+	g_autoptr(AiqDefinition) def = def_new(
+		"name: resumable\n"
+		"steps:\n"
+		"  - { id: one, uses: transform, with: { value: first } }\n"
+		"  - id: two\n"
+		"    uses: script\n"
+		"    with: { code: 'return steps.one.output .. \"+\" .. execution.step_key' }\n"
+		"  - id: fan\n"
+		"    uses: delay\n"
+		"    needs: []\n"
+		"    for_each: [0, 0, 0, 2000]\n"
+		"    concurrency: 4\n"
+		"    with: { duration: '${{ item }}ms' }\n");
 	g_autofree gchar *exec_id = NULL;
 	g_autoptr(GError) error = NULL;
 	Ctx ctx;
@@ -762,7 +779,9 @@ test_engine_resume(void)
 		while (count_events(ctx.events, AIQ_EVENT_ITEM_FINISHED, "fan") < 3)
 			g_main_context_iteration(NULL, TRUE);
 		g_assert_true(aiq_journal_flush(journal, &error));
-		g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_EXECUTION_FINISHED, NULL), ==, 0);
+		g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_EXECUTION_FINISHED, NULL),
+				 ==,
+				 0);
 		/* the process "dies": nothing more is written */
 		g_assert_true(aiq_journal_close(journal, &error));
 		ctx_clear(&ctx);
@@ -786,21 +805,26 @@ test_engine_resume(void)
 		/* finished steps and items were not run again */
 		g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_STEP_STARTED, "one"), ==, 0);
 		g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_ITEM_FINISHED, "fan"), ==, 1);
-		g_assert_cmpuint(json_array_get_length(json_node_get_array(state_of(exec, "fan")->output)),
-				 ==,
-				 4);
+		g_assert_cmpuint(
+			json_array_get_length(json_node_get_array(state_of(exec, "fan")->output)),
+			==,
+			4);
 		/* the pure step finished in the first life and kept its output */
 		g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_STEP_STARTED, "two"), ==, 0);
 		{
 			g_autofree gchar *expected = g_strdup_printf("first+%s/two", exec_id);
-			g_assert_cmpstr(json_node_get_string(state_of(exec, "two")->output), ==, expected);
+			g_assert_cmpstr(json_node_get_string(state_of(exec, "two")->output),
+					==,
+					expected);
 		}
 		g_assert_true(aiq_journal_flush(journal, &error));
 		/* the journal holds one history without gaps or duplicates */
 		events = aiq_journal_load_events(journal, exec_id, &error);
 		g_assert_no_error(error);
 		for (guint i = 0; i < events->len; i++)
-			g_assert_cmpint(((AiqEvent *)g_ptr_array_index(events, i))->seq, ==, (gint64)i + 1);
+			g_assert_cmpint(((AiqEvent *)g_ptr_array_index(events, i))->seq,
+					==,
+					(gint64)i + 1);
 		g_assert_cmpuint(count_events(events, AIQ_EVENT_STEP_FINISHED, "one"), ==, 1);
 		g_assert_cmpuint(count_events(events, AIQ_EVENT_STEP_FINISHED, "fan"), ==, 1);
 		g_assert_cmpuint(count_events(events, AIQ_EVENT_ITEM_FINISHED, "fan"), ==, 4);
@@ -816,11 +840,12 @@ test_engine_load_record(void)
 {
 	g_autofree gchar *dir = make_tmpdir();
 	g_autofree gchar *path = g_build_filename(dir, "journal.db", NULL);
-	g_autoptr(AiqDefinition) def = def_new("name: rec\n"
-					       "steps:\n"
-					       "  - { id: a, uses: transform, with: { value: { k: [1, 2] } } }\n"
-					       "  - { id: b, uses: script, retry: { max_attempts: 2, initial: 1ms }, "
-					       "      with: { code: 'error(\"x\")' } }\n");
+	g_autoptr(AiqDefinition) def =
+		def_new("name: rec\n"
+			"steps:\n"
+			"  - { id: a, uses: transform, with: { value: { k: [1, 2] } } }\n"
+			"  - { id: b, uses: script, retry: { max_attempts: 2, initial: 1ms }, "
+			"      with: { code: 'error(\"x\")' } }\n");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqJournal) journal = aiq_journal_new(path, &error);
 	g_autoptr(AiqEngine) engine = NULL;

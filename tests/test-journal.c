@@ -64,10 +64,10 @@ test_journal_round_trip(void)
 	g_autoptr(GPtrArray) events = NULL;
 	g_autoptr(GPtrArray) list = NULL;
 	g_autofree gchar *def = NULL;
-	AiqEventType types[] = {AIQ_EVENT_EXECUTION_CREATED,
-				AIQ_EVENT_EXECUTION_STARTED,
-				AIQ_EVENT_STEP_STARTED,
-				AIQ_EVENT_STEP_FINISHED};
+	AiqEventType types[] = { AIQ_EVENT_EXECUTION_CREATED,
+				 AIQ_EVENT_EXECUTION_STARTED,
+				 AIQ_EVENT_STEP_STARTED,
+				 AIQ_EVENT_STEP_FINISHED };
 
 	g_assert_no_error(error);
 	for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
@@ -87,12 +87,13 @@ test_journal_round_trip(void)
 	}
 	g_assert_cmpstr(((AiqEvent *)g_ptr_array_index(events, 3))->step_id, ==, "s");
 	g_assert_cmpstr(((AiqEvent *)g_ptr_array_index(events, 3))->status, ==, "succeeded");
-	g_assert_cmpint(aiq_json_object_get_int(
-			    json_node_get_object(((AiqEvent *)g_ptr_array_index(events, 3))->data),
-			    "n",
-			    0),
-			==,
-			4);
+	g_assert_cmpint(
+		aiq_json_object_get_int(
+			json_node_get_object(((AiqEvent *)g_ptr_array_index(events, 3))->data),
+			"n",
+			0),
+		==,
+		4);
 	def = aiq_journal_load_definition(journal, "d1", &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(def, ==, "{\"name\":\"wf\"}");
@@ -113,7 +114,9 @@ test_journal_round_trip(void)
 	g_clear_pointer(&list, g_ptr_array_unref);
 	list = aiq_journal_list_executions(journal, FALSE, 10, &error);
 	g_assert_cmpuint(list->len, ==, 1);
-	g_assert_cmpstr(((AiqJournalExecution *)g_ptr_array_index(list, 0))->status, ==, "succeeded");
+	g_assert_cmpstr(((AiqJournalExecution *)g_ptr_array_index(list, 0))->status,
+			==,
+			"succeeded");
 	g_assert_true(aiq_journal_close(journal, &error));
 	rm_rf(dir);
 }
@@ -156,13 +159,16 @@ test_journal_group_commit(void)
 	/* interleaved appends of many executions, as an engine makes them */
 	for (guint seq = 1; seq <= n_events; seq++) {
 		for (guint i = 0; i < n_exec; i++) {
-			g_autoptr(AiqEvent) event =
-			    event_new(ids->pdata[i],
-				      seq,
-				      seq == 1 ? AIQ_EVENT_EXECUTION_CREATED : AIQ_EVENT_STEP_STARTED);
+			g_autoptr(AiqEvent) event = event_new(ids->pdata[i],
+							      seq,
+							      seq == 1 ? AIQ_EVENT_EXECUTION_CREATED
+								       : AIQ_EVENT_STEP_STARTED);
 			guint64 lsn = aiq_journal_append(journal, event);
 			if (lsn % 97 == 0)
-				aiq_journal_wait_durable(journal, lsn, durable_cb, GSIZE_TO_POINTER(lsn));
+				aiq_journal_wait_durable(journal,
+							 lsn,
+							 durable_cb,
+							 GSIZE_TO_POINTER(lsn));
 		}
 	}
 	while (wait_ctx.calls < (n_exec * n_events) / 97)
@@ -173,7 +179,8 @@ test_journal_group_commit(void)
 	g_assert_cmpuint(aiq_journal_get_commits(journal), <, n_exec * n_events / 10);
 	g_assert_cmpuint(aiq_journal_get_commits(journal), >, 0);
 	for (guint i = 0; i < n_exec; i += 33) {
-		g_autoptr(GPtrArray) events = aiq_journal_load_events(journal, ids->pdata[i], &error);
+		g_autoptr(GPtrArray) events =
+			aiq_journal_load_events(journal, ids->pdata[i], &error);
 		g_assert_no_error(error);
 		g_assert_cmpuint(events->len, ==, n_events);
 	}
@@ -194,7 +201,8 @@ test_journal_not_a_database(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqJournal) journal = NULL;
 
-	g_assert_true(g_file_set_contents(path, "this is not a database, just some text\n", -1, NULL));
+	g_assert_true(
+		g_file_set_contents(path, "this is not a database, just some text\n", -1, NULL));
 	journal = aiq_journal_new(path, &error);
 	g_assert_null(journal);
 	g_assert_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL);
@@ -223,7 +231,9 @@ test_journal_foreign_database(void)
 	g_assert_nonnull(strstr(error->message, "another SQLite database"));
 	/* the user's data was not touched */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, "SELECT id FROM customers", NULL, NULL, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "SELECT id FROM customers", NULL, NULL, NULL),
+			==,
+			SQLITE_OK);
 	sqlite3_close(db);
 	rm_rf(dir);
 }
@@ -241,9 +251,10 @@ test_journal_newer_schema(void)
 	aiq_journal_close(journal, NULL);
 	g_clear_object(&journal);
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL),
-			==,
-			SQLITE_OK);
+	g_assert_cmpint(
+		sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL),
+		==,
+		SQLITE_OK);
 	sqlite3_close(db);
 	journal = aiq_journal_new(path, &error);
 	g_assert_null(journal);

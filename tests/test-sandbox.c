@@ -340,12 +340,11 @@ test_sandbox_item_execution(Fixture *fx, gconstpointer user_data)
 	/* an empty scope */
 	{
 		g_autoptr(GError) error = NULL;
-		g_autoptr(JsonNode) node =
-			aiq_sandbox_eval(fx->sandbox,
-					 "{inputs == nil, steps.x == nil, "
-					 "success(), always()}",
-					 NULL,
-					 &error);
+		g_autoptr(JsonNode) node = aiq_sandbox_eval(fx->sandbox,
+							    "{inputs == nil, steps.x == nil, "
+							    "success(), always()}",
+							    NULL,
+							    &error);
 		g_autofree gchar *text = NULL;
 		g_assert_no_error(error);
 		text = aiq_json_to_string(node, FALSE);
@@ -398,7 +397,10 @@ test_sandbox_secrets(Fixture *fx, gconstpointer user_data)
 	assert_eval(fx, "secrets.TOKEN", "\"" TEST_SECRET "\"");
 	assert_eval(fx, "'Bearer ' .. secrets.TOKEN", "\"Bearer " TEST_SECRET "\"");
 	/* a secret that is not set is an error, not a nil that fails later */
-	assert_eval_error(fx, "secrets.MISSING", AIQ_ERROR_EXPRESSION, "secret “MISSING” is not set");
+	assert_eval_error(fx,
+			  "secrets.MISSING",
+			  AIQ_ERROR_EXPRESSION,
+			  "secret “MISSING” is not set");
 	assert_eval(fx, "next(secrets)", "null");
 
 	/* never in an error message */

@@ -21,16 +21,13 @@ test_util_duration(void)
 		gint64 ms;
 		const gchar *canonical;
 	} good[] = {
-	    {"500ms", 500, "500ms"},
-	    {"30s", 30000, "30s"},
-	    {"90s", 90000, "1m30s"},
-	    {"1h30m", 5400000, "1h30m"},
-	    {"1d", 86400000, "1d"},
-	    {"0s", 0, "0s"},
-	    {"1m1s1ms", 61001, "1m1s1ms"},
+		{ "500ms", 500, "500ms" },       { "30s", 30000, "30s" },
+		{ "90s", 90000, "1m30s" },       { "1h30m", 5400000, "1h30m" },
+		{ "1d", 86400000, "1d" },        { "0s", 0, "0s" },
+		{ "1m1s1ms", 61001, "1m1s1ms" },
 	};
-	const gchar *bad[] = {"", "10", "s", "10 seconds", "1s1m", "1x", "-1s", "1.5s", "400d",
-			      "9999999999999s"};
+	const gchar *bad[] = { "",   "10",  "s",    "10 seconds", "1s1m",
+			       "1x", "-1s", "1.5s", "400d",       "9999999999999s" };
 	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
 		gint64 ms = -1;
 		g_autoptr(GError) error = NULL;
@@ -74,7 +71,7 @@ test_util_size(void)
 static void
 test_util_suggest(void)
 {
-	const gchar *const words[] = {"steps", "needs", "timeout", "with", "mode", NULL};
+	const gchar *const words[] = { "steps", "needs", "timeout", "with", "mode", NULL };
 	g_assert_cmpstr(aiq_suggest("stpes", words), ==, "steps");
 	g_assert_cmpstr(aiq_suggest("mdoe", words), ==, "mode");
 	g_assert_cmpstr(aiq_suggest("timeuot", words), ==, "timeout");
@@ -123,14 +120,14 @@ static void
 test_util_json_writer(void)
 {
 	const gchar *docs[] = {
-	    "{\"z\":1,\"a\":2,\"m\":{\"y\":[true,false,null],\"b\":\"x\"}}",
-	    "[19.99,0.1,1.0,-0.0,1e+300,123456789012345678]",
-	    "\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é ☃\"",
+		"{\"z\":1,\"a\":2,\"m\":{\"y\":[true,false,null],\"b\":\"x\"}}",
+		"[19.99,0.1,1.0,-0.0,1e+300,123456789012345678]",
+		"\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é ☃\"",
 	};
 	const gchar *expected[] = {
-	    "{\"z\":1,\"a\":2,\"m\":{\"y\":[true,false,null],\"b\":\"x\"}}",
-	    "[19.99,0.1,1.0,-0.0,1e+300,123456789012345678]",
-	    "\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é ☃\"",
+		"{\"z\":1,\"a\":2,\"m\":{\"y\":[true,false,null],\"b\":\"x\"}}",
+		"[19.99,0.1,1.0,-0.0,1e+300,123456789012345678]",
+		"\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é ☃\"",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
 		g_autoptr(GError) error = NULL;

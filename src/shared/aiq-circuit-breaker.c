@@ -174,7 +174,8 @@ aiq_circuit_breaker_record(AiqCircuitBreaker *self, const gchar *target, gboolea
 	} else {
 		circuit->failures++;
 		if (circuit->state == AIQ_CIRCUIT_HALF_OPEN ||
-		    (circuit->state == AIQ_CIRCUIT_CLOSED && circuit->failures >= self->threshold)) {
+		    (circuit->state == AIQ_CIRCUIT_CLOSED &&
+		     circuit->failures >= self->threshold)) {
 			if (circuit->state == AIQ_CIRCUIT_CLOSED)
 				g_info("circuit opened for %s after %u failures",
 				       target,

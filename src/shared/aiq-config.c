@@ -28,9 +28,9 @@ struct _AiqConfig {
 	guint breaker_threshold;
 	gint64 breaker_open_ms;
 	GHashTable *connections; /* name -> AiqConnection */
-	GHashTable *file_roots;	 /* name -> path */
-	GHashTable *ca_files;	 /* name -> path */
-	GHashTable *smtp;	 /* name ("" = default) -> AiqSmtpServer */
+	GHashTable *file_roots;  /* name -> path */
+	GHashTable *ca_files;    /* name -> path */
+	GHashTable *smtp;        /* name ("" = default) -> AiqSmtpServer */
 };
 
 G_DEFINE_TYPE(AiqConfig, aiq_config, G_TYPE_OBJECT)
@@ -121,28 +121,24 @@ typedef struct {
 	const gchar *const *keys;
 } AiqConfigGroupKeys;
 
-static const gchar *const aiq_config_engine_keys[] = {"max-parallel-steps",
-						      "output-cap",
-						      "max-items",
-						      "expression-instructions",
-						      "expression-memory",
-						      "script-instructions",
-						      "script-memory",
-						      "disabled-kinds",
-						      "durability",
-						      NULL};
-static const gchar *const aiq_config_breaker_keys[] = {"failure-threshold", "open-for", NULL};
-static const gchar *const aiq_config_connection_keys[] = {"driver", "path", "dsn", NULL};
-static const gchar *const aiq_config_smtp_keys[] =
-    {"url", "username", "password", "from", "starttls", "ca", NULL};
-static const gchar *const aiq_config_groups[] =
-    {"engine", "circuit-breaker", "file-roots", "ca", "connection.NAME", "smtp", "smtp.NAME", NULL};
+static const gchar *const aiq_config_engine_keys[] = {
+	"max-parallel-steps", "output-cap",
+	"max-items",          "expression-instructions",
+	"expression-memory",  "script-instructions",
+	"script-memory",      "disabled-kinds",
+	"durability",         NULL
+};
+static const gchar *const aiq_config_breaker_keys[] = { "failure-threshold", "open-for", NULL };
+static const gchar *const aiq_config_connection_keys[] = { "driver", "path", "dsn", NULL };
+static const gchar *const aiq_config_smtp_keys[] = { "url",      "username", "password", "from",
+						     "starttls", "ca",       NULL };
+static const gchar *const aiq_config_groups[] = { "engine",          "circuit-breaker",
+						  "file-roots",      "ca",
+						  "connection.NAME", "smtp",
+						  "smtp.NAME",       NULL };
 
 static gboolean
-aiq_config_check_keys(GKeyFile *kf,
-		      const gchar *group,
-		      const gchar *const *known,
-		      GError **error)
+aiq_config_check_keys(GKeyFile *kf, const gchar *group, const gchar *const *known, GError **error)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
@@ -240,7 +236,13 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 			if (!aiq_config_check_keys(kf, group, aiq_config_engine_keys, error))
 				return FALSE;
 			tmp = self->max_parallel_steps;
-			if (!aiq_config_get_uint(kf, group, "max-parallel-steps", 1, 10000, &tmp, error))
+			if (!aiq_config_get_uint(kf,
+						 group,
+						 "max-parallel-steps",
+						 1,
+						 10000,
+						 &tmp,
+						 error))
 				return FALSE;
 			self->max_parallel_steps = (guint)tmp;
 			tmp = self->max_items;
@@ -283,7 +285,7 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 				return FALSE;
 			{
 				g_autofree gchar *durability =
-				    g_key_file_get_string(kf, group, "durability", NULL);
+					g_key_file_get_string(kf, group, "durability", NULL);
 				if (durability != NULL) {
 					g_strstrip(durability);
 					if (g_strcmp0(durability, "all") == 0) {
@@ -312,12 +314,19 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 			if (!aiq_config_check_keys(kf, group, aiq_config_breaker_keys, error))
 				return FALSE;
 			tmp = self->breaker_threshold;
-			if (!aiq_config_get_uint(kf, group, "failure-threshold", 1, 1000, &tmp, error))
+			if (!aiq_config_get_uint(kf,
+						 group,
+						 "failure-threshold",
+						 1,
+						 1000,
+						 &tmp,
+						 error))
 				return FALSE;
 			self->breaker_threshold = (guint)tmp;
 			open_for = g_key_file_get_string(kf, group, "open-for", NULL);
-			if (open_for != NULL &&
-			    !aiq_duration_parse(g_strstrip(open_for), &self->breaker_open_ms, error)) {
+			if (open_for != NULL && !aiq_duration_parse(g_strstrip(open_for),
+								    &self->breaker_open_ms,
+								    error)) {
 				g_prefix_error(error, "[%s] open-for: ", group);
 				if (error != NULL && *error != NULL)
 					(*error)->code = AIQ_ERROR_CONFIG;
@@ -327,7 +336,8 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 			gboolean roots = g_strcmp0(group, "file-roots") == 0;
 			g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 			for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
-				g_autofree gchar *value = g_key_file_get_string(kf, group, keys[j], NULL);
+				g_autofree gchar *value =
+					g_key_file_get_string(kf, group, keys[j], NULL);
 				g_autofree gchar *path = NULL;
 				if (value == NULL || g_strstrip(value)[0] == '\0') {
 					g_set_error(error,
@@ -353,7 +363,8 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 			if (!aiq_config_check_keys(kf, group, aiq_config_connection_keys, error))
 				return FALSE;
 			if (name[0] == '\0' || driver == NULL ||
-			    (g_strcmp0(driver, "sqlite") != 0 && g_strcmp0(driver, "postgresql") != 0)) {
+			    (g_strcmp0(driver, "sqlite") != 0 &&
+			     g_strcmp0(driver, "postgresql") != 0)) {
 				g_set_error(error,
 					    AIQ_ERROR,
 					    AIQ_ERROR_CONFIG,
@@ -381,29 +392,32 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 				full_path = aiq_config_resolve_path(base_dir, path);
 			aiq_config_add_connection(self, name, driver, full_path, dsn);
 		} else if (g_strcmp0(group, "smtp") == 0 || g_str_has_prefix(group, "smtp.")) {
-			AiqSmtpServer server = {0};
+			AiqSmtpServer server = { 0 };
 			g_autofree gchar *url = g_key_file_get_string(kf, group, "url", NULL);
-			g_autofree gchar *username = g_key_file_get_string(kf, group, "username", NULL);
-			g_autofree gchar *password = g_key_file_get_string(kf, group, "password", NULL);
+			g_autofree gchar *username =
+				g_key_file_get_string(kf, group, "username", NULL);
+			g_autofree gchar *password =
+				g_key_file_get_string(kf, group, "password", NULL);
 			g_autofree gchar *from = g_key_file_get_string(kf, group, "from", NULL);
-			g_autofree gchar *starttls = g_key_file_get_string(kf, group, "starttls", NULL);
+			g_autofree gchar *starttls =
+				g_key_file_get_string(kf, group, "starttls", NULL);
 			g_autofree gchar *ca = g_key_file_get_string(kf, group, "ca", NULL);
 			if (!aiq_config_check_keys(kf, group, aiq_config_smtp_keys, error))
 				return FALSE;
 			if (url == NULL || (!g_str_has_prefix(url, "smtp://") &&
 					    !g_str_has_prefix(url, "smtps://"))) {
-				g_set_error(error,
-					    AIQ_ERROR,
-					    AIQ_ERROR_CONFIG,
-					    _("[%s] url: must be smtp://HOST:PORT or smtps://HOST:PORT"),
-					    group);
+				g_set_error(
+					error,
+					AIQ_ERROR,
+					AIQ_ERROR_CONFIG,
+					_("[%s] url: must be smtp://HOST:PORT or smtps://HOST:PORT"),
+					group);
 				return FALSE;
 			}
-			if (starttls != NULL && !g_strv_contains((const gchar *const[]){"required",
-											  "try",
-											  "none",
-											  NULL},
-								 starttls)) {
+			if (starttls != NULL &&
+			    !g_strv_contains(
+				    (const gchar *const[]){ "required", "try", "none", NULL },
+				    starttls)) {
 				g_set_error(error,
 					    AIQ_ERROR,
 					    AIQ_ERROR_CONFIG,

@@ -18,12 +18,12 @@
 /* transform: the output is the rendered value */
 
 static const AiqParam aiq_transform_params[] = {
-    {"value",
-     AIQ_PARAM_JSON,
-     TRUE,
-     NULL,
-     N_("The output: any value, with ${{ }} expressions rendered in its strings")},
-    {NULL},
+	{ "value",
+	  AIQ_PARAM_JSON,
+	  TRUE,
+	  NULL,
+	  N_("The output: any value, with ${{ }} expressions rendered in its strings") },
+	{ NULL },
 };
 
 static void
@@ -31,29 +31,30 @@ aiq_transform_run(AiqStepRun *run)
 {
 	JsonNode *value = aiq_step_run_get_param(run, "value");
 	aiq_step_run_return_value(run,
-				  value != NULL ? json_node_ref(value) : json_node_new(JSON_NODE_NULL));
+				  value != NULL ? json_node_ref(value)
+						: json_node_new(JSON_NODE_NULL));
 }
 
 const AiqStepKind aiq_step_kind_transform = {
-    .name = "transform",
-    .title = N_("Transform"),
-    .description = N_("Builds a value from inputs and the outputs of earlier steps"),
-    .icon_name = "applications-science-symbolic",
-    .params = aiq_transform_params,
-    .flags = AIQ_STEP_KIND_FLAG_PURE,
-    .run = aiq_transform_run,
+	.name = "transform",
+	.title = N_("Transform"),
+	.description = N_("Builds a value from inputs and the outputs of earlier steps"),
+	.icon_name = "applications-science-symbolic",
+	.params = aiq_transform_params,
+	.flags = AIQ_STEP_KIND_FLAG_PURE,
+	.run = aiq_transform_run,
 };
 
 /* delay: waits, on the main loop, without a thread */
 
 static const AiqParam aiq_delay_params[] = {
-    {"duration", AIQ_PARAM_DURATION, FALSE, NULL, N_("How long to wait, e.g. 30s or 5m")},
-    {"until",
-     AIQ_PARAM_STRING,
-     FALSE,
-     NULL,
-     N_("Wait until this time (ISO 8601, e.g. 2026-01-31T09:00:00Z)")},
-    {NULL},
+	{ "duration", AIQ_PARAM_DURATION, FALSE, NULL, N_("How long to wait, e.g. 30s or 5m") },
+	{ "until",
+	  AIQ_PARAM_STRING,
+	  FALSE,
+	  NULL,
+	  N_("Wait until this time (ISO 8601, e.g. 2026-01-31T09:00:00Z)") },
+	{ NULL },
 };
 
 typedef struct {
@@ -140,7 +141,10 @@ aiq_delay_run(AiqStepRun *run)
 	delay->run = g_object_ref(run);
 	delay->waited_ms = ms;
 	delay->source = g_timeout_source_new((guint)MIN(ms, G_MAXUINT));
-	g_source_set_callback(delay->source, aiq_delay_done_cb, delay, (GDestroyNotify)aiq_delay_free);
+	g_source_set_callback(delay->source,
+			      aiq_delay_done_cb,
+			      delay,
+			      (GDestroyNotify)aiq_delay_free);
 	g_source_attach(delay->source, g_main_context_get_thread_default());
 	g_source_unref(delay->source);
 	delay->cancelled_id = g_cancellable_connect(aiq_step_run_get_cancellable(run),
@@ -157,28 +161,28 @@ aiq_delay_validate(JsonObject *with, const gchar *path, AiqProblems *problems)
 }
 
 const AiqStepKind aiq_step_kind_delay = {
-    .name = "delay",
-    .title = N_("Delay"),
-    .description = N_("Waits for a duration or until a time"),
-    .icon_name = "alarm-symbolic",
-    .params = aiq_delay_params,
-    .flags = AIQ_STEP_KIND_FLAG_PURE,
-    .validate = aiq_delay_validate,
-    .run = aiq_delay_run,
+	.name = "delay",
+	.title = N_("Delay"),
+	.description = N_("Waits for a duration or until a time"),
+	.icon_name = "alarm-symbolic",
+	.params = aiq_delay_params,
+	.flags = AIQ_STEP_KIND_FLAG_PURE,
+	.validate = aiq_delay_validate,
+	.run = aiq_delay_run,
 };
 
 /* script: a sandboxed Lua chunk; its return value is the output */
 
 static const AiqParam aiq_script_params[] = {
-    {"code",
-     AIQ_PARAM_TEXT,
-     TRUE,
-     NULL,
-     N_("Lua 5.4 code run in the sandbox; it sees inputs, steps, item, execution and "
-	"secrets, and what it returns is the output"),
-     NULL,
-     AIQ_PARAM_FLAG_RAW},
-    {NULL},
+	{ "code",
+	  AIQ_PARAM_TEXT,
+	  TRUE,
+	  NULL,
+	  N_("Lua 5.4 code run in the sandbox; it sees inputs, steps, item, execution and "
+	     "secrets, and what it returns is the output"),
+	  NULL,
+	  AIQ_PARAM_FLAG_RAW },
+	{ NULL },
 };
 
 static void
@@ -186,7 +190,7 @@ aiq_script_run(AiqStepRun *run)
 {
 	AiqConfig *config = aiq_step_run_get_config(run);
 	const AiqExprScope *scope = aiq_step_run_get_scope(run);
-	AiqExprScope empty = {.index = -1};
+	AiqExprScope empty = { .index = -1 };
 	GError *error = NULL;
 	JsonNode *output;
 
@@ -208,11 +212,11 @@ aiq_script_run(AiqStepRun *run)
 }
 
 const AiqStepKind aiq_step_kind_script = {
-    .name = "script",
-    .title = N_("Script"),
-    .description = N_("Runs a sandboxed Lua chunk with instruction and memory limits"),
-    .icon_name = "text-x-script-symbolic",
-    .params = aiq_script_params,
-    .flags = AIQ_STEP_KIND_FLAG_PURE,
-    .run = aiq_script_run,
+	.name = "script",
+	.title = N_("Script"),
+	.description = N_("Runs a sandboxed Lua chunk with instruction and memory limits"),
+	.icon_name = "text-x-script-symbolic",
+	.params = aiq_script_params,
+	.flags = AIQ_STEP_KIND_FLAG_PURE,
+	.run = aiq_script_run,
 };

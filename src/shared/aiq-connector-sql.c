@@ -226,12 +226,13 @@ aiq_sql_job_add_statement(AiqSqlJob *job, const gchar *query, JsonArray *params)
  * Errors: every message names the connection (never its path or DSN) and,
  * with several statements, the statement.
  */
-static void aiq_sql_set_error(GError **error,
-			      AiqSqlJob *job,
-			      guint stmt_idx,
-			      AiqError code,
-			      const gchar *format,
-			      ...) G_GNUC_PRINTF(5, 6);
+static void
+aiq_sql_set_error(GError **error,
+		  AiqSqlJob *job,
+		  guint stmt_idx,
+		  AiqError code,
+		  const gchar *format,
+		  ...) G_GNUC_PRINTF(5, 6);
 
 static void
 aiq_sql_set_error(GError **error,

@@ -17,22 +17,22 @@
 #define AIQ_WORKFLOW_MAX_DEPTH 8
 
 static const AiqParam aiq_workflow_params[] = {
-    {"name",
-     AIQ_PARAM_STRING,
-     FALSE,
-     NULL,
-     N_("The workflow to call, by name"),
-     NULL,
-     AIQ_PARAM_FLAG_LITERAL},
-    {"path",
-     AIQ_PARAM_STRING,
-     FALSE,
-     NULL,
-     N_("The definition file to call, relative to this one (local runs)"),
-     NULL,
-     AIQ_PARAM_FLAG_LITERAL},
-    {"inputs", AIQ_PARAM_OBJECT, FALSE, NULL, N_("The sub-workflow's inputs")},
-    {NULL},
+	{ "name",
+	  AIQ_PARAM_STRING,
+	  FALSE,
+	  NULL,
+	  N_("The workflow to call, by name"),
+	  NULL,
+	  AIQ_PARAM_FLAG_LITERAL },
+	{ "path",
+	  AIQ_PARAM_STRING,
+	  FALSE,
+	  NULL,
+	  N_("The definition file to call, relative to this one (local runs)"),
+	  NULL,
+	  AIQ_PARAM_FLAG_LITERAL },
+	{ "inputs", AIQ_PARAM_OBJECT, FALSE, NULL, N_("The sub-workflow's inputs") },
+	{ NULL },
 };
 
 typedef struct {
@@ -71,16 +71,16 @@ aiq_workflow_return(AiqStepRun *run, AiqExecution *child)
 		return;
 	}
 	aiq_step_run_return_error_with_output(
-	    run,
-	    g_error_new(AIQ_ERROR,
-			AIQ_ERROR_STEP_FAILED,
-			_("sub-workflow “%s” %s: %s"),
-			aiq_definition_get_name(aiq_execution_get_definition(child)),
-			aiq_execution_status_to_string(status),
-			aiq_execution_get_error_message(child) != NULL
-			    ? aiq_execution_get_error_message(child)
-			    : ""),
-	    aiq_json_new_object(output));
+		run,
+		g_error_new(AIQ_ERROR,
+			    AIQ_ERROR_STEP_FAILED,
+			    _("sub-workflow “%s” %s: %s"),
+			    aiq_definition_get_name(aiq_execution_get_definition(child)),
+			    aiq_execution_status_to_string(status),
+			    aiq_execution_get_error_message(child) != NULL
+				    ? aiq_execution_get_error_message(child)
+				    : ""),
+		aiq_json_new_object(output));
 }
 
 static void
@@ -138,14 +138,15 @@ aiq_workflow_run(AiqStepRun *run)
 	g_autoptr(AiqExecution) started = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *child_id = NULL;
-	AiqStartOptions options = {0};
+	AiqStartOptions options = { 0 };
 
 	if (engine == NULL || execution_id == NULL || step_key == NULL) {
-		aiq_step_run_return_error(run,
-					  g_error_new_literal(AIQ_ERROR,
-							      AIQ_ERROR_INVALID_ARGUMENT,
-							      _("a workflow step runs only inside an "
-								"execution")));
+		aiq_step_run_return_error(
+			run,
+			g_error_new_literal(AIQ_ERROR,
+					    AIQ_ERROR_INVALID_ARGUMENT,
+					    _("a workflow step runs only inside an "
+					      "execution")));
 		return;
 	}
 	if (!aiq_workflow_check_depth(engine, execution_id, &error)) {
@@ -169,11 +170,11 @@ aiq_workflow_run(AiqStepRun *run)
 		g_clear_error(&error);
 		parent = aiq_engine_lookup(engine, execution_id);
 		definition = aiq_engine_resolve_workflow(
-		    engine,
-		    parent != NULL ? aiq_execution_get_definition(parent) : NULL,
-		    aiq_step_run_get_string(run, "name"),
-		    aiq_step_run_get_string(run, "path"),
-		    &error);
+			engine,
+			parent != NULL ? aiq_execution_get_definition(parent) : NULL,
+			aiq_step_run_get_string(run, "name"),
+			aiq_step_run_get_string(run, "path"),
+			&error);
 		if (definition == NULL) {
 			aiq_step_run_return_error(run, g_steal_pointer(&error));
 			return;
@@ -217,12 +218,12 @@ aiq_workflow_validate(JsonObject *with, const gchar *path, AiqProblems *problems
 }
 
 const AiqStepKind aiq_step_kind_workflow = {
-    .name = "workflow",
-    .title = N_("Sub-workflow"),
-    .description = N_("Runs another workflow and waits for it; its outputs become this "
-		      "step's output"),
-    .icon_name = "network-workgroup-symbolic",
-    .params = aiq_workflow_params,
-    .validate = aiq_workflow_validate,
-    .run = aiq_workflow_run,
+	.name = "workflow",
+	.title = N_("Sub-workflow"),
+	.description = N_("Runs another workflow and waits for it; its outputs become this "
+			  "step's output"),
+	.icon_name = "network-workgroup-symbolic",
+	.params = aiq_workflow_params,
+	.validate = aiq_workflow_validate,
+	.run = aiq_workflow_run,
 };

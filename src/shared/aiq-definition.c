@@ -23,9 +23,9 @@ struct _AiqDefinition {
 	gchar *name;
 	gchar *description;
 	gchar **labels;
-	GPtrArray *triggers; /* of AiqTrigger */
-	GPtrArray *inputs;   /* of AiqInput */
-	GPtrArray *steps;    /* of AiqStep */
+	GPtrArray *triggers;    /* of AiqTrigger */
+	GPtrArray *inputs;      /* of AiqInput */
+	GPtrArray *steps;       /* of AiqStep */
 	GHashTable *step_index; /* id -> index + 1 */
 	JsonNode *outputs;
 	JsonNode *ui;
@@ -34,7 +34,7 @@ struct _AiqDefinition {
 	gchar *filename;
 	GMutex mutex;
 	gchar *canonical_json; /* lazy */
-	gchar *digest;	       /* lazy */
+	gchar *digest;         /* lazy */
 };
 
 G_DEFINE_BOXED_TYPE(AiqDefinition, aiq_definition, aiq_definition_ref, aiq_definition_unref)
@@ -47,44 +47,32 @@ enum {
 	AIQ_RETRY_SET_JITTER = 1 << 4,
 };
 
-static const gchar *const aiq_definition_members[] = {"name",
-						      "description",
-						      "runs_on",
-						      "triggers",
-						      "inputs",
-						      "steps",
-						      "outputs",
-						      "timeout",
-						      "concurrency",
-						      "ui",
-						      NULL};
-static const gchar *const aiq_step_members[] = {"id",
-						"name",
-						"description",
-						"uses",
-						"needs",
-						"if",
-						"for_each",
-						"concurrency",
-						"with",
-						"retry",
-						"timeout",
-						"continue_on_error",
-						NULL};
-static const gchar *const aiq_retry_members[] =
-    {"max_attempts", "backoff", "initial", "max", "jitter", NULL};
-static const gchar *const aiq_input_members[] =
-    {"type", "default", "required", "description", "choices", NULL};
-static const gchar *const aiq_trigger_kinds[] = {"schedule", "webhook", "manual", "api", NULL};
-static const gchar *const aiq_schedule_members[] = {"cron", "timezone", "catch_up", NULL};
-static const gchar *const aiq_webhook_members[] =
-    {"respond", "timeout", "headers", "signature_header", NULL};
-static const gchar *const aiq_runs_on_members[] = {"labels", NULL};
-static const gchar *const aiq_input_types[] =
-    {"string", "integer", "number", "boolean", "object", "array", "any", NULL};
-static const gchar *const aiq_catch_up_names[] = {"none", "last", "all", NULL};
-static const gchar *const aiq_respond_names[] = {"accepted", "on_finish", NULL};
-static const gchar *const aiq_backoff_names[] = {"exponential", "constant", NULL};
+static const gchar *const aiq_definition_members[] = { "name",     "description", "runs_on",
+						       "triggers", "inputs",      "steps",
+						       "outputs",  "timeout",     "concurrency",
+						       "ui",       NULL };
+static const gchar *const aiq_step_members[] = { "id",       "name",        "description",
+						 "uses",     "needs",       "if",
+						 "for_each", "concurrency", "with",
+						 "retry",    "timeout",     "continue_on_error",
+						 NULL };
+static const gchar *const aiq_retry_members[] = { "max_attempts", "backoff", "initial",
+						  "max",          "jitter",  NULL };
+static const gchar *const aiq_input_members[] = { "type",        "default", "required",
+						  "description", "choices", NULL };
+static const gchar *const aiq_trigger_kinds[] = { "schedule", "webhook", "manual", "api", NULL };
+static const gchar *const aiq_schedule_members[] = { "cron", "timezone", "catch_up", NULL };
+static const gchar *const aiq_webhook_members[] = { "respond",
+						    "timeout",
+						    "headers",
+						    "signature_header",
+						    NULL };
+static const gchar *const aiq_runs_on_members[] = { "labels", NULL };
+static const gchar *const aiq_input_types[] = { "string", "integer", "number", "boolean",
+						"object", "array",   "any",    NULL };
+static const gchar *const aiq_catch_up_names[] = { "none", "last", "all", NULL };
+static const gchar *const aiq_respond_names[] = { "accepted", "on_finish", NULL };
+static const gchar *const aiq_backoff_names[] = { "exponential", "constant", NULL };
 
 static void
 aiq_trigger_free(AiqTrigger *trigger)
@@ -202,13 +190,14 @@ aiq_check_members(AiqParseCtx *ctx,
 		member_path = aiq_path_member(path, key);
 		suggestion = aiq_suggest(key, known);
 		if (suggestion != NULL) {
-			aiq_problems_add(ctx->problems,
-					 member_path,
-					 /* TRANSLATORS: unknown member “x” in a step; did you mean “y”? */
-					 _("unknown member “%s” in %s; did you mean “%s”?"),
-					 key,
-					 what,
-					 suggestion);
+			aiq_problems_add(
+				ctx->problems,
+				member_path,
+				/* TRANSLATORS: unknown member “x” in a step; did you mean “y”? */
+				_("unknown member “%s” in %s; did you mean “%s”?"),
+				key,
+				what,
+				suggestion);
 		} else {
 			aiq_problems_add(ctx->problems,
 					 member_path,
@@ -454,10 +443,11 @@ aiq_parse_trigger(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, const g
 					 kind_name,
 					 suggestion);
 		else
-			aiq_problems_add(ctx->problems,
-					 spec_path,
-					 _("unknown trigger “%s”; use schedule, webhook, manual or api"),
-					 kind_name);
+			aiq_problems_add(
+				ctx->problems,
+				spec_path,
+				_("unknown trigger “%s”; use schedule, webhook, manual or api"),
+				kind_name);
 		return;
 	}
 	if (spec_node != NULL && !JSON_NODE_HOLDS_NULL(spec_node)) {
@@ -532,7 +522,7 @@ aiq_parse_trigger(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, const g
 			aiq_check_members(ctx,
 					  spec,
 					  spec_path,
-					  (const gchar *const[]){NULL},
+					  (const gchar *const[]){ NULL },
 					  aiq_trigger_kinds[kind]);
 		break;
 	default:
@@ -653,12 +643,14 @@ aiq_parse_for_each(AiqParseCtx *ctx, AiqStep *step, JsonNode *node, const gchar 
 	}
 	if (aiq_json_is_string(node)) {
 		g_autoptr(GError) error_local = NULL;
-		step->for_each_expr = aiq_template_get_single_expression(json_node_get_string(node));
+		step->for_each_expr =
+			aiq_template_get_single_expression(json_node_get_string(node));
 		if (step->for_each_expr == NULL) {
-			aiq_problems_add(ctx->problems,
-					 path,
-					 _("for_each takes a list or one ${{ }} expression that gives "
-					   "a list"));
+			aiq_problems_add(
+				ctx->problems,
+				path,
+				_("for_each takes a list or one ${{ }} expression that gives "
+				  "a list"));
 			return;
 		}
 		if (!aiq_sandbox_compile(ctx->sandbox, step->for_each_expr, &error_local))
@@ -689,7 +681,9 @@ aiq_parse_retry(AiqParseCtx *ctx, AiqStep *step, JsonNode *node, const gchar *pa
 		return;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		aiq_problem_type(ctx, path, _("an object with max_attempts, backoff, initial, max"),
+		aiq_problem_type(ctx,
+				 path,
+				 _("an object with max_attempts, backoff, initial, max"),
 				 node);
 		return;
 	}
@@ -756,12 +750,13 @@ aiq_parse_step(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, guint idx,
 		g_autofree gchar *id_path = aiq_path_member(path, "id");
 		gpointer other = g_hash_table_lookup(self->step_index, id);
 		if (!aiq_identifier_is_valid(id)) {
-			aiq_problems_add(ctx->problems,
-					 id_path,
-					 _("step id “%s” must start with a letter or _ and hold only "
-					   "letters, digits and _ (it is used as steps.ID in "
-					   "expressions)"),
-					 id);
+			aiq_problems_add(
+				ctx->problems,
+				id_path,
+				_("step id “%s” must start with a letter or _ and hold only "
+				  "letters, digits and _ (it is used as steps.ID in "
+				  "expressions)"),
+				id);
 		} else if (other != NULL) {
 			aiq_problems_add(ctx->problems,
 					 id_path,
@@ -815,7 +810,10 @@ aiq_parse_step(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, guint idx,
 	{
 		g_autofree gchar *with_path = aiq_path_member(path, "with");
 		if (step->kind != NULL)
-			aiq_step_kind_validate_with(step->kind, step->with, with_path, ctx->problems);
+			aiq_step_kind_validate_with(step->kind,
+						    step->with,
+						    with_path,
+						    ctx->problems);
 		if (JSON_NODE_HOLDS_OBJECT(step->with)) {
 			/* raw parameters (Lua source) are not templates */
 			JsonObjectIter iter;
@@ -823,16 +821,18 @@ aiq_parse_step(AiqParseCtx *ctx, AiqDefinition *self, JsonNode *node, guint idx,
 			JsonNode *value;
 			json_object_iter_init_ordered(&iter, json_node_get_object(step->with));
 			while (json_object_iter_next_ordered(&iter, &key, &value)) {
-				const AiqParam *param = step->kind != NULL
-							    ? aiq_step_kind_find_param(step->kind, key)
-							    : NULL;
+				const AiqParam *param =
+					step->kind != NULL
+						? aiq_step_kind_find_param(step->kind, key)
+						: NULL;
 				g_autofree gchar *param_path = aiq_path_member(with_path, key);
 				if (param != NULL && (param->flags & AIQ_PARAM_FLAG_RAW)) {
 					if (aiq_json_is_string(value)) {
 						g_autoptr(GError) error_local = NULL;
-						if (!aiq_sandbox_compile_chunk(ctx->sandbox,
-									       json_node_get_string(value),
-									       &error_local))
+						if (!aiq_sandbox_compile_chunk(
+							    ctx->sandbox,
+							    json_node_get_string(value),
+							    &error_local))
 							aiq_problems_add_error(ctx->problems,
 									       param_path,
 									       error_local);
@@ -914,17 +914,19 @@ aiq_resolve_dependencies(AiqParseCtx *ctx, AiqDefinition *self)
 				if (found == NULL) {
 					const gchar *suggestion = aiq_suggest(need, ids);
 					if (suggestion != NULL)
-						aiq_problems_add(ctx->problems,
-								 needs_path,
-								 _("needs “%s”, which is not a step id; "
-								   "did you mean “%s”?"),
-								 need,
-								 suggestion);
+						aiq_problems_add(
+							ctx->problems,
+							needs_path,
+							_("needs “%s”, which is not a step id; "
+							  "did you mean “%s”?"),
+							need,
+							suggestion);
 					else
-						aiq_problems_add(ctx->problems,
-								 needs_path,
-								 _("needs “%s”, which is not a step id"),
-								 need);
+						aiq_problems_add(
+							ctx->problems,
+							needs_path,
+							_("needs “%s”, which is not a step id"),
+							need);
 					continue;
 				}
 				dep = GPOINTER_TO_UINT(found) - 1;
@@ -985,17 +987,18 @@ aiq_resolve_dependencies(AiqParseCtx *ctx, AiqDefinition *self)
 					g_autoptr(GString) names = g_string_new(NULL);
 					g_autofree gchar *step_path = aiq_path_index("steps", w);
 					g_autofree gchar *needs_path =
-					    aiq_path_member(step_path, "needs");
+						aiq_path_member(step_path, "needs");
 					guint start = 0;
 					while (stack[start] != w)
 						start++;
 					for (guint k = start; k < sp; k++) {
-						AiqStep *s = g_ptr_array_index(self->steps, stack[k]);
+						AiqStep *s =
+							g_ptr_array_index(self->steps, stack[k]);
 						g_string_append_printf(names, "%s → ", s->id);
 					}
-					g_string_append(names,
-							((AiqStep *)g_ptr_array_index(self->steps, w))
-							    ->id);
+					g_string_append(
+						names,
+						((AiqStep *)g_ptr_array_index(self->steps, w))->id);
 					aiq_problems_add(ctx->problems,
 							 needs_path,
 							 _("steps form a cycle: %s"),
@@ -1022,9 +1025,9 @@ AiqDefinition *
 aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *problems)
 {
 	g_autoptr(AiqDefinition) self = aiq_definition_new();
-	AiqParseCtx ctx = {.problems = problems,
-			   .sandbox = aiq_sandbox_get_default(),
-			   .config = config};
+	AiqParseCtx ctx = { .problems = problems,
+			    .sandbox = aiq_sandbox_get_default(),
+			    .config = config };
 	JsonObject *obj;
 	JsonNode *member;
 	const gchar *name;
@@ -1035,10 +1038,11 @@ aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *pro
 	before = aiq_problems_get_size(problems);
 
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
-		aiq_problems_add(problems,
-				 "",
-				 _("a workflow definition is an object with name and steps, got %s"),
-				 aiq_json_type_name(root));
+		aiq_problems_add(
+			problems,
+			"",
+			_("a workflow definition is an object with name and steps, got %s"),
+			aiq_json_type_name(root));
 		return NULL;
 	}
 	obj = json_node_get_object(root);
@@ -1081,7 +1085,10 @@ aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *pro
 			JsonArray *array = json_node_get_array(member);
 			for (guint i = 0; i < json_array_get_length(array); i++) {
 				g_autofree gchar *path = aiq_path_index("triggers", i);
-				aiq_parse_trigger(&ctx, self, json_array_get_element(array, i), path);
+				aiq_parse_trigger(&ctx,
+						  self,
+						  json_array_get_element(array, i),
+						  path);
 			}
 		}
 	}
@@ -1111,7 +1118,9 @@ aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *pro
 		JsonArray *array = json_node_get_array(member);
 		guint n = json_array_get_length(array);
 		if (n == 0) {
-			aiq_problems_add(problems, "steps", _("a workflow needs at least one step"));
+			aiq_problems_add(problems,
+					 "steps",
+					 _("a workflow needs at least one step"));
 		} else if (n > AIQ_DEFINITION_MAX_STEPS) {
 			aiq_problems_add(problems,
 					 "steps",
@@ -1121,7 +1130,11 @@ aiq_definition_new_from_node(JsonNode *root, AiqConfig *config, AiqProblems *pro
 		} else {
 			for (guint i = 0; i < n; i++) {
 				g_autofree gchar *path = aiq_path_index("steps", i);
-				aiq_parse_step(&ctx, self, json_array_get_element(array, i), i, path);
+				aiq_parse_step(&ctx,
+					       self,
+					       json_array_get_element(array, i),
+					       i,
+					       path);
 			}
 			aiq_resolve_dependencies(&ctx, self);
 		}
@@ -1219,7 +1232,7 @@ aiq_definition_get_description(AiqDefinition *self)
 const gchar *const *
 aiq_definition_get_labels(AiqDefinition *self)
 {
-	static const gchar *const none[] = {NULL};
+	static const gchar *const none[] = { NULL };
 	g_return_val_if_fail(self != NULL, NULL);
 	return self->labels != NULL ? (const gchar *const *)self->labels : none;
 }
@@ -1354,9 +1367,8 @@ aiq_trigger_kind_to_string(AiqTriggerKind kind)
 const gchar *
 aiq_catch_up_to_string(AiqCatchUp catch_up)
 {
-	return (guint)catch_up < G_N_ELEMENTS(aiq_catch_up_names) - 1
-		   ? aiq_catch_up_names[catch_up]
-		   : "none";
+	return (guint)catch_up < G_N_ELEMENTS(aiq_catch_up_names) - 1 ? aiq_catch_up_names[catch_up]
+								      : "none";
 }
 
 static void
@@ -1428,17 +1440,20 @@ aiq_definition_to_json(AiqDefinition *self)
 				if (t->catch_up_set) {
 					json_builder_set_member_name(b, "catch_up");
 					json_builder_add_string_value(
-					    b,
-					    aiq_catch_up_to_string(t->catch_up));
+						b,
+						aiq_catch_up_to_string(t->catch_up));
 				}
 			} else if (t->kind == AIQ_TRIGGER_KIND_WEBHOOK) {
 				if (t->respond_set) {
 					json_builder_set_member_name(b, "respond");
-					json_builder_add_string_value(b,
-								      aiq_respond_names[t->respond]);
+					json_builder_add_string_value(
+						b,
+						aiq_respond_names[t->respond]);
 				}
 				if (t->respond_timeout_ms != 30 * 1000)
-					aiq_builder_add_duration(b, "timeout", t->respond_timeout_ms);
+					aiq_builder_add_duration(b,
+								 "timeout",
+								 t->respond_timeout_ms);
 				if (t->headers != NULL)
 					aiq_builder_add_strv(b, "headers", t->headers);
 				if (t->signature_header != NULL) {
@@ -1512,8 +1527,9 @@ aiq_definition_to_json(AiqDefinition *self)
 			json_builder_add_int_value(b, step->retry.max_attempts);
 			if (step->retry.set & AIQ_RETRY_SET_BACKOFF) {
 				json_builder_set_member_name(b, "backoff");
-				json_builder_add_string_value(b,
-							      aiq_backoff_names[step->retry.backoff]);
+				json_builder_add_string_value(
+					b,
+					aiq_backoff_names[step->retry.backoff]);
 			}
 			if (step->retry.set & AIQ_RETRY_SET_INITIAL)
 				aiq_builder_add_duration(b, "initial", step->retry.initial_ms);
@@ -1555,9 +1571,8 @@ aiq_definition_ensure_canonical(AiqDefinition *self)
 	if (self->canonical_json == NULL) {
 		g_autoptr(JsonNode) root = aiq_definition_to_json(self);
 		self->canonical_json = aiq_json_to_string(root, FALSE);
-		self->digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     self->canonical_json,
-							     -1);
+		self->digest =
+			g_compute_checksum_for_string(G_CHECKSUM_SHA256, self->canonical_json, -1);
 	}
 	g_mutex_unlock(&self->mutex);
 }
@@ -1652,18 +1667,19 @@ aiq_definition_resolve_inputs(AiqDefinition *self, JsonObject *given, GError **e
 			g_autofree gchar *path = aiq_path_member("inputs", key);
 			if (input == NULL) {
 				g_autofree const gchar **names =
-				    g_new0(const gchar *, self->inputs->len + 1);
+					g_new0(const gchar *, self->inputs->len + 1);
 				const gchar *suggestion;
 				for (guint i = 0; i < self->inputs->len; i++)
 					names[i] = ((AiqInput *)g_ptr_array_index(self->inputs, i))
-						       ->name;
+							   ->name;
 				suggestion = aiq_suggest(key, names);
 				if (suggestion != NULL)
-					aiq_problems_add(problems,
-							 path,
-							 _("unknown input “%s”; did you mean “%s”?"),
-							 key,
-							 suggestion);
+					aiq_problems_add(
+						problems,
+						path,
+						_("unknown input “%s”; did you mean “%s”?"),
+						key,
+						suggestion);
 				else
 					aiq_problems_add(problems,
 							 path,
@@ -1794,7 +1810,8 @@ aiq_definition_parse_input_value(AiqDefinition *self,
 	case AIQ_INPUT_TYPE_ANY:
 	default: {
 		g_autoptr(GError) error_local = NULL;
-		JsonNode *node = aiq_json_parse(text, strlen(text), AIQ_JSON_MAX_DEPTH, &error_local);
+		JsonNode *node =
+			aiq_json_parse(text, strlen(text), AIQ_JSON_MAX_DEPTH, &error_local);
 		if (node == NULL && input->type == AIQ_INPUT_TYPE_ANY)
 			return aiq_json_new_string(text);
 		if (node == NULL) {

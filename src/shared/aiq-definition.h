@@ -101,21 +101,21 @@ typedef struct {
 	gchar *description;
 	gchar *uses;
 	const AiqStepKind *kind;
-	JsonNode *with;		/* object, never NULL */
-	gchar **needs;		/* as written; NULL when absent */
-	guint *deps;		/* resolved dependency indexes (implicit or explicit) */
+	JsonNode *with; /* object, never NULL */
+	gchar **needs;  /* as written; NULL when absent */
+	guint *deps;    /* resolved dependency indexes (implicit or explicit) */
 	guint n_deps;
-	guint *dependents;	/* steps that depend on this one */
+	guint *dependents; /* steps that depend on this one */
 	guint n_dependents;
-	JsonNode *if_node;	/* string or boolean, as written; nullable */
-	gchar *if_expr;		/* the expression to evaluate; nullable */
-	gboolean if_status_fn;	/* `if` calls success()/failure()/always()/cancelled() */
-	JsonNode *for_each;	/* expression string or array; nullable */
-	gchar *for_each_expr;	/* when for_each is one expression */
-	guint concurrency;	/* 0 = unset */
+	JsonNode *if_node;     /* string or boolean, as written; nullable */
+	gchar *if_expr;        /* the expression to evaluate; nullable */
+	gboolean if_status_fn; /* `if` calls success()/failure()/always()/cancelled() */
+	JsonNode *for_each;    /* expression string or array; nullable */
+	gchar *for_each_expr;  /* when for_each is one expression */
+	guint concurrency;     /* 0 = unset */
 	AiqRetry retry;
 	gboolean retry_set;
-	gint64 timeout_ms;	/* 0 = none */
+	gint64 timeout_ms; /* 0 = none */
 	gboolean continue_on_error;
 	gboolean continue_on_error_set;
 	gboolean with_has_expressions;

@@ -49,9 +49,9 @@ typedef struct _AiqUnit AiqUnit;
 
 struct _AiqUnit {
 	AiqStepRuntime *srt;
-	gint item;	/* -1 when not for_each */
-	guint attempt;	/* the attempt running or last run, 1-based */
-	AiqStepRun *run; /* the current attempt */
+	gint item;           /* -1 when not for_each */
+	guint attempt;       /* the attempt running or last run, 1-based */
+	AiqStepRun *run;     /* the current attempt */
 	GError *early_error; /* the attempt failed before it could run */
 	gint64 early_started;
 	GSource *retry_source;
@@ -60,10 +60,10 @@ struct _AiqUnit {
 	AiqExprScope scope;
 	JsonNode *item_node;
 	JsonNode *execution_node;
-	gint64 output_size;   /* of the last attempt's output */
-	gboolean queued;      /* in the engine's finished queue */
-	gboolean waiting;     /* waiting for the journal */
-	gboolean started;     /* an attempt is running */
+	gint64 output_size; /* of the last attempt's output */
+	gboolean queued;    /* in the engine's finished queue */
+	gboolean waiting;   /* waiting for the journal */
+	gboolean started;   /* an attempt is running */
 };
 
 struct _AiqStepRuntime {
@@ -133,7 +133,7 @@ enum {
 	SIGNAL_LAST
 };
 
-static guint signals[SIGNAL_LAST] = {0};
+static guint signals[SIGNAL_LAST] = { 0 };
 
 G_DEFINE_TYPE(AiqEngine, aiq_engine, G_TYPE_OBJECT)
 
@@ -249,7 +249,8 @@ aiq_run_init_scope(AiqRun *run, const AiqStep *step, AiqExprScope *scope)
 	scope->needs_succeeded = TRUE;
 	if (step != NULL) {
 		for (guint i = 0; i < step->n_deps; i++) {
-			AiqStepState *state = aiq_execution_get_step_state(run->exec, step->deps[i]);
+			AiqStepState *state =
+				aiq_execution_get_step_state(run->exec, step->deps[i]);
 			if (!aiq_step_dep_satisfied(run, step->deps[i]))
 				scope->needs_succeeded = FALSE;
 			if (state->status == AIQ_STEP_STATUS_FAILED)
@@ -412,8 +413,8 @@ aiq_unit_render_with(AiqUnit *unit, const AiqStep *step, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    error_local->code == AIQ_ERROR_LIMIT_EXCEEDED
-					? AIQ_ERROR_LIMIT_EXCEEDED
-					: AIQ_ERROR_EXPRESSION,
+					    ? AIQ_ERROR_LIMIT_EXCEEDED
+					    : AIQ_ERROR_EXPRESSION,
 				    "with.%s: %s",
 				    key,
 				    error_local->message);
@@ -596,14 +597,14 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 	AiqStepRuntime *srt = unit->srt;
 	AiqRun *r = srt->run;
 	const AiqStep *step = aiq_definition_get_step(r->def, srt->idx);
-	const GError *run_error = unit->run != NULL ? aiq_step_run_get_error(unit->run)
-						    : unit->early_error;
+	const GError *run_error =
+		unit->run != NULL ? aiq_step_run_get_error(unit->run) : unit->early_error;
 	g_autoptr(GError) error = run_error != NULL ? g_error_copy(run_error) : NULL;
 	g_autoptr(JsonNode) output = NULL;
 	JsonNode *raw_output = unit->run != NULL ? aiq_step_run_get_output(unit->run) : NULL;
 	gint64 output_size = 0;
-	gint64 started = unit->run != NULL ? aiq_step_run_get_started(unit->run)
-					   : unit->early_started;
+	gint64 started =
+		unit->run != NULL ? aiq_step_run_get_started(unit->run) : unit->early_started;
 	JsonObject *data;
 	AiqEvent *event;
 
@@ -618,7 +619,8 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 		output_size = (gint64)aiq_json_get_serialized_size(output);
 		if ((gsize)output_size > aiq_config_get_output_cap(self->config)) {
 			g_autofree gchar *size = g_format_size((guint64)output_size);
-			g_autofree gchar *cap = g_format_size(aiq_config_get_output_cap(self->config));
+			g_autofree gchar *cap =
+				g_format_size(aiq_config_get_output_cap(self->config));
 			g_clear_pointer(&output, json_node_unref);
 			if (error == NULL)
 				error = g_error_new(AIQ_ERROR,
@@ -638,10 +640,10 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 		event->status = g_strdup(aiq_attempt_status_for_error(error));
 		data = json_object_new();
 		aiq_data_set_time(data, "started", started);
-		json_object_set_member(data,
-				       "error",
-				       aiq_error_to_json(aiq_error_code_to_string(error->code),
-							 error->message));
+		json_object_set_member(
+			data,
+			"error",
+			aiq_error_to_json(aiq_error_code_to_string(error->code), error->message));
 		json_object_set_int_member(data, "output_size", output_size);
 		json_object_set_int_member(data, "retry_in_ms", delay);
 		event->data = aiq_json_new_object(data);
@@ -655,8 +657,8 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 	srt->last_attempt_started = started;
 	unit->output_size = output_size;
 	if (srt->items == NULL) {
-		AiqStepStatus status =
-		    error == NULL ? AIQ_STEP_STATUS_SUCCEEDED : aiq_run_failure_status(r, error);
+		AiqStepStatus status = error == NULL ? AIQ_STEP_STATUS_SUCCEEDED
+						     : aiq_run_failure_status(r, error);
 		aiq_run_finish_step(r,
 				    srt->idx,
 				    status,
@@ -678,10 +680,10 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 	if (output != NULL)
 		json_object_set_member(data, "output", json_node_ref(output));
 	if (error != NULL)
-		json_object_set_member(data,
-				       "error",
-				       aiq_error_to_json(aiq_error_code_to_string(error->code),
-							 error->message));
+		json_object_set_member(
+			data,
+			"error",
+			aiq_error_to_json(aiq_error_code_to_string(error->code), error->message));
 	event->data = aiq_json_new_object(data);
 	aiq_run_emit(r, event);
 	if (error != NULL) {
@@ -689,7 +691,7 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 		if (srt->first_error_message == NULL) {
 			srt->first_error_code = g_strdup(aiq_error_code_to_string(error->code));
 			srt->first_error_message =
-			    g_strdup_printf(_("item %d: %s"), unit->item, error->message);
+				g_strdup_printf(_("item %d: %s"), unit->item, error->message);
 		}
 	}
 	srt->units[unit->item] = NULL;
@@ -730,16 +732,17 @@ aiq_engine_process_unit(AiqEngine *self, AiqUnit *unit)
 		message = g_strdup_printf(_("%u of %u items failed; first: %s"),
 					  failed,
 					  srt->n_units,
-					  srt->first_error_message != NULL ? srt->first_error_message
-									   : _("failed before a restart"));
-		aiq_run_finish_step(r,
-				    srt->idx,
-				    r->cancelling ? AIQ_STEP_STATUS_CANCELLED : AIQ_STEP_STATUS_FAILED,
-				    step_output,
-				    srt->first_error_code != NULL ? srt->first_error_code
-								  : "step_failed",
-				    message,
-				    NULL);
+					  srt->first_error_message != NULL
+						  ? srt->first_error_message
+						  : _("failed before a restart"));
+		aiq_run_finish_step(
+			r,
+			srt->idx,
+			r->cancelling ? AIQ_STEP_STATUS_CANCELLED : AIQ_STEP_STATUS_FAILED,
+			step_output,
+			srt->first_error_code != NULL ? srt->first_error_code : "step_failed",
+			message,
+			NULL);
 	}
 }
 
@@ -840,7 +843,8 @@ aiq_run_eval_items(AiqRun *r, const AiqStep *step, GError **error)
 			    aiq_json_type_name(value));
 		return NULL;
 	}
-	if (json_array_get_length(json_node_get_array(value)) > aiq_config_get_max_items(self->config)) {
+	if (json_array_get_length(json_node_get_array(value)) >
+	    aiq_config_get_max_items(self->config)) {
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_LIMIT_EXCEEDED,
@@ -910,7 +914,9 @@ aiq_run_start_step(AiqRun *r, guint idx)
 		JsonObject *data = json_object_new();
 		json_object_set_string_member(data, "step_key", srt->step_key);
 		if (srt->items != NULL)
-			json_object_set_int_member(data, "items", json_array_get_length(srt->items));
+			json_object_set_int_member(data,
+						   "items",
+						   json_array_get_length(srt->items));
 		event->data = aiq_json_new_object(data);
 		srt->start_lsn = aiq_run_emit(r, event);
 	}
@@ -929,10 +935,12 @@ aiq_run_start_step(AiqRun *r, guint idx)
 	if (srt->items != NULL) {
 		srt->n_units = json_array_get_length(srt->items);
 		srt->units = g_new0(AiqUnit *, MAX(srt->n_units, 1));
-		srt->concurrency = step->concurrency > 0 ? step->concurrency
-							 : aiq_config_get_max_parallel_steps(self->config);
+		srt->concurrency = step->concurrency > 0
+					   ? step->concurrency
+					   : aiq_config_get_max_parallel_steps(self->config);
 		for (guint i = 0; i < srt->n_units; i++) {
-			if (state->item_done != NULL && g_array_index(state->item_done, guint8, i) != 0) {
+			if (state->item_done != NULL &&
+			    g_array_index(state->item_done, guint8, i) != 0) {
 				srt->done_units++;
 				continue;
 			}
@@ -945,11 +953,18 @@ aiq_run_start_step(AiqRun *r, guint idx)
 			for (guint i = 0; i < srt->n_units; i++) {
 				JsonNode *node = g_ptr_array_index(state->items, i);
 				json_array_add_element(outputs,
-						       node != NULL ? json_node_ref(node)
-								    : json_node_new(JSON_NODE_NULL));
+						       node != NULL
+							       ? json_node_ref(node)
+							       : json_node_new(JSON_NODE_NULL));
 			}
 			output = aiq_json_new_array(outputs);
-			aiq_run_finish_step(r, idx, AIQ_STEP_STATUS_SUCCEEDED, output, NULL, NULL, NULL);
+			aiq_run_finish_step(r,
+					    idx,
+					    AIQ_STEP_STATUS_SUCCEEDED,
+					    output,
+					    NULL,
+					    NULL,
+					    NULL);
 			return;
 		}
 	} else {
@@ -980,7 +995,10 @@ aiq_run_consider_step(AiqRun *r, guint idx)
 			satisfied = FALSE;
 	}
 	if (!satisfied && !step->if_status_fn) {
-		aiq_run_skip_step(r, idx, AIQ_STEP_STATUS_SKIPPED, _("a step it needs did not succeed"));
+		aiq_run_skip_step(r,
+				  idx,
+				  AIQ_STEP_STATUS_SKIPPED,
+				  _("a step it needs did not succeed"));
 		return;
 	}
 	if (step->if_node != NULL) {
@@ -995,10 +1013,13 @@ aiq_run_consider_step(AiqRun *r, guint idx)
 			aiq_sandbox_set_limits(self->sandbox,
 					       aiq_config_get_expression_instructions(self->config),
 					       aiq_config_get_expression_memory(self->config));
-			value = aiq_sandbox_eval(self->sandbox, step->if_expr, &scope, &error_local);
+			value = aiq_sandbox_eval(self->sandbox,
+						 step->if_expr,
+						 &scope,
+						 &error_local);
 			if (value == NULL) {
 				g_autofree gchar *message =
-				    g_strdup_printf("if: %s", error_local->message);
+					g_strdup_printf("if: %s", error_local->message);
 				r->rt[idx] = NULL;
 				aiq_run_finish_step(r,
 						    idx,
@@ -1015,7 +1036,10 @@ aiq_run_consider_step(AiqRun *r, guint idx)
 			truth = json_node_get_boolean(step->if_node);
 		}
 		if (!truth) {
-			aiq_run_skip_step(r, idx, AIQ_STEP_STATUS_SKIPPED, _("its condition is false"));
+			aiq_run_skip_step(r,
+					  idx,
+					  AIQ_STEP_STATUS_SKIPPED,
+					  _("its condition is false"));
 			return;
 		}
 	}
@@ -1068,8 +1092,9 @@ aiq_run_cancel(AiqRun *r, AiqExecutionStatus status, const gchar *reason)
 				continue;
 			g_source_destroy(unit->retry_source);
 			g_clear_pointer(&unit->retry_source, g_source_unref);
-			aiq_unit_fail_now(unit,
-					  g_error_new_literal(AIQ_ERROR, AIQ_ERROR_CANCELLED, reason));
+			aiq_unit_fail_now(
+				unit,
+				g_error_new_literal(AIQ_ERROR, AIQ_ERROR_CANCELLED, reason));
 		}
 	}
 	aiq_run_mark_dirty(r);
@@ -1143,11 +1168,10 @@ aiq_run_finish(AiqRun *r)
 			status = AIQ_EXECUTION_STATUS_FAILED;
 			error_code = g_strdup(state->error_code != NULL ? state->error_code
 									: "step_failed");
-			error_message = g_strdup_printf(_("step “%s” failed: %s"),
-							step->id,
-							state->error_message != NULL
-							    ? state->error_message
-							    : "");
+			error_message = g_strdup_printf(
+				_("step “%s” failed: %s"),
+				step->id,
+				state->error_message != NULL ? state->error_message : "");
 		}
 	}
 	if (r->cancelling) {
@@ -1155,8 +1179,8 @@ aiq_run_finish(AiqRun *r)
 		g_free(error_code);
 		g_free(error_message);
 		error_code = g_strdup(aiq_error_code_to_string(
-		    status == AIQ_EXECUTION_STATUS_TIMED_OUT ? AIQ_ERROR_TIMED_OUT
-							     : AIQ_ERROR_CANCELLED));
+			status == AIQ_EXECUTION_STATUS_TIMED_OUT ? AIQ_ERROR_TIMED_OUT
+								 : AIQ_ERROR_CANCELLED));
 		error_message = g_strdup(r->cancel_reason);
 	}
 	if (status == AIQ_EXECUTION_STATUS_SUCCEEDED && outputs_tmpl != NULL) {
@@ -1212,7 +1236,8 @@ aiq_run_schedule(AiqRun *r)
 			aiq_run_skip_step(r,
 					  idx,
 					  AIQ_STEP_STATUS_CANCELLED,
-					  r->cancel_reason != NULL ? r->cancel_reason : _("cancelled"));
+					  r->cancel_reason != NULL ? r->cancel_reason
+								   : _("cancelled"));
 			continue;
 		}
 		if (r->running >= max_parallel)
@@ -1354,7 +1379,9 @@ aiq_engine_start(AiqEngine *self,
 	if (options != NULL && options->parent_id != NULL)
 		json_object_set_string_member(data, "parent_id", options->parent_id);
 	if (aiq_definition_get_filename(definition) != NULL)
-		json_object_set_string_member(data, "source", aiq_definition_get_filename(definition));
+		json_object_set_string_member(data,
+					      "source",
+					      aiq_definition_get_filename(definition));
 	labels = aiq_definition_get_labels(definition);
 	if (labels[0] != NULL) {
 		JsonArray *array = json_array_new();
@@ -1451,8 +1478,8 @@ aiq_engine_load(AiqEngine *self, const gchar *execution_id, GError **error)
 	}
 	first = g_ptr_array_index(events, 0);
 	digest = first->data != NULL
-		     ? aiq_json_object_get_string(json_node_get_object(first->data), "digest")
-		     : NULL;
+			 ? aiq_json_object_get_string(json_node_get_object(first->data), "digest")
+			 : NULL;
 	if (digest == NULL) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -1466,8 +1493,8 @@ aiq_engine_load(AiqEngine *self, const gchar *execution_id, GError **error)
 		return NULL;
 	/* sub-workflow paths are relative to where the definition came from */
 	aiq_definition_set_filename(
-	    definition,
-	    aiq_json_object_get_string(json_node_get_object(first->data), "source"));
+		definition,
+		aiq_json_object_get_string(json_node_get_object(first->data), "source"));
 	return aiq_execution_new_from_events(events, definition, error);
 }
 
@@ -1655,9 +1682,22 @@ aiq_engine_child_id(const gchar *step_key)
 	digest[8] = 0x80 | (digest[8] & 0x3f);
 	return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 			       "%02x%02x%02x%02x%02x%02x",
-			       digest[0], digest[1], digest[2], digest[3], digest[4], digest[5],
-			       digest[6], digest[7], digest[8], digest[9], digest[10], digest[11],
-			       digest[12], digest[13], digest[14], digest[15]);
+			       digest[0],
+			       digest[1],
+			       digest[2],
+			       digest[3],
+			       digest[4],
+			       digest[5],
+			       digest[6],
+			       digest[7],
+			       digest[8],
+			       digest[9],
+			       digest[10],
+			       digest[11],
+			       digest[12],
+			       digest[13],
+			       digest[14],
+			       digest[15]);
 }
 
 AiqConfig *
@@ -1773,32 +1813,32 @@ aiq_engine_class_init(AiqEngineClass *klass)
 	 * An execution started or was resumed.
 	 */
 	signals[SIGNAL_EXECUTION_STARTED] =
-	    g_signal_new("execution-started",
-			 G_TYPE_FROM_CLASS(klass),
-			 G_SIGNAL_RUN_LAST,
-			 0,
-			 NULL,
-			 NULL,
-			 NULL,
-			 G_TYPE_NONE,
-			 1,
-			 AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE);
+		g_signal_new("execution-started",
+			     G_TYPE_FROM_CLASS(klass),
+			     G_SIGNAL_RUN_LAST,
+			     0,
+			     NULL,
+			     NULL,
+			     NULL,
+			     G_TYPE_NONE,
+			     1,
+			     AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE);
 	/**
 	 * AiqEngine::execution-finished:
 	 *
 	 * An execution finished, and its last event is durable.
 	 */
 	signals[SIGNAL_EXECUTION_FINISHED] =
-	    g_signal_new("execution-finished",
-			 G_TYPE_FROM_CLASS(klass),
-			 G_SIGNAL_RUN_LAST,
-			 0,
-			 NULL,
-			 NULL,
-			 NULL,
-			 G_TYPE_NONE,
-			 1,
-			 AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE);
+		g_signal_new("execution-finished",
+			     G_TYPE_FROM_CLASS(klass),
+			     G_SIGNAL_RUN_LAST,
+			     0,
+			     NULL,
+			     NULL,
+			     NULL,
+			     G_TYPE_NONE,
+			     1,
+			     AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE);
 	signals[SIGNAL_STEP_STARTED] = g_signal_new("step-started",
 						    G_TYPE_FROM_CLASS(klass),
 						    G_SIGNAL_RUN_LAST,
@@ -1810,17 +1850,18 @@ aiq_engine_class_init(AiqEngineClass *klass)
 						    2,
 						    AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE,
 						    G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
-	signals[SIGNAL_STEP_FINISHED] = g_signal_new("step-finished",
-						     G_TYPE_FROM_CLASS(klass),
-						     G_SIGNAL_RUN_LAST,
-						     0,
-						     NULL,
-						     NULL,
-						     NULL,
-						     G_TYPE_NONE,
-						     2,
-						     AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE,
-						     G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+	signals[SIGNAL_STEP_FINISHED] =
+		g_signal_new("step-finished",
+			     G_TYPE_FROM_CLASS(klass),
+			     G_SIGNAL_RUN_LAST,
+			     0,
+			     NULL,
+			     NULL,
+			     NULL,
+			     G_TYPE_NONE,
+			     2,
+			     AIQ_TYPE_EXECUTION | G_SIGNAL_TYPE_STATIC_SCOPE,
+			     G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
 	/**
 	 * AiqEngine::step-log:
 	 *
@@ -1858,7 +1899,10 @@ aiq_engine_class_init(AiqEngineClass *klass)
 static void
 aiq_engine_init(AiqEngine *self)
 {
-	self->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)aiq_run_free);
+	self->runs = g_hash_table_new_full(g_str_hash,
+					   g_str_equal,
+					   g_free,
+					   (GDestroyNotify)aiq_run_free);
 	g_queue_init(&self->finished_units);
 	g_queue_init(&self->dirty_runs);
 	self->secrets = aiq_secrets_new();

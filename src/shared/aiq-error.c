@@ -11,24 +11,24 @@
 #include "aiq-error.h"
 
 static const gchar *aiq_error_names[] = {
-    [AIQ_ERROR_FAILED] = "failed",
-    [AIQ_ERROR_INVALID_ARGUMENT] = "invalid_argument",
-    [AIQ_ERROR_INVALID_DOCUMENT] = "invalid_document",
-    [AIQ_ERROR_INVALID_DEFINITION] = "invalid_definition",
-    [AIQ_ERROR_INVALID_INPUT] = "invalid_input",
-    [AIQ_ERROR_TOO_LARGE] = "too_large",
-    [AIQ_ERROR_NOT_FOUND] = "not_found",
-    [AIQ_ERROR_EXPRESSION] = "expression",
-    [AIQ_ERROR_LIMIT_EXCEEDED] = "limit_exceeded",
-    [AIQ_ERROR_TIMED_OUT] = "timed_out",
-    [AIQ_ERROR_CANCELLED] = "cancelled",
-    [AIQ_ERROR_CIRCUIT_OPEN] = "circuit_open",
-    [AIQ_ERROR_STEP_FAILED] = "step_failed",
-    [AIQ_ERROR_KIND_DISABLED] = "kind_disabled",
-    [AIQ_ERROR_PERMISSION_DENIED] = "permission_denied",
-    [AIQ_ERROR_CONNECTION] = "connection",
-    [AIQ_ERROR_JOURNAL] = "journal",
-    [AIQ_ERROR_CONFIG] = "config",
+	[AIQ_ERROR_FAILED] = "failed",
+	[AIQ_ERROR_INVALID_ARGUMENT] = "invalid_argument",
+	[AIQ_ERROR_INVALID_DOCUMENT] = "invalid_document",
+	[AIQ_ERROR_INVALID_DEFINITION] = "invalid_definition",
+	[AIQ_ERROR_INVALID_INPUT] = "invalid_input",
+	[AIQ_ERROR_TOO_LARGE] = "too_large",
+	[AIQ_ERROR_NOT_FOUND] = "not_found",
+	[AIQ_ERROR_EXPRESSION] = "expression",
+	[AIQ_ERROR_LIMIT_EXCEEDED] = "limit_exceeded",
+	[AIQ_ERROR_TIMED_OUT] = "timed_out",
+	[AIQ_ERROR_CANCELLED] = "cancelled",
+	[AIQ_ERROR_CIRCUIT_OPEN] = "circuit_open",
+	[AIQ_ERROR_STEP_FAILED] = "step_failed",
+	[AIQ_ERROR_KIND_DISABLED] = "kind_disabled",
+	[AIQ_ERROR_PERMISSION_DENIED] = "permission_denied",
+	[AIQ_ERROR_CONNECTION] = "connection",
+	[AIQ_ERROR_JOURNAL] = "journal",
+	[AIQ_ERROR_CONFIG] = "config",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(aiq_error_names) == AIQ_ERROR_LAST);
 
@@ -42,8 +42,8 @@ aiq_error_quark(void)
 	static gsize entries_ready = 0;
 	if (g_once_init_enter(&entries_ready)) {
 		for (guint i = 0; i < AIQ_ERROR_LAST; i++) {
-			g_autofree gchar *name =
-			    g_strdup_printf("io.automateiq.Agent1.Error.%s", aiq_error_names[i]);
+			g_autofree gchar *name = g_strdup_printf("io.automateiq.Agent1.Error.%s",
+								 aiq_error_names[i]);
 			aiq_error_entries[i].error_code = (gint)i;
 			aiq_error_entries[i].dbus_error_name = g_intern_string(name);
 		}

@@ -16,14 +16,14 @@
 G_DEFINE_BOXED_TYPE(AiqEvent, aiq_event, aiq_event_ref, aiq_event_unref)
 
 static const gchar *aiq_event_type_names[] = {
-    [AIQ_EVENT_EXECUTION_CREATED] = "execution.created",
-    [AIQ_EVENT_EXECUTION_STARTED] = "execution.started",
-    [AIQ_EVENT_STEP_STARTED] = "step.started",
-    [AIQ_EVENT_ATTEMPT_FINISHED] = "attempt.finished",
-    [AIQ_EVENT_ITEM_FINISHED] = "item.finished",
-    [AIQ_EVENT_STEP_FINISHED] = "step.finished",
-    [AIQ_EVENT_STEP_SKIPPED] = "step.skipped",
-    [AIQ_EVENT_EXECUTION_FINISHED] = "execution.finished",
+	[AIQ_EVENT_EXECUTION_CREATED] = "execution.created",
+	[AIQ_EVENT_EXECUTION_STARTED] = "execution.started",
+	[AIQ_EVENT_STEP_STARTED] = "step.started",
+	[AIQ_EVENT_ATTEMPT_FINISHED] = "attempt.finished",
+	[AIQ_EVENT_ITEM_FINISHED] = "item.finished",
+	[AIQ_EVENT_STEP_FINISHED] = "step.finished",
+	[AIQ_EVENT_STEP_SKIPPED] = "step.skipped",
+	[AIQ_EVENT_EXECUTION_FINISHED] = "execution.finished",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(aiq_event_type_names) == AIQ_EVENT_LAST);
 

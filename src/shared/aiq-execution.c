@@ -35,22 +35,19 @@ struct _AiqExecution {
 G_DEFINE_BOXED_TYPE(AiqExecution, aiq_execution, aiq_execution_ref, aiq_execution_unref)
 
 static const gchar *aiq_execution_status_names[] = {
-    [AIQ_EXECUTION_STATUS_QUEUED] = "queued",
-    [AIQ_EXECUTION_STATUS_RUNNING] = "running",
-    [AIQ_EXECUTION_STATUS_SUCCEEDED] = "succeeded",
-    [AIQ_EXECUTION_STATUS_FAILED] = "failed",
-    [AIQ_EXECUTION_STATUS_CANCELLED] = "cancelled",
-    [AIQ_EXECUTION_STATUS_TIMED_OUT] = "timed_out",
+	[AIQ_EXECUTION_STATUS_QUEUED] = "queued",
+	[AIQ_EXECUTION_STATUS_RUNNING] = "running",
+	[AIQ_EXECUTION_STATUS_SUCCEEDED] = "succeeded",
+	[AIQ_EXECUTION_STATUS_FAILED] = "failed",
+	[AIQ_EXECUTION_STATUS_CANCELLED] = "cancelled",
+	[AIQ_EXECUTION_STATUS_TIMED_OUT] = "timed_out",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(aiq_execution_status_names) == AIQ_EXECUTION_STATUS_LAST);
 
 static const gchar *aiq_step_status_names[] = {
-    [AIQ_STEP_STATUS_PENDING] = "pending",
-    [AIQ_STEP_STATUS_RUNNING] = "running",
-    [AIQ_STEP_STATUS_SUCCEEDED] = "succeeded",
-    [AIQ_STEP_STATUS_FAILED] = "failed",
-    [AIQ_STEP_STATUS_SKIPPED] = "skipped",
-    [AIQ_STEP_STATUS_CANCELLED] = "cancelled",
+	[AIQ_STEP_STATUS_PENDING] = "pending",     [AIQ_STEP_STATUS_RUNNING] = "running",
+	[AIQ_STEP_STATUS_SUCCEEDED] = "succeeded", [AIQ_STEP_STATUS_FAILED] = "failed",
+	[AIQ_STEP_STATUS_SKIPPED] = "skipped",     [AIQ_STEP_STATUS_CANCELLED] = "cancelled",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(aiq_step_status_names) == AIQ_STEP_STATUS_LAST);
 
@@ -319,7 +316,7 @@ aiq_read_error(JsonObject *data, gchar **code, gchar **message)
 static void
 aiq_step_state_add_attempt(AiqStepState *state, AiqEvent *event, JsonObject *data)
 {
-	AiqAttempt attempt = {0};
+	AiqAttempt attempt = { 0 };
 	const gchar *started = aiq_json_object_get_string(data, "started");
 	if (state->attempt_log == NULL) {
 		state->attempt_log = g_array_new(FALSE, TRUE, sizeof(AiqAttempt));
@@ -383,7 +380,8 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_INVALID_ARGUMENT,
-				    _("execution %s: event %" G_GINT64_FORMAT " names unknown step “%s”"),
+				    _("execution %s: event %" G_GINT64_FORMAT
+				      " names unknown step “%s”"),
 				    self->id,
 				    event->seq,
 				    event->step_id);
@@ -425,8 +423,8 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 		if (state->started_us == 0)
 			state->started_us = event->time_us;
 		if (n_items >= 0 && state->items == NULL) {
-			state->items = g_ptr_array_new_full((guint)n_items,
-							    aiq_json_node_unref_nullable);
+			state->items =
+				g_ptr_array_new_full((guint)n_items, aiq_json_node_unref_nullable);
 			g_ptr_array_set_size(state->items, (guint)n_items);
 			state->item_done = g_array_sized_new(FALSE, TRUE, 1, (guint)n_items);
 			g_array_set_size(state->item_done, (guint)n_items);
@@ -438,7 +436,8 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 		break;
 	case AIQ_EVENT_ITEM_FINISHED: {
 		JsonNode *output = data != NULL ? json_object_get_member(data, "output") : NULL;
-		if (state->items == NULL || event->item < 0 || (guint)event->item >= state->items->len) {
+		if (state->items == NULL || event->item < 0 ||
+		    (guint)event->item >= state->items->len) {
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_INVALID_ARGUMENT,
@@ -452,9 +451,9 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 			aiq_step_state_add_attempt(state, event, data);
 		aiq_json_node_unref_nullable(g_ptr_array_index(state->items, event->item));
 		g_ptr_array_index(state->items, event->item) =
-		    output != NULL ? json_node_ref(output) : json_node_new(JSON_NODE_NULL);
+			output != NULL ? json_node_ref(output) : json_node_new(JSON_NODE_NULL);
 		g_array_index(state->item_done, guint8, event->item) =
-		    g_strcmp0(event->status, "succeeded") == 0 ? 1 : 2;
+			g_strcmp0(event->status, "succeeded") == 0 ? 1 : 2;
 		break;
 	}
 	case AIQ_EVENT_STEP_FINISHED:
@@ -621,7 +620,9 @@ aiq_execution_to_json(AiqExecution *self)
 		JsonArray *attempts = json_array_new();
 		json_object_set_string_member(s, "id", step->id);
 		json_object_set_string_member(s, "uses", step->uses);
-		json_object_set_string_member(s, "status", aiq_step_status_to_string(state->status));
+		json_object_set_string_member(s,
+					      "status",
+					      aiq_step_status_to_string(state->status));
 		aiq_json_set_time(s, "started", state->started_us);
 		aiq_json_set_time(s, "finished", state->finished_us);
 		if (state->started_us > 0 && state->finished_us > 0)
@@ -639,7 +640,8 @@ aiq_execution_to_json(AiqExecution *self)
 			aiq_json_set_time(a, "finished", attempt->finished_us);
 			json_object_set_int_member(a,
 						   "duration_ms",
-						   (attempt->finished_us - attempt->started_us) / 1000);
+						   (attempt->finished_us - attempt->started_us) /
+							   1000);
 			aiq_json_set_error(a, attempt->error_code, attempt->error_message);
 			json_object_set_int_member(a, "output_size", attempt->output_size);
 			json_array_add_object_element(attempts, a);

@@ -55,7 +55,7 @@ typedef struct {
  */
 typedef struct {
 	AiqStepStatus status;
-	guint attempts;	    /* attempts finished, all items together */
+	guint attempts;      /* attempts finished, all items together */
 	GArray *attempt_log; /* of AiqAttempt; nullable */
 	gint64 started_us;
 	gint64 finished_us;
@@ -63,7 +63,7 @@ typedef struct {
 	gchar *error_code;
 	gchar *error_message;
 	gchar *skip_reason;
-	GPtrArray *items; /* for_each: JsonNode outputs by index (NULL = not finished) */
+	GPtrArray *items;  /* for_each: JsonNode outputs by index (NULL = not finished) */
 	GArray *item_done; /* for_each: guint8 per index: 0 not done, 1 succeeded, 2 failed */
 } AiqStepState;
 
@@ -124,9 +124,7 @@ aiq_execution_find_step_state(AiqExecution *self, const gchar *step_id);
 gboolean
 aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error);
 AiqExecution *
-aiq_execution_new_from_events(GPtrArray *events,
-			      AiqDefinition *definition,
-			      GError **error);
+aiq_execution_new_from_events(GPtrArray *events, AiqDefinition *definition, GError **error);
 JsonNode *
 aiq_execution_to_json(AiqExecution *self);
 

@@ -34,14 +34,14 @@ struct _AiqJournal {
 	GObject parent_instance;
 	gchar *filename;
 	gint lock_fd;
-	sqlite3 *db;	  /* the writer thread's */
+	sqlite3 *db;      /* the writer thread's */
 	sqlite3 *read_db; /* the main context's */
 	GMainContext *context;
 	GThread *thread;
 
 	/* shared with the writer thread, under @mutex */
 	GMutex mutex;
-	GCond cond;	    /* work for the writer */
+	GCond cond;         /* work for the writer */
 	GCond durable_cond; /* a commit happened */
 	GPtrArray *pending; /* of AiqEvent */
 	guint64 appended;
@@ -98,34 +98,34 @@ aiq_journal_exec(AiqJournal *self, sqlite3 *db, const gchar *sql, GError **error
 
 /* each migration brings the schema from version N to N + 1 */
 static const gchar *const aiq_journal_migrations[] = {
-    /* 1: the first schema */
-    "CREATE TABLE definitions ("
-    "  digest TEXT PRIMARY KEY,"
-    "  json TEXT NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE executions ("
-    "  id TEXT PRIMARY KEY,"
-    "  workflow TEXT NOT NULL,"
-    "  digest TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  created INTEGER NOT NULL,"
-    "  finished INTEGER"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX executions_unfinished ON executions(created) WHERE finished IS NULL;"
-    "CREATE INDEX executions_created ON executions(created);"
-    /* one b-tree keyed by (execution, seq): UUIDv7 ids keep it in time order */
-    "CREATE TABLE events ("
-    "  execution_id TEXT NOT NULL,"
-    "  seq INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  time INTEGER NOT NULL,"
-    "  step_id TEXT,"
-    "  item INTEGER,"
-    "  attempt INTEGER,"
-    "  status TEXT,"
-    "  data TEXT,"
-    "  PRIMARY KEY (execution_id, seq)"
-    ") WITHOUT ROWID;",
+	/* 1: the first schema */
+	"CREATE TABLE definitions ("
+	"  digest TEXT PRIMARY KEY,"
+	"  json TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE executions ("
+	"  id TEXT PRIMARY KEY,"
+	"  workflow TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  finished INTEGER"
+	") WITHOUT ROWID;"
+	"CREATE INDEX executions_unfinished ON executions(created) WHERE finished IS NULL;"
+	"CREATE INDEX executions_created ON executions(created);"
+	/* one b-tree keyed by (execution, seq): UUIDv7 ids keep it in time order */
+	"CREATE TABLE events ("
+	"  execution_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  step_id TEXT,"
+	"  item INTEGER,"
+	"  attempt INTEGER,"
+	"  status TEXT,"
+	"  data TEXT,"
+	"  PRIMARY KEY (execution_id, seq)"
+	") WITHOUT ROWID;",
 };
 
 static gboolean
@@ -188,14 +188,15 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		g_clear_pointer(&stmt, sqlite3_finalize);
 	}
 	if (version > (gint64)G_N_ELEMENTS(aiq_journal_migrations)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_JOURNAL,
-			    _("%s: written by a newer version of AutomateIQ (schema %" G_GINT64_FORMAT
-			      ", this version knows %u); upgrade to read it"),
-			    self->filename,
-			    version,
-			    (guint)G_N_ELEMENTS(aiq_journal_migrations));
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_JOURNAL,
+			_("%s: written by a newer version of AutomateIQ (schema %" G_GINT64_FORMAT
+			  ", this version knows %u); upgrade to read it"),
+			self->filename,
+			version,
+			(guint)G_N_ELEMENTS(aiq_journal_migrations));
 		return FALSE;
 	}
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_journal_migrations); v++) {
@@ -219,7 +220,9 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		    !aiq_journal_exec(self, self->db, bump, error)) {
 			/* nothing is dropped: the old schema stays as it was */
 			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			g_prefix_error(error, _("migrating to schema %" G_GINT64_FORMAT ": "), v + 1);
+			g_prefix_error(error,
+				       _("migrating to schema %" G_GINT64_FORMAT ": "),
+				       v + 1);
 			return FALSE;
 		}
 		if (!aiq_journal_exec(self, self->db, "COMMIT", error))
@@ -235,16 +238,17 @@ aiq_journal_prepare_writer(AiqJournal *self, GError **error)
 		sqlite3_stmt **stmt;
 		const gchar *sql;
 	} stmts[] = {
-	    {&self->stmt_event,
-	     "INSERT OR IGNORE INTO events (execution_id, seq, type, time, step_id, item, attempt, "
-	     "status, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
-	    {&self->stmt_definition, "INSERT OR IGNORE INTO definitions (digest, json) VALUES (?1, ?2)"},
-	    {&self->stmt_exec_created,
-	     "INSERT OR IGNORE INTO executions (id, workflow, digest, status, created) "
-	     "VALUES (?1, ?2, ?3, 'queued', ?4)"},
-	    {&self->stmt_exec_status, "UPDATE executions SET status = ?2 WHERE id = ?1"},
-	    {&self->stmt_exec_finished,
-	     "UPDATE executions SET status = ?2, finished = ?3 WHERE id = ?1"},
+		{ &self->stmt_event,
+		  "INSERT OR IGNORE INTO events (execution_id, seq, type, time, step_id, item, attempt, "
+		  "status, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+		{ &self->stmt_definition,
+		  "INSERT OR IGNORE INTO definitions (digest, json) VALUES (?1, ?2)" },
+		{ &self->stmt_exec_created,
+		  "INSERT OR IGNORE INTO executions (id, workflow, digest, status, created) "
+		  "VALUES (?1, ?2, ?3, 'queued', ?4)" },
+		{ &self->stmt_exec_status, "UPDATE executions SET status = ?2 WHERE id = ?1" },
+		{ &self->stmt_exec_finished,
+		  "UPDATE executions SET status = ?2, finished = ?3 WHERE id = ?1" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(stmts); i++) {
 		if (sqlite3_prepare_v3(self->db,
@@ -277,11 +281,15 @@ aiq_journal_write_batch(AiqJournal *self, GPtrArray *batch, GError **error)
 	for (guint i = 0; i < batch->len; i++) {
 		AiqEvent *event = g_ptr_array_index(batch, i);
 		sqlite3_stmt *stmt = self->stmt_event;
-		g_autofree gchar *data = event->data != NULL ? aiq_json_to_string(event->data, FALSE)
-							     : NULL;
+		g_autofree gchar *data =
+			event->data != NULL ? aiq_json_to_string(event->data, FALSE) : NULL;
 		sqlite3_bind_text(stmt, 1, event->execution_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, event->seq);
-		sqlite3_bind_text(stmt, 3, aiq_event_type_to_string(event->type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt,
+				  3,
+				  aiq_event_type_to_string(event->type),
+				  -1,
+				  SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 4, event->time_us);
 		if (event->step_id != NULL)
 			sqlite3_bind_text(stmt, 5, event->step_id, -1, SQLITE_STATIC);
@@ -316,24 +324,36 @@ aiq_journal_write_batch(AiqJournal *self, GPtrArray *batch, GError **error)
 			const gchar *workflow = NULL;
 			if (event->data != NULL)
 				workflow = aiq_json_object_get_string(
-				    json_node_get_object(event->data),
-				    "workflow");
+					json_node_get_object(event->data),
+					"workflow");
 			if (event->definition_json != NULL) {
 				stmt = self->stmt_definition;
-				sqlite3_bind_text(stmt, 1, event->definition_digest, -1, SQLITE_STATIC);
-				sqlite3_bind_text(stmt, 2, event->definition_json, -1, SQLITE_STATIC);
+				sqlite3_bind_text(stmt,
+						  1,
+						  event->definition_digest,
+						  -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_text(stmt,
+						  2,
+						  event->definition_json,
+						  -1,
+						  SQLITE_STATIC);
 				if (!aiq_journal_step(self, stmt, error))
 					goto fail;
 			}
 			stmt = self->stmt_exec_created;
 			sqlite3_bind_text(stmt, 1, event->execution_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(stmt, 2, workflow != NULL ? workflow : "", -1, SQLITE_STATIC);
 			sqlite3_bind_text(stmt,
-					  3,
-					  event->definition_digest != NULL ? event->definition_digest
-									   : "",
+					  2,
+					  workflow != NULL ? workflow : "",
 					  -1,
 					  SQLITE_STATIC);
+			sqlite3_bind_text(
+				stmt,
+				3,
+				event->definition_digest != NULL ? event->definition_digest : "",
+				-1,
+				SQLITE_STATIC);
 			sqlite3_bind_int64(stmt, 4, event->time_us);
 			if (!aiq_journal_step(self, stmt, error))
 				goto fail;
@@ -510,15 +530,16 @@ aiq_journal_take_lock(AiqJournal *self, GError **error)
 	}
 	if (flock(self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		gint errsv = errno;
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_JOURNAL,
-			    errsv == EWOULDBLOCK
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_JOURNAL,
+			errsv == EWOULDBLOCK
 				? _("%s: in use by another process (another run, resume or agent "
 				    "holds this state directory)")
 				: _("%s: cannot lock: %s"),
-			    self->filename,
-			    g_strerror(errsv));
+			self->filename,
+			g_strerror(errsv));
 		return FALSE;
 	}
 	return TRUE;
@@ -602,7 +623,7 @@ aiq_journal_new_read_only(const gchar *filename, GError **error)
 	}
 	sqlite3_busy_timeout(self->read_db, 5000);
 	if (sqlite3_prepare_v2(self->read_db, "PRAGMA application_id", -1, &stmt, NULL) !=
-		SQLITE_OK ||
+		    SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW ||
 	    sqlite3_column_int(stmt, 0) != AIQ_JOURNAL_APPLICATION_ID) {
 		g_set_error(error,
@@ -841,19 +862,16 @@ aiq_journal_close(AiqJournal *self, GError **error)
  * committed so far
  */
 GPtrArray *
-aiq_journal_list_executions(AiqJournal *self,
-			    gboolean unfinished_only,
-			    guint limit,
-			    GError **error)
+aiq_journal_list_executions(AiqJournal *self, gboolean unfinished_only, guint limit, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	g_autoptr(GPtrArray) result =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)aiq_journal_execution_free);
-	const gchar *sql = unfinished_only
-			       ? "SELECT id, workflow, status, created, finished FROM executions "
-				 "WHERE finished IS NULL ORDER BY created, id LIMIT ?1"
-			       : "SELECT id, workflow, status, created, finished FROM executions "
-				 "ORDER BY created DESC, id DESC LIMIT ?1";
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_journal_execution_free);
+	const gchar *sql =
+		unfinished_only ? "SELECT id, workflow, status, created, finished FROM executions "
+				  "WHERE finished IS NULL ORDER BY created, id LIMIT ?1"
+				: "SELECT id, workflow, status, created, finished FROM executions "
+				  "ORDER BY created DESC, id DESC LIMIT ?1";
 	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
@@ -892,7 +910,8 @@ GPtrArray *
 aiq_journal_load_events(AiqJournal *self, const gchar *execution_id, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
-	g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+	g_autoptr(GPtrArray) events =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
 	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
@@ -931,8 +950,8 @@ aiq_journal_load_events(AiqJournal *self, const gchar *execution_id, GError **er
 		event->time_us = sqlite3_column_int64(stmt, 2);
 		event->step_id = g_strdup((const gchar *)sqlite3_column_text(stmt, 3));
 		event->item = sqlite3_column_type(stmt, 4) == SQLITE_NULL
-				  ? -1
-				  : sqlite3_column_int(stmt, 4);
+				      ? -1
+				      : sqlite3_column_int(stmt, 4);
 		event->attempt = (guint)sqlite3_column_int(stmt, 5);
 		event->status = g_strdup((const gchar *)sqlite3_column_text(stmt, 6));
 		if (data != NULL) {

@@ -147,7 +147,12 @@ aiq_json_write_double(GString *str, gdouble value)
 		return;
 	}
 	for (gint precision = 15; precision <= 17; precision++) {
-		g_ascii_formatd(buf, sizeof(buf), precision == 15 ? "%.15g" : precision == 16 ? "%.16g" : "%.17g", value);
+		g_ascii_formatd(buf,
+				sizeof(buf),
+				precision == 15   ? "%.15g"
+				: precision == 16 ? "%.16g"
+						  : "%.17g",
+				value);
 		if (g_ascii_strtod(buf, NULL) == value)
 			break;
 	}

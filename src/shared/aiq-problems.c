@@ -66,7 +66,7 @@ void
 aiq_problems_add(AiqProblems *self, const gchar *path, const gchar *format, ...)
 {
 	va_list args;
-	AiqProblem problem = {0};
+	AiqProblem problem = { 0 };
 
 	g_return_if_fail(self != NULL);
 	g_return_if_fail(format != NULL);
@@ -141,10 +141,10 @@ aiq_problems_sort(AiqProblems *self)
 	for (guint i = 1; i < self->items->len; i++) {
 		AiqProblem tmp = g_array_index(self->items, AiqProblem, i);
 		guint j = i;
-		while (j > 0 && aiq_problem_cmp(&g_array_index(self->items, AiqProblem, j - 1),
-						&tmp) > 0) {
+		while (j > 0 &&
+		       aiq_problem_cmp(&g_array_index(self->items, AiqProblem, j - 1), &tmp) > 0) {
 			g_array_index(self->items, AiqProblem, j) =
-			    g_array_index(self->items, AiqProblem, j - 1);
+				g_array_index(self->items, AiqProblem, j - 1);
 			j--;
 		}
 		g_array_index(self->items, AiqProblem, j) = tmp;

@@ -38,7 +38,8 @@ aiq_problems_ref(AiqProblems *self);
 void
 aiq_problems_unref(AiqProblems *self);
 void
-aiq_problems_add(AiqProblems *self, const gchar *path, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+aiq_problems_add(AiqProblems *self, const gchar *path, const gchar *format, ...)
+	G_GNUC_PRINTF(3, 4);
 void
 aiq_problems_add_error(AiqProblems *self, const gchar *path, const GError *error);
 guint

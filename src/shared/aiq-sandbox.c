@@ -589,8 +589,8 @@ aiq_lua_secrets_index(lua_State *L)
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return 0;
 	value = scope != NULL && scope->secrets != NULL
-		    ? aiq_secrets_lookup(scope->secrets, lua_tostring(L, 2))
-		    : NULL;
+			? aiq_secrets_lookup(scope->secrets, lua_tostring(L, 2))
+			: NULL;
 	/* a missing secret is a clear error here, not a nil that fails later */
 	if (value == NULL)
 		return luaL_error(L, "secret “%s” is not set on this agent", lua_tostring(L, 2));

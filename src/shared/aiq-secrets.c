@@ -34,7 +34,8 @@ aiq_secrets_new(void)
 	AiqSecrets *self = g_new0(AiqSecrets, 1);
 	self->refcount = 1;
 	g_mutex_init(&self->mutex);
-	self->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, aiq_secret_value_free);
+	self->values =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, aiq_secret_value_free);
 	return self;
 }
 
@@ -177,7 +178,8 @@ aiq_secrets_mask_node_locked(AiqSecrets *self, JsonNode *node, guint depth)
 	if (depth > 128)
 		return NULL;
 	if (aiq_json_is_string(node)) {
-		g_autofree gchar *masked = aiq_secrets_mask_locked(self, json_node_get_string(node));
+		g_autofree gchar *masked =
+			aiq_secrets_mask_locked(self, json_node_get_string(node));
 		return masked != NULL ? aiq_json_new_string(masked) : NULL;
 	}
 	if (JSON_NODE_HOLDS_ARRAY(node)) {
@@ -192,8 +194,8 @@ aiq_secrets_mask_node_locked(AiqSecrets *self, JsonNode *node, guint depth)
 				copy = json_array_sized_new(json_array_get_length(array));
 				for (guint j = 0; j < i; j++)
 					json_array_add_element(
-					    copy,
-					    json_node_ref(json_array_get_element(array, j)));
+						copy,
+						json_node_ref(json_array_get_element(array, j)));
 			}
 			json_array_add_element(copy, masked != NULL ? masked : json_node_ref(elem));
 		}
@@ -205,8 +207,10 @@ aiq_secrets_mask_node_locked(AiqSecrets *self, JsonNode *node, guint depth)
 		JsonObject *copy = NULL;
 		gboolean changed = FALSE;
 		for (GList *l = members; l != NULL; l = l->next) {
-			JsonNode *masked = aiq_secrets_mask_node_locked(
-			    self, json_object_get_member(obj, l->data), depth + 1);
+			JsonNode *masked =
+				aiq_secrets_mask_node_locked(self,
+							     json_object_get_member(obj, l->data),
+							     depth + 1);
 			if (masked != NULL) {
 				json_node_unref(masked);
 				changed = TRUE;

@@ -20,17 +20,17 @@ typedef struct _AiqStepRun AiqStepRun;
  */
 typedef enum {
 	AIQ_PARAM_STRING,      /* one-line text */
-	AIQ_PARAM_TEXT,	       /* multi-line text: a body, a script */
+	AIQ_PARAM_TEXT,        /* multi-line text: a body, a script */
 	AIQ_PARAM_INTEGER,     /* whole number */
 	AIQ_PARAM_NUMBER,      /* any number */
 	AIQ_PARAM_BOOLEAN,     /* true or false */
 	AIQ_PARAM_DURATION,    /* "500ms", "30s", "1h" */
-	AIQ_PARAM_ENUM,	       /* one of @choices */
+	AIQ_PARAM_ENUM,        /* one of @choices */
 	AIQ_PARAM_STRING_LIST, /* list of strings; a single string is taken as a list of one */
 	AIQ_PARAM_STRING_MAP,  /* object of string values: headers, env */
 	AIQ_PARAM_ARRAY,       /* list of any values */
 	AIQ_PARAM_OBJECT,      /* object of any values */
-	AIQ_PARAM_JSON,	       /* any value */
+	AIQ_PARAM_JSON,        /* any value */
 } AiqParamType;
 
 typedef enum {

@@ -29,7 +29,7 @@ struct _AiqStepRun {
 	gchar *execution_id;
 	guint attempt;
 	gint64 timeout_ms;
-	GCancellable *cancellable;	  /* ours, handed to the kind */
+	GCancellable *cancellable;       /* ours, handed to the kind */
 	GCancellable *outer_cancellable; /* the caller's */
 	gulong outer_cancelled_id;
 	GSource *timeout_source;
@@ -225,12 +225,10 @@ aiq_step_run_timeout_cb(gpointer user_data)
 	g_autofree gchar *duration = aiq_duration_to_string(self->timeout_ms);
 	g_clear_pointer(&self->timeout_source, g_source_unref);
 	g_cancellable_cancel(self->cancellable);
-	aiq_step_run_finish_internal(self,
-				     g_error_new(AIQ_ERROR,
-						 AIQ_ERROR_TIMED_OUT,
-						 _("timed out after %s"),
-						 duration),
-				     NULL);
+	aiq_step_run_finish_internal(
+		self,
+		g_error_new(AIQ_ERROR, AIQ_ERROR_TIMED_OUT, _("timed out after %s"), duration),
+		NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -239,11 +237,10 @@ aiq_step_run_cancelled_idle_cb(gpointer user_data)
 {
 	AiqStepRun *self = AIQ_STEP_RUN(user_data);
 	g_cancellable_cancel(self->cancellable);
-	aiq_step_run_finish_internal(self,
-				     g_error_new_literal(AIQ_ERROR,
-							 AIQ_ERROR_CANCELLED,
-							 _("cancelled")),
-				     NULL);
+	aiq_step_run_finish_internal(
+		self,
+		g_error_new_literal(AIQ_ERROR, AIQ_ERROR_CANCELLED, _("cancelled")),
+		NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -285,13 +282,15 @@ aiq_step_run_start(AiqStepRun *self,
 			return;
 		}
 		self->outer_cancellable = g_object_ref(cancellable);
-		self->outer_cancelled_id = g_cancellable_connect(cancellable,
-								 G_CALLBACK(aiq_step_run_outer_cancelled_cb),
-								 self,
-								 NULL);
+		self->outer_cancelled_id =
+			g_cancellable_connect(cancellable,
+					      G_CALLBACK(aiq_step_run_outer_cancelled_cb),
+					      self,
+					      NULL);
 	}
 	if (self->timeout_ms > 0) {
-		self->timeout_source = g_timeout_source_new((guint)MIN(self->timeout_ms, G_MAXUINT));
+		self->timeout_source =
+			g_timeout_source_new((guint)MIN(self->timeout_ms, G_MAXUINT));
 		g_source_set_callback(self->timeout_source, aiq_step_run_timeout_cb, self, NULL);
 		g_source_attach(self->timeout_source, g_main_context_get_thread_default());
 	}

@@ -64,8 +64,22 @@ aiq_id_new(void)
 	b[15] = r2 & 0xff;
 	return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 			       "%02x%02x%02x%02x%02x%02x",
-			       b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-			       b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+			       b[0],
+			       b[1],
+			       b[2],
+			       b[3],
+			       b[4],
+			       b[5],
+			       b[6],
+			       b[7],
+			       b[8],
+			       b[9],
+			       b[10],
+			       b[11],
+			       b[12],
+			       b[13],
+			       b[14],
+			       b[15]);
 }
 
 /**
@@ -151,8 +165,10 @@ aiq_edit_distance(const gchar *a, const gchar *b)
 	for (gsize i = 1; i <= la; i++) {
 		for (gsize j = 1; j <= lb; j++) {
 			guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
-			guint best = MIN(MIN(D(i - 1, j) + 1, D(i, j - 1) + 1), D(i - 1, j - 1) + cost);
-			if (i > 1 && j > 1 && g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 2]) &&
+			guint best =
+				MIN(MIN(D(i - 1, j) + 1, D(i, j - 1) + 1), D(i - 1, j - 1) + cost);
+			if (i > 1 && j > 1 &&
+			    g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 2]) &&
 			    g_ascii_tolower(a[i - 2]) == g_ascii_tolower(b[j - 1]))
 				best = MIN(best, D(i - 2, j - 2) + 1);
 			D(i, j) = best;
@@ -208,15 +224,15 @@ aiq_size_parse(const gchar *str, guint64 *bytes, GError **error)
 		const gchar *suffix;
 		guint64 mult;
 	} units[] = {
-	    {"", 1},
-	    {"B", 1},
-	    {"KiB", 1024},
-	    {"MiB", 1024 * 1024},
-	    {"GiB", 1024 * 1024 * 1024},
-	    {"kB", 1000},
-	    {"KB", 1000},
-	    {"MB", 1000 * 1000},
-	    {"GB", 1000 * 1000 * 1000},
+		{ "", 1 },
+		{ "B", 1 },
+		{ "KiB", 1024 },
+		{ "MiB", 1024 * 1024 },
+		{ "GiB", 1024 * 1024 * 1024 },
+		{ "kB", 1000 },
+		{ "KB", 1000 },
+		{ "MB", 1000 * 1000 },
+		{ "GB", 1000 * 1000 * 1000 },
 	};
 	gchar *end = NULL;
 	guint64 value;
@@ -273,11 +289,11 @@ aiq_duration_parse(const gchar *str, gint64 *ms, GError **error)
 		const gchar *unit;
 		gint64 mult;
 	} units[] = {
-	    {"ms", 1},
-	    {"s", 1000},
-	    {"m", 60 * 1000},
-	    {"h", 60 * 60 * 1000},
-	    {"d", 24 * 60 * 60 * 1000},
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60 * 1000 },
+		{ "h", 60 * 60 * 1000 },
+		{ "d", 24 * 60 * 60 * 1000 },
 	};
 	const gchar *p = str;
 	gint64 total = 0;
@@ -346,11 +362,11 @@ aiq_duration_to_string(gint64 ms)
 		const gchar *unit;
 		gint64 mult;
 	} units[] = {
-	    {"d", 24 * 60 * 60 * 1000},
-	    {"h", 60 * 60 * 1000},
-	    {"m", 60 * 1000},
-	    {"s", 1000},
-	    {"ms", 1},
+		{ "d", 24 * 60 * 60 * 1000 },
+		{ "h", 60 * 60 * 1000 },
+		{ "m", 60 * 1000 },
+		{ "s", 1000 },
+		{ "ms", 1 },
 	};
 	GString *str = g_string_new(NULL);
 	if (ms <= 0)

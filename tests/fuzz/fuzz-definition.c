@@ -32,7 +32,9 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 		if (yaml != NULL) {
 			def2 = aiq_definition_new_from_data(yaml, strlen(yaml), NULL, again, NULL);
 			g_assert_nonnull(def2);
-			g_assert_cmpstr(aiq_definition_get_digest(def), ==, aiq_definition_get_digest(def2));
+			g_assert_cmpstr(aiq_definition_get_digest(def),
+					==,
+					aiq_definition_get_digest(def2));
 		}
 	} else {
 		g_autofree gchar *text = aiq_problems_to_string(problems, "fuzz");

@@ -36,10 +36,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 	g_autoptr(JsonNode) value = NULL;
 	g_autoptr(JsonNode) rendered = NULL;
 	AiqExprScope scope = {
-	    .inputs = inputs,
-	    .index = -1,
-	    .lookup_step = lookup_step,
-	    .needs_succeeded = TRUE,
+		.inputs = inputs,
+		.index = -1,
+		.lookup_step = lookup_step,
+		.needs_succeeded = TRUE,
 	};
 
 	if (size > 4096 || memchr(data, '\0', size) != NULL)
