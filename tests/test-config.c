@@ -117,6 +117,22 @@ test_config_file(void)
 	g_assert_nonnull(strstr(error->message, "/nonexistent/agent.conf"));
 }
 
+/* the example the project ships loads as it is */
+static void
+test_config_example(void)
+{
+	g_autoptr(AiqConfig) config = aiq_config_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path =
+		g_build_filename(g_getenv("AIQ_SOURCE_ROOT"), "data", "agent.conf.example", NULL);
+	g_assert_true(aiq_config_load_file(config, path, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(aiq_config_get_connection(config, "erp")->driver, ==, "sqlite");
+	g_assert_cmpstr(aiq_config_get_file_root(config, "drop"), ==, "/srv/automateiq/drop");
+	g_assert_nonnull(aiq_config_get_smtp(config, NULL));
+	g_assert_false(aiq_config_get_durability_all(config));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,5 +140,6 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/config/full", test_config_full);
 	g_test_add_func("/aiq/config/errors", test_config_errors);
 	g_test_add_func("/aiq/config/file", test_config_file);
+	g_test_add_func("/aiq/config/example", test_config_example);
 	return g_test_run();
 }
