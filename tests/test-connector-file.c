@@ -884,7 +884,7 @@ test_file_special_files(Fixture *f, gconstpointer user_data)
 	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
 	message = test_file_fail(f,
 				 "{'op': 'read', 'root': 'drop', 'path': 'pipe'}",
-				 AIQ_ERROR_STEP_FAILED);
+				 AIQ_ERROR_INVALID_ARGUMENT);
 	g_assert_nonnull(strstr(message, "not a regular file"));
 	g_free(message);
 	message = test_file_fail(f,

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aiq-connector-file-private.h"
 #include "aiq-connectors.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
@@ -1349,80 +1350,26 @@ aiq_email_job_new_for_run(AiqStepRun *run, GError **error)
 
 /* worker thread from here to aiq_email_send_thread() */
 
-static gboolean
-aiq_email_path_is_inside(const gchar *path, const gchar *root)
-{
-	gsize len = strlen(root);
-	if (g_strcmp0(root, "/") == 0)
-		return TRUE;
-	return strncmp(path, root, len) == 0 && (path[len] == '\0' || path[len] == '/');
-}
-
 /*
- * Reads a file under a file root: the path was checked for "..", and the
- * resolved path must still be under the resolved root, so a symbolic link
- * cannot lead outside it.
+ * Reads a file under a file root with the file step kind's confinement
+ * (aiq_file_root_open_file()): no absolute paths, no "..", no symbolic link
+ * leading out of the root, regular files only.
  */
 static GBytes *
 aiq_email_read_confined(const AiqEmailAttachment *att, gsize max_size, GError **error)
 {
 	g_autofree gchar *shown = aiq_email_printable(att->path);
-	g_autofree gchar *real_root = realpath(att->root_dir, NULL);
-	g_autofree gchar *full = NULL;
-	g_autofree gchar *real = NULL;
 	g_autoptr(GByteArray) buf = NULL;
 	struct stat st;
 	gint fd;
 
-	if (real_root == NULL) {
-		gint saved = errno;
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_CONFIG,
-			    _("%s.root: the file root “%s” (%s) cannot be used: %s"),
-			    att->field,
-			    att->root_name,
-			    att->root_dir,
-			    g_strerror(saved));
-		return NULL;
-	}
-	full = g_build_filename(real_root, att->path, NULL);
-	real = realpath(full, NULL);
-	if (real == NULL) {
-		gint saved = errno;
-		g_set_error(error,
-			    AIQ_ERROR,
-			    saved == ENOENT   ? AIQ_ERROR_NOT_FOUND
-			    : saved == EACCES ? AIQ_ERROR_PERMISSION_DENIED
-					      : AIQ_ERROR_FAILED,
-			    _("%s.path: cannot read “%s” in file root “%s”: %s"),
-			    att->field,
-			    shown,
-			    att->root_name,
-			    g_strerror(saved));
-		return NULL;
-	}
-	if (!aiq_email_path_is_inside(real, real_root)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_PERMISSION_DENIED,
-			    _("%s.path: “%s” leads outside file root “%s” through a symbolic link"),
-			    att->field,
-			    shown,
-			    att->root_name);
-		return NULL;
-	}
-	/* not a FIFO or a device: opening those could block or never end */
-	if (g_lstat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("%s.path: “%s” is not a regular file"),
-			    att->field,
-			    shown);
+	fd = aiq_file_root_open_file(att->root_name, att->root_dir, att->path, &st, error);
+	if (fd < 0) {
+		g_prefix_error(error, "%s.path: ", att->field);
 		return NULL;
 	}
 	if ((guint64)st.st_size > max_size) {
+		g_close(fd, NULL);
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_TOO_LARGE,
@@ -1430,18 +1377,6 @@ aiq_email_read_confined(const AiqEmailAttachment *att, gsize max_size, GError **
 			    att->field,
 			    shown,
 			    (guint)(AIQ_EMAIL_MAX_CONTENT_SIZE / (1024 * 1024)));
-		return NULL;
-	}
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		gint saved = errno;
-		g_set_error(error,
-			    AIQ_ERROR,
-			    saved == EACCES ? AIQ_ERROR_PERMISSION_DENIED : AIQ_ERROR_FAILED,
-			    _("%s.path: cannot open “%s”: %s"),
-			    att->field,
-			    shown,
-			    g_strerror(saved));
 		return NULL;
 	}
 	buf = g_byte_array_sized_new((guint)st.st_size);

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "aiq-connector-file-private.h"
 #include "aiq-connectors.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
@@ -445,6 +446,14 @@ aiq_file_openat2_is_supported(void)
 	return supported == 2;
 }
 
+/* AIQ_FILE_DISABLE_OPENAT2=1 forces the realpath() fallback, for its tests */
+static gboolean
+aiq_file_use_openat2(void)
+{
+	return aiq_file_openat2_is_supported() &&
+	       g_strcmp0(g_getenv("AIQ_FILE_DISABLE_OPENAT2"), "1") != 0;
+}
+
 /* maps errno to an AIQ_ERROR about @rel in @root */
 static void
 aiq_file_set_errno_error(GError **error, gint errsv, AiqFileRoot *root, const gchar *rel)
@@ -766,15 +775,49 @@ aiq_file_open_regular(AiqFileRoot *root, const gchar *rel, struct stat *st, GErr
 		return -1;
 	}
 	if (!S_ISREG(st->st_mode)) {
+		/* naming a FIFO or a device will not get better by retrying */
 		g_set_error(error,
 			    AIQ_ERROR,
-			    AIQ_ERROR_STEP_FAILED,
+			    AIQ_ERROR_INVALID_ARGUMENT,
 			    _("“%s” in the file root “%s” is not a regular file"),
 			    rel,
 			    root->name);
 		return -1;
 	}
 	return g_steal_fd(&fd);
+}
+
+/**
+ * aiq_file_root_open_file:
+ * @root_name: the file root's name, for messages
+ * @root_dir: its configured folder
+ * @path: a path relative to the root
+ * @st: (out): the file's status
+ *
+ * Opens a regular file for reading with the confinement of the file step
+ * kind: no absolute paths, no `..`, and (with openat2 RESOLVE_BENEATH) no
+ * symbolic link out of the root at any step of the path. For other step
+ * kinds that read from file roots; blocking, for a worker thread.
+ *
+ * Returns: a file descriptor, or -1 with @error set
+ */
+gint
+aiq_file_root_open_file(const gchar *root_name,
+			const gchar *root_dir,
+			const gchar *path,
+			struct stat *st,
+			GError **error)
+{
+	g_auto(AiqFileRoot) root = { 0 };
+	g_autofree gchar *rel = aiq_file_path_normalize(path);
+
+	if (rel == NULL) {
+		aiq_file_set_outside_error(error, path != NULL ? path : "", root_name);
+		return -1;
+	}
+	if (!aiq_file_root_open(&root, root_name, root_dir, aiq_file_use_openat2(), error))
+		return -1;
+	return aiq_file_open_regular(&root, rel, st, error);
 }
 
 /*
@@ -1693,8 +1736,7 @@ aiq_file_run(AiqStepRun *run)
 	else
 		job->overwrite = job->op == AIQ_FILE_OP_WRITE;
 	job->create_dirs = aiq_step_run_get_bool(run, "create_dirs");
-	job->use_openat2 = aiq_file_openat2_is_supported() &&
-			   g_strcmp0(g_getenv("AIQ_FILE_DISABLE_OPENAT2"), "1") != 0;
+	job->use_openat2 = aiq_file_use_openat2();
 
 	if (job->to != NULL)
 		aiq_step_run_log(run,
