@@ -871,6 +871,34 @@ test_engine_load_record(void)
 	rm_rf(dir);
 }
 
+static void
+test_engine_completed_steps(void)
+{
+	Ctx ctx;
+	g_autoptr(AiqEngine) engine = NULL;
+	g_autoptr(AiqDefinition) def = def_new(
+		"name: retry-from\n"
+		"steps:\n"
+		"  - { id: a, uses: transform, with: { value: fresh } }\n"
+		"  - { id: b, uses: transform, with: { value: '${{ steps.a.output }}!' } }\n");
+	g_autoptr(JsonObject) completed = json_object_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(AiqExecution) exec = NULL;
+	AiqStartOptions options = { .completed = completed };
+
+	ctx_init(&ctx);
+	engine = engine_new(&ctx, NULL, NULL);
+	json_object_set_string_member(completed, "a", "kept");
+	exec = aiq_engine_start(engine, def, NULL, &options, &error);
+	g_assert_no_error(error);
+	g_main_loop_run(ctx.loop);
+	/* a was not run again: its earlier output was used */
+	g_assert_cmpstr(json_node_get_string(state_of(ctx.result, "a")->output), ==, "kept");
+	g_assert_cmpuint(count_events(ctx.events, AIQ_EVENT_STEP_STARTED, "a"), ==, 0);
+	g_assert_cmpstr(json_node_get_string(state_of(ctx.result, "b")->output), ==, "kept!");
+	ctx_clear(&ctx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -892,5 +920,6 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/engine/child-id", test_engine_child_id);
 	g_test_add_func("/aiq/engine/resume", test_engine_resume);
 	g_test_add_func("/aiq/engine/load-record", test_engine_load_record);
+	g_test_add_func("/aiq/engine/completed-steps", test_engine_completed_steps);
 	return g_test_run();
 }

@@ -1397,8 +1397,35 @@ aiq_engine_start(AiqEngine *self,
 		r->inputs_node = aiq_json_new_object(json_object_ref(resolved));
 
 	aiq_run_emit(r, aiq_run_event_new(r, AIQ_EVENT_EXECUTION_STARTED, NULL));
+
+	/* steps finished by an earlier execution keep their outputs */
+	if (options != NULL && options->completed != NULL) {
+		JsonObjectIter iter;
+		const gchar *step_id;
+		JsonNode *output;
+		json_object_iter_init_ordered(&iter, options->completed);
+		while (json_object_iter_next_ordered(&iter, &step_id, &output)) {
+			gint idx = aiq_definition_find_step(definition, step_id);
+			const AiqStep *step;
+			JsonObject *step_data;
+			if (idx < 0)
+				continue;
+			step = aiq_definition_get_step(definition, (guint)idx);
+			event = aiq_run_event_new(r, AIQ_EVENT_STEP_FINISHED, step);
+			event->status = g_strdup("succeeded");
+			step_data = json_object_new();
+			json_object_set_member(step_data, "output", json_node_ref(output));
+			json_object_set_boolean_member(step_data, "reused", TRUE);
+			event->data = aiq_json_new_object(step_data);
+			aiq_run_emit(r, event);
+			r->n_final++;
+			for (guint k = 0; k < step->n_dependents; k++)
+				r->waiting[step->dependents[k]]--;
+		}
+	}
 	for (guint i = 0; i < r->n_steps; i++) {
-		if (r->waiting[i] == 0)
+		AiqStepState *state = aiq_execution_get_step_state(exec, i);
+		if (r->waiting[i] == 0 && state->status == AIQ_STEP_STATUS_PENDING)
 			g_queue_push_tail(&r->ready, GUINT_TO_POINTER(i));
 	}
 	aiq_run_arm_timeout(r);

@@ -52,11 +52,15 @@ typedef AiqDefinition *(*AiqWorkflowResolver)(AiqEngine *engine,
  * @id: (nullable): the execution id; a new UUIDv7 when %NULL
  * @trigger: (nullable): what started it: manual (default), schedule, webhook, api, workflow
  * @parent_id: (nullable): the calling execution of a sub-workflow
+ * @completed: (nullable): step id → output of steps already done in an
+ *   earlier execution (retry from the failed step): they are recorded as
+ *   succeeded with that output and not run
  */
 typedef struct {
 	const gchar *id;
 	const gchar *trigger;
 	const gchar *parent_id;
+	JsonObject *completed;
 } AiqStartOptions;
 
 AiqEngine *
