@@ -29,6 +29,12 @@ static const gchar *aiq_error_names[] = {
 	[AIQ_ERROR_CONNECTION] = "connection",
 	[AIQ_ERROR_JOURNAL] = "journal",
 	[AIQ_ERROR_CONFIG] = "config",
+	[AIQ_ERROR_CONFLICT] = "conflict",
+	[AIQ_ERROR_UNAUTHENTICATED] = "unauthenticated",
+	[AIQ_ERROR_FORBIDDEN] = "forbidden",
+	[AIQ_ERROR_QUOTA_EXCEEDED] = "quota_exceeded",
+	[AIQ_ERROR_RATE_LIMITED] = "rate_limited",
+	[AIQ_ERROR_UNAVAILABLE] = "unavailable",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(aiq_error_names) == AIQ_ERROR_LAST);
 

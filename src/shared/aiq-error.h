@@ -35,6 +35,12 @@ typedef enum {
 	AIQ_ERROR_CONNECTION,         /* a peer could not be reached */
 	AIQ_ERROR_JOURNAL,            /* the durable journal could not be read or written */
 	AIQ_ERROR_CONFIG,             /* the configuration file is wrong */
+	AIQ_ERROR_CONFLICT,           /* the thing exists already, or changed meanwhile */
+	AIQ_ERROR_UNAUTHENTICATED,    /* no valid credentials */
+	AIQ_ERROR_FORBIDDEN,          /* valid credentials without the right */
+	AIQ_ERROR_QUOTA_EXCEEDED,     /* a tenant quota is reached */
+	AIQ_ERROR_RATE_LIMITED,       /* too many requests */
+	AIQ_ERROR_UNAVAILABLE,        /* try again later (a store or peer is down) */
 	AIQ_ERROR_LAST
 } AiqError;
 

@@ -1,0 +1,28 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include "aiq-request.h"
+
+G_BEGIN_DECLS
+
+typedef void (*AiqRequestApplyFunc)(AiqRequest *req, gpointer user_data);
+
+AiqRequest *
+aiq_request_new(AiqServer *server,
+		SoupServerMessage *msg,
+		GMainContext *context,
+		const gchar *path,
+		GBytes *body);
+void
+aiq_request_set_params(AiqRequest *self, GHashTable *params);
+void
+aiq_request_set_principal(AiqRequest *self, AiqPrincipal *principal);
+void
+aiq_request_set_apply_func(AiqRequest *self, AiqRequestApplyFunc func, gpointer user_data);
+void
+aiq_request_apply(AiqRequest *self);
+
+G_END_DECLS

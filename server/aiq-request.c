@@ -1,0 +1,578 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "aiq-document.h"
+#include "aiq-error.h"
+#include "aiq-json.h"
+#include "aiq-request-private.h"
+#include "aiq-server.h"
+
+struct _AiqRequest {
+	gint refcount;
+	AiqServer *server;
+	SoupServerMessage *msg; /* only touched on @context */
+	GMainContext *context;
+	gchar *method;
+	gchar *path;
+	gchar *id;
+	gchar *remote_address;
+	GHashTable *params;
+	GHashTable *query;
+	SoupMessageHeaders *request_headers;
+	GBytes *body;
+	AiqPrincipal *principal;
+	gint64 received_us;
+
+	/* the response, applied on @context */
+	GMutex mutex;
+	guint status;
+	gchar *content_type;
+	GBytes *response;
+	GPtrArray *headers; /* name, value, name, value… */
+	gboolean finished;
+	AiqRequestApplyFunc apply_func;
+	gpointer apply_data;
+};
+
+AiqRequest *
+aiq_request_new(AiqServer *server,
+		SoupServerMessage *msg,
+		GMainContext *context,
+		const gchar *path,
+		GBytes *body)
+{
+	AiqRequest *self = g_new0(AiqRequest, 1);
+	GUri *uri = soup_server_message_get_uri(msg);
+	const gchar *query = g_uri_get_query(uri);
+	const gchar *given_id;
+	GSocketAddress *remote = soup_server_message_get_remote_address(msg);
+
+	self->refcount = 1;
+	self->server = server;
+	self->msg = g_object_ref(msg);
+	self->context = g_main_context_ref(context);
+	self->method = g_strdup(soup_server_message_get_method(msg));
+	self->path = g_strdup(path);
+	self->request_headers =
+		soup_message_headers_ref(soup_server_message_get_request_headers(msg));
+	self->body = body != NULL ? g_bytes_ref(body) : g_bytes_new_static("", 0);
+	self->received_us = g_get_real_time();
+	self->headers = g_ptr_array_new_with_free_func(g_free);
+	g_mutex_init(&self->mutex);
+	if (query != NULL)
+		self->query = soup_form_decode(query);
+	if (self->query == NULL)
+		self->query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (remote != NULL && G_IS_INET_SOCKET_ADDRESS(remote))
+		self->remote_address = g_inet_address_to_string(
+			g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+	else
+		self->remote_address = g_strdup("unknown");
+
+	/* a client's request id is kept when it is sane, else one is made */
+	given_id = soup_message_headers_get_one(self->request_headers, "X-Request-Id");
+	if (given_id != NULL && strlen(given_id) > 0 && strlen(given_id) <= 64) {
+		gboolean sane = TRUE;
+		for (const gchar *p = given_id; *p != '\0' && sane; p++)
+			sane = g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.';
+		if (sane)
+			self->id = g_strdup(given_id);
+	}
+	if (self->id == NULL) {
+		guint32 a = g_random_int(), b = g_random_int();
+		self->id = g_strdup_printf("%08x%08x", a, b);
+	}
+	return self;
+}
+
+AiqRequest *
+aiq_request_ref(AiqRequest *self)
+{
+	g_atomic_int_inc(&self->refcount);
+	return self;
+}
+
+void
+aiq_request_unref(AiqRequest *self)
+{
+	if (!g_atomic_int_dec_and_test(&self->refcount))
+		return;
+	g_clear_object(&self->msg);
+	g_main_context_unref(self->context);
+	g_free(self->method);
+	g_free(self->path);
+	g_free(self->id);
+	g_free(self->remote_address);
+	if (self->params != NULL)
+		g_hash_table_unref(self->params);
+	g_hash_table_unref(self->query);
+	soup_message_headers_unref(self->request_headers);
+	g_bytes_unref(self->body);
+	if (self->principal != NULL)
+		aiq_principal_unref(self->principal);
+	g_free(self->content_type);
+	if (self->response != NULL)
+		g_bytes_unref(self->response);
+	g_ptr_array_unref(self->headers);
+	g_mutex_clear(&self->mutex);
+	g_free(self);
+}
+
+void
+aiq_request_set_params(AiqRequest *self, GHashTable *params)
+{
+	if (self->params != NULL)
+		g_hash_table_unref(self->params);
+	self->params = params != NULL ? g_hash_table_ref(params) : NULL;
+}
+
+void
+aiq_request_set_principal(AiqRequest *self, AiqPrincipal *principal)
+{
+	if (self->principal != NULL)
+		aiq_principal_unref(self->principal);
+	self->principal = principal != NULL ? aiq_principal_ref(principal) : NULL;
+}
+
+void
+aiq_request_set_apply_func(AiqRequest *self, AiqRequestApplyFunc func, gpointer user_data)
+{
+	self->apply_func = func;
+	self->apply_data = user_data;
+}
+
+AiqServer *
+aiq_request_get_server(AiqRequest *self)
+{
+	return self->server;
+}
+
+const gchar *
+aiq_request_get_method(AiqRequest *self)
+{
+	return self->method;
+}
+
+const gchar *
+aiq_request_get_path(AiqRequest *self)
+{
+	return self->path;
+}
+
+const gchar *
+aiq_request_get_id(AiqRequest *self)
+{
+	return self->id;
+}
+
+const gchar *
+aiq_request_get_remote_address(AiqRequest *self)
+{
+	return self->remote_address;
+}
+
+/**
+ * aiq_request_get_param:
+ *
+ * Returns: (nullable): a `{name}` of the route's path
+ */
+const gchar *
+aiq_request_get_param(AiqRequest *self, const gchar *name)
+{
+	return self->params != NULL ? g_hash_table_lookup(self->params, name) : NULL;
+}
+
+const gchar *
+aiq_request_get_query(AiqRequest *self, const gchar *name)
+{
+	return g_hash_table_lookup(self->query, name);
+}
+
+GHashTable *
+aiq_request_get_queries(AiqRequest *self)
+{
+	return self->query;
+}
+
+const gchar *
+aiq_request_get_header(AiqRequest *self, const gchar *name)
+{
+	return soup_message_headers_get_one(self->request_headers, name);
+}
+
+/**
+ * aiq_request_get_principal:
+ *
+ * Returns: (nullable): who asks; %NULL on public routes
+ */
+AiqPrincipal *
+aiq_request_get_principal(AiqRequest *self)
+{
+	return self->principal;
+}
+
+const gchar *
+aiq_request_get_tenant_id(AiqRequest *self)
+{
+	return self->principal != NULL ? self->principal->tenant_id : NULL;
+}
+
+GBytes *
+aiq_request_get_body(AiqRequest *self)
+{
+	return self->body;
+}
+
+gint64
+aiq_request_get_received(AiqRequest *self)
+{
+	return self->received_us;
+}
+
+static gboolean
+aiq_request_content_type_is(AiqRequest *self, const gchar *const *types)
+{
+	const gchar *ct = soup_message_headers_get_content_type(self->request_headers, NULL);
+	return ct != NULL && g_strv_contains(types, ct);
+}
+
+/**
+ * aiq_request_parse_json:
+ *
+ * Returns: (transfer full): the body, which must be JSON (415 otherwise),
+ * nested at most 64 levels deep (400)
+ */
+JsonNode *
+aiq_request_parse_json(AiqRequest *self, GError **error)
+{
+	const gchar *const json_types[] = { "application/json", NULL };
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(self->body, &len);
+	if (!aiq_request_content_type_is(self, json_types)) {
+		g_set_error_literal(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_NOT_SUPPORTED,
+				    _("send the body as application/json"));
+		return NULL;
+	}
+	if (len == 0) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_DOCUMENT,
+				    _("the request has no body"));
+		return NULL;
+	}
+	return aiq_document_parse(data, len, AIQ_DOCUMENT_FORMAT_JSON, NULL, error);
+}
+
+/**
+ * aiq_request_parse_document:
+ *
+ * Returns: (transfer full): the body, as JSON or YAML (application/yaml,
+ * application/x-yaml, text/yaml)
+ */
+JsonNode *
+aiq_request_parse_document(AiqRequest *self, GError **error)
+{
+	const gchar *const yaml_types[] = { "application/yaml",
+					    "application/x-yaml",
+					    "text/yaml",
+					    "text/x-yaml",
+					    NULL };
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(self->body, &len);
+	if (aiq_request_content_type_is(self, yaml_types)) {
+		if (len == 0) {
+			g_set_error_literal(error,
+					    AIQ_ERROR,
+					    AIQ_ERROR_INVALID_DOCUMENT,
+					    _("the request has no body"));
+			return NULL;
+		}
+		return aiq_document_parse(data, len, AIQ_DOCUMENT_FORMAT_YAML, NULL, error);
+	}
+	if (!aiq_request_content_type_is(self,
+					 (const gchar *const[]){ "application/json", NULL })) {
+		g_set_error_literal(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_NOT_SUPPORTED,
+				    _("send the body as application/json or application/yaml"));
+		return NULL;
+	}
+	return aiq_request_parse_json(self, error);
+}
+
+/**
+ * aiq_request_get_limit:
+ * @limit: (inout): the default on entry; the `limit` query, checked, on return
+ */
+gboolean
+aiq_request_get_limit(AiqRequest *self, guint *limit, GError **error)
+{
+	const gchar *str = aiq_request_get_query(self, "limit");
+	guint64 value = 0;
+	if (str == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(str, 10, 1, 1000, &value, NULL)) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_ARGUMENT,
+				    _("limit: a whole number from 1 to 1000"));
+		return FALSE;
+	}
+	*limit = (guint)value;
+	return TRUE;
+}
+
+void
+aiq_request_set_header(AiqRequest *self, const gchar *name, const gchar *value)
+{
+	g_mutex_lock(&self->mutex);
+	g_ptr_array_add(self->headers, g_strdup(name));
+	g_ptr_array_add(self->headers, g_strdup(value));
+	g_mutex_unlock(&self->mutex);
+}
+
+void
+aiq_request_respond_bytes(AiqRequest *self, guint status, const gchar *content_type, GBytes *body)
+{
+	g_mutex_lock(&self->mutex);
+	self->status = status;
+	g_free(self->content_type);
+	self->content_type = g_strdup(content_type);
+	if (self->response != NULL)
+		g_bytes_unref(self->response);
+	self->response = body != NULL ? g_bytes_ref(body) : NULL;
+	g_mutex_unlock(&self->mutex);
+}
+
+/**
+ * aiq_request_respond_json:
+ * @node: (transfer full) (nullable): the body; none with %NULL
+ */
+void
+aiq_request_respond_json(AiqRequest *self, guint status, JsonNode *node)
+{
+	g_autoptr(GBytes) body = NULL;
+	if (node != NULL) {
+		gchar *text = aiq_json_to_string(node, FALSE);
+		body = g_bytes_new_take(text, strlen(text));
+		json_node_unref(node);
+	}
+	aiq_request_respond_bytes(self, status, body != NULL ? "application/json" : NULL, body);
+}
+
+/**
+ * aiq_request_respond_error:
+ * @code: a stable code, e.g. `not_found`
+ * @details: (transfer full) (nullable): more, e.g. the problems of a definition
+ *
+ * Answers `{ "error": { "code": …, "message": …, "details": … } }`.
+ */
+void
+aiq_request_respond_error(AiqRequest *self,
+			  guint status,
+			  const gchar *code,
+			  const gchar *message,
+			  JsonNode *details)
+{
+	JsonObject *error = json_object_new();
+	JsonObject *root = json_object_new();
+	json_object_set_string_member(error, "code", code);
+	json_object_set_string_member(error, "message", message);
+	json_object_set_string_member(error, "request_id", self->id);
+	if (details != NULL)
+		json_object_set_member(error, "details", details);
+	json_object_set_object_member(root, "error", error);
+	aiq_request_respond_json(self, status, aiq_json_new_object(root));
+}
+
+/**
+ * aiq_http_status_for_error:
+ *
+ * Returns: the HTTP status that tells @error
+ */
+guint
+aiq_http_status_for_error(const GError *error)
+{
+	if (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_NOT_SUPPORTED)
+		return SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	if (error->domain != AIQ_ERROR)
+		return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+	switch (error->code) {
+	case AIQ_ERROR_INVALID_ARGUMENT:
+	case AIQ_ERROR_INVALID_DOCUMENT:
+	case AIQ_ERROR_EXPRESSION:
+		return SOUP_STATUS_BAD_REQUEST;
+	case AIQ_ERROR_INVALID_DEFINITION:
+	case AIQ_ERROR_INVALID_INPUT:
+	case AIQ_ERROR_KIND_DISABLED:
+		return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+	case AIQ_ERROR_TOO_LARGE:
+		return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
+	case AIQ_ERROR_NOT_FOUND:
+		return SOUP_STATUS_NOT_FOUND;
+	case AIQ_ERROR_CONFLICT:
+		return SOUP_STATUS_CONFLICT;
+	case AIQ_ERROR_UNAUTHENTICATED:
+		return SOUP_STATUS_UNAUTHORIZED;
+	case AIQ_ERROR_FORBIDDEN:
+	case AIQ_ERROR_PERMISSION_DENIED:
+	case AIQ_ERROR_QUOTA_EXCEEDED:
+		return SOUP_STATUS_FORBIDDEN;
+	case AIQ_ERROR_RATE_LIMITED:
+		return 429;
+	case AIQ_ERROR_UNAVAILABLE:
+	case AIQ_ERROR_TIMED_OUT:
+		return SOUP_STATUS_SERVICE_UNAVAILABLE;
+	default:
+		return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static const gchar *
+aiq_http_code_for_error(const GError *error, guint status)
+{
+	if (error->domain == AIQ_ERROR && status != SOUP_STATUS_INTERNAL_SERVER_ERROR)
+		return aiq_error_code_to_string(error->code);
+	if (status == SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE)
+		return "unsupported_media_type";
+	return "internal";
+}
+
+void
+aiq_request_respond_gerror(AiqRequest *self, const GError *error)
+{
+	guint status = aiq_http_status_for_error(error);
+	const gchar *code = aiq_http_code_for_error(error, status);
+	if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR) {
+		/* the details go to the log, not to the client */
+		g_warning("request %s %s %s: %s",
+			  self->id,
+			  self->method,
+			  self->path,
+			  error->message);
+		aiq_request_respond_error(self,
+					  status,
+					  code,
+					  _("internal error; the server log has the details"),
+					  NULL);
+		return;
+	}
+	if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+		aiq_request_set_header(self, "Retry-After", "5");
+	aiq_request_respond_error(self, status, code, error->message, NULL);
+}
+
+gboolean
+aiq_request_has_response(AiqRequest *self)
+{
+	gboolean ret;
+	g_mutex_lock(&self->mutex);
+	ret = self->status != 0;
+	g_mutex_unlock(&self->mutex);
+	return ret;
+}
+
+guint
+aiq_request_get_status(AiqRequest *self)
+{
+	return self->status;
+}
+
+static gboolean
+aiq_request_apply_cb(gpointer user_data)
+{
+	aiq_request_apply(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * aiq_request_finish:
+ *
+ * Sends the buffered response; callable from any thread, once.
+ */
+void
+aiq_request_finish(AiqRequest *self)
+{
+	GSource *source;
+	g_mutex_lock(&self->mutex);
+	if (self->finished) {
+		g_mutex_unlock(&self->mutex);
+		return;
+	}
+	self->finished = TRUE;
+	g_mutex_unlock(&self->mutex);
+	source = g_idle_source_new();
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source,
+			      aiq_request_apply_cb,
+			      aiq_request_ref(self),
+			      (GDestroyNotify)aiq_request_unref);
+	g_source_attach(source, self->context);
+	g_source_unref(source);
+}
+
+/* on the server thread: the buffered response goes to the message */
+void
+aiq_request_apply(AiqRequest *self)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
+	g_mutex_lock(&self->mutex);
+	self->finished = TRUE;
+	if (self->status == 0) {
+		g_mutex_unlock(&self->mutex);
+		aiq_request_respond_error(self,
+					  SOUP_STATUS_INTERNAL_SERVER_ERROR,
+					  "internal",
+					  _("the handler gave no answer"),
+					  NULL);
+		g_mutex_lock(&self->mutex);
+	}
+	soup_message_headers_replace(headers, "X-Request-Id", self->id);
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
+	for (guint i = 0; i + 1 < self->headers->len; i += 2)
+		soup_message_headers_replace(headers,
+					     g_ptr_array_index(self->headers, i),
+					     g_ptr_array_index(self->headers, i + 1));
+	if (self->response != NULL) {
+		gsize len = 0;
+		const gchar *data = g_bytes_get_data(self->response, &len);
+		soup_server_message_set_response(self->msg,
+						 self->content_type,
+						 SOUP_MEMORY_COPY,
+						 data,
+						 len);
+	}
+	soup_server_message_set_status(self->msg, self->status, NULL);
+	g_mutex_unlock(&self->mutex);
+	if (self->apply_func != NULL)
+		self->apply_func(self, self->apply_data);
+}
+
+/**
+ * aiq_request_get_message:
+ *
+ * Returns: (transfer none): the libsoup message; touch it only on
+ * aiq_request_get_context()
+ */
+SoupServerMessage *
+aiq_request_get_message(AiqRequest *self)
+{
+	return self->msg;
+}
+
+GMainContext *
+aiq_request_get_context(AiqRequest *self)
+{
+	return self->context;
+}

@@ -1,0 +1,97 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "aiq-auth.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AiqServer AiqServer;
+
+/**
+ * AiqRequest:
+ *
+ * One API request as a handler sees it: its parameters, body and principal,
+ * and the response being built. The response is buffered here and applied
+ * to the SoupServerMessage on its server thread, so a handler may run on a
+ * worker thread and never touches libsoup itself.
+ */
+typedef struct _AiqRequest AiqRequest;
+
+AiqRequest *
+aiq_request_ref(AiqRequest *self);
+void
+aiq_request_unref(AiqRequest *self);
+
+AiqServer *
+aiq_request_get_server(AiqRequest *self);
+const gchar *
+aiq_request_get_method(AiqRequest *self);
+const gchar *
+aiq_request_get_path(AiqRequest *self);
+const gchar *
+aiq_request_get_id(AiqRequest *self);
+const gchar *
+aiq_request_get_remote_address(AiqRequest *self);
+const gchar *
+aiq_request_get_param(AiqRequest *self, const gchar *name);
+const gchar *
+aiq_request_get_query(AiqRequest *self, const gchar *name);
+GHashTable *
+aiq_request_get_queries(AiqRequest *self);
+const gchar *
+aiq_request_get_header(AiqRequest *self, const gchar *name);
+AiqPrincipal *
+aiq_request_get_principal(AiqRequest *self);
+const gchar *
+aiq_request_get_tenant_id(AiqRequest *self);
+GBytes *
+aiq_request_get_body(AiqRequest *self);
+gint64
+aiq_request_get_received(AiqRequest *self);
+
+JsonNode *
+aiq_request_parse_json(AiqRequest *self, GError **error);
+JsonNode *
+aiq_request_parse_document(AiqRequest *self, GError **error);
+gboolean
+aiq_request_get_limit(AiqRequest *self, guint *limit, GError **error);
+
+void
+aiq_request_set_header(AiqRequest *self, const gchar *name, const gchar *value);
+void
+aiq_request_respond_json(AiqRequest *self, guint status, JsonNode *node);
+void
+aiq_request_respond_bytes(AiqRequest *self, guint status, const gchar *content_type, GBytes *body);
+void
+aiq_request_respond_error(AiqRequest *self,
+			  guint status,
+			  const gchar *code,
+			  const gchar *message,
+			  JsonNode *details);
+void
+aiq_request_respond_gerror(AiqRequest *self, const GError *error);
+gboolean
+aiq_request_has_response(AiqRequest *self);
+guint
+aiq_request_get_status(AiqRequest *self);
+
+/* for handlers that answer later (long-polls, websockets) */
+void
+aiq_request_finish(AiqRequest *self);
+SoupServerMessage *
+aiq_request_get_message(AiqRequest *self);
+GMainContext *
+aiq_request_get_context(AiqRequest *self);
+
+guint
+aiq_http_status_for_error(const GError *error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqRequest, aiq_request_unref)
+
+G_END_DECLS

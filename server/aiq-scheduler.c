@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stub: being implemented */
+#include "config.h"
+#include "aiq-routes.h"
+gboolean
+aiq_scheduler_start(AiqServer *server, GError **error)
+{
+	return TRUE;
+}
+void
+aiq_scheduler_stop(AiqServer *server)
+{
+}

@@ -1,0 +1,70 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * AiqServerConfig:
+ * @listen: the address to listen on (default 127.0.0.1)
+ * @port: 8443 by default; 0 picks a free port
+ * @plain_http: serve HTTP instead of HTTPS (only on loopback, unless
+ *   @allow_insecure_http)
+ * @tls_cert: (nullable): PEM certificate; without it a self-signed one is
+ *   made in @data_dir
+ * @tls_key: (nullable): PEM key of @tls_cert
+ * @hostnames: (nullable): names for the self-signed certificate
+ * @data_dir: where the store and generated keys live
+ * @threads: HTTP threads (default: one per core)
+ * @workers: threads running blocking handlers
+ * @max_body: the default largest request body
+ * @public_url: (nullable): the URL clients see, for webhook URLs
+ */
+typedef struct {
+	gchar *listen;
+	guint16 port;
+	gboolean plain_http;
+	gboolean allow_insecure_http;
+	gchar *tls_cert;
+	gchar *tls_key;
+	gchar **hostnames;
+	gchar *data_dir;
+	gchar *store;
+	guint threads;
+	guint workers;
+	gsize max_body;
+	gsize max_definition_body;
+	gint64 session_ttl_us;
+	gint64 enrollment_ttl_us;
+	gint64 lease_ttl_us;
+	gint64 agent_offline_us;
+	gint64 long_poll_us;
+	gint64 idle_timeout_s;
+	gchar *public_url;
+	gboolean scheduler;
+} AiqServerConfig;
+
+AiqServerConfig *
+aiq_server_config_new(void);
+void
+aiq_server_config_free(AiqServerConfig *self);
+gboolean
+aiq_server_config_load_file(AiqServerConfig *self, const gchar *filename, GError **error);
+gboolean
+aiq_server_config_load_data(AiqServerConfig *self,
+			    const gchar *data,
+			    gsize len,
+			    const gchar *base_dir,
+			    GError **error);
+gboolean
+aiq_server_config_check(AiqServerConfig *self, GError **error);
+gchar *
+aiq_server_config_default_data_dir(gboolean system);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqServerConfig, aiq_server_config_free)
+
+G_END_DECLS

@@ -1,0 +1,853 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Tenants, users and tokens (sessions, API keys, agent credentials,
+ * enrollment tokens) in the SQLite store.
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "aiq-error.h"
+#include "aiq-json.h"
+#include "aiq-store-identity.h"
+#include "aiq-store-private.h"
+#include "aiq-util.h"
+
+static const gchar *const aiq_token_kinds[] = { "session", "api_key", "agent", "enrollment" };
+G_STATIC_ASSERT(G_N_ELEMENTS(aiq_token_kinds) == AIQ_TOKEN_KIND_LAST);
+
+const gchar *
+aiq_token_kind_to_string(AiqTokenKind kind)
+{
+	g_return_val_if_fail((guint)kind < AIQ_TOKEN_KIND_LAST, NULL);
+	return aiq_token_kinds[kind];
+}
+
+static AiqTokenKind
+aiq_token_kind_from_string(const gchar *str)
+{
+	for (guint i = 0; i < AIQ_TOKEN_KIND_LAST; i++) {
+		if (g_strcmp0(str, aiq_token_kinds[i]) == 0)
+			return (AiqTokenKind)i;
+	}
+	return AIQ_TOKEN_KIND_SESSION;
+}
+
+void
+aiq_tenant_free(AiqTenant *tenant)
+{
+	if (tenant == NULL)
+		return;
+	g_free(tenant->id);
+	g_free(tenant->slug);
+	g_free(tenant->name);
+	g_free(tenant->tier);
+	g_free(tenant->status);
+	g_free(tenant);
+}
+
+void
+aiq_user_free(AiqUser *user)
+{
+	if (user == NULL)
+		return;
+	g_free(user->tenant_id);
+	g_free(user->id);
+	g_free(user->username);
+	g_free(user->display_name);
+	g_free(user->role);
+	if (user->password_hash != NULL)
+		memset(user->password_hash, 0, strlen(user->password_hash));
+	g_free(user->password_hash);
+	g_free(user);
+}
+
+void
+aiq_token_row_free(AiqTokenRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->tenant_id);
+	g_free(row->id);
+	g_free(row->subject_id);
+	g_free(row->role);
+	g_free(row->name);
+	if (row->data != NULL)
+		json_node_unref(row->data);
+	g_free(row);
+}
+
+static gboolean
+aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return TRUE;
+	if (rc == SQLITE_DONE)
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
+	else
+		aiq_store_set_sqlite_error(NULL, rc, what, error);
+	return FALSE;
+}
+
+/* tenants */
+
+#define AIQ_TENANT_COLUMNS "id, slug, name, tier, retention_days, status, created, updated"
+
+static AiqTenant *
+aiq_tenant_from_row(sqlite3_stmt *stmt)
+{
+	AiqTenant *tenant = g_new0(AiqTenant, 1);
+	tenant->id = aiq_store_column_text(stmt, 0);
+	tenant->slug = aiq_store_column_text(stmt, 1);
+	tenant->name = aiq_store_column_text(stmt, 2);
+	tenant->tier = aiq_store_column_text(stmt, 3);
+	tenant->retention_days = sqlite3_column_int(stmt, 4);
+	tenant->status = aiq_store_column_text(stmt, 5);
+	tenant->created_us = sqlite3_column_int64(stmt, 6);
+	tenant->updated_us = sqlite3_column_int64(stmt, 7);
+	return tenant;
+}
+
+typedef struct {
+	const AiqTenant *tenant;
+} AiqCreateTenant;
+
+static gboolean
+aiq_store_create_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqCreateTenant *op = user_data;
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx,
+						       "INSERT INTO tenants (" AIQ_TENANT_COLUMNS
+						       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+						       error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->tenant->id);
+	aiq_store_bind_text(stmt, 2, op->tenant->slug);
+	aiq_store_bind_text(stmt, 3, op->tenant->name);
+	aiq_store_bind_text(stmt, 4, op->tenant->tier);
+	sqlite3_bind_int(stmt, 5, op->tenant->retention_days);
+	aiq_store_bind_text(stmt, 6, op->tenant->status);
+	sqlite3_bind_int64(stmt, 7, op->tenant->created_us);
+	if (!aiq_store_tx_exec(tx, stmt, "tenant", error)) {
+		if (g_error_matches(*error, AIQ_ERROR, AIQ_ERROR_CONFLICT)) {
+			g_clear_error(error);
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFLICT,
+				    _("a tenant with slug “%s” exists already"),
+				    op->tenant->slug);
+		}
+		return FALSE;
+	}
+	return TRUE;
+}
+
+AiqTenant *
+aiq_store_create_tenant(AiqStore *self,
+			const gchar *slug,
+			const gchar *name,
+			const gchar *tier,
+			gint retention_days,
+			GError **error)
+{
+	g_autoptr(AiqTenant) tenant = g_new0(AiqTenant, 1);
+	AiqCreateTenant op = { .tenant = tenant };
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	tenant->id = aiq_id_new();
+	tenant->slug = g_strdup(slug);
+	tenant->name = g_strdup(name);
+	tenant->tier = g_strdup(tier);
+	tenant->retention_days = retention_days;
+	tenant->status = g_strdup("active");
+	tenant->created_us = tenant->updated_us = g_get_real_time();
+	if (!aiq_store_write(self, aiq_store_create_tenant_cb, &op, error))
+		return NULL;
+	return g_steal_pointer(&tenant);
+}
+
+AiqTenant *
+aiq_store_get_tenant(AiqStore *self, const gchar *id, GError **error)
+{
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_read_prepare(self,
+				       "SELECT " AIQ_TENANT_COLUMNS " FROM tenants WHERE id = ?1",
+				       error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, id);
+	if (!aiq_store_step_row(stmt, "tenant", id, error))
+		return NULL;
+	return aiq_tenant_from_row(stmt);
+}
+
+AiqTenant *
+aiq_store_get_tenant_by_slug(AiqStore *self, const gchar *slug, GError **error)
+{
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_read_prepare(self,
+				       "SELECT " AIQ_TENANT_COLUMNS " FROM tenants WHERE slug = ?1",
+				       error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, slug);
+	if (!aiq_store_step_row(stmt, "tenant", slug, error))
+		return NULL;
+	return aiq_tenant_from_row(stmt);
+}
+
+GPtrArray *
+aiq_store_list_tenants(AiqStore *self,
+		       const gchar *cursor,
+		       guint limit,
+		       gchar **next_cursor,
+		       GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_tenant_free);
+	g_autofree gchar *after_id = NULL;
+	gint64 after_time = G_MININT64;
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
+		return NULL;
+	stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_TENANT_COLUMNS " FROM tenants "
+		"WHERE (created, id) > (?1, ?2) ORDER BY created, id LIMIT ?3",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, after_time);
+	aiq_store_bind_text(stmt, 2, after_id != NULL ? after_id : "");
+	sqlite3_bind_int(stmt, 3, (gint)limit + 1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_tenant_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "tenants", error);
+		return NULL;
+	}
+	if (next_cursor != NULL)
+		*next_cursor = NULL;
+	if (result->len > limit) {
+		AiqTenant *last;
+		g_ptr_array_set_size(result, limit);
+		last = g_ptr_array_index(result, limit - 1);
+		if (next_cursor != NULL)
+			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
+	}
+	return g_steal_pointer(&result);
+}
+
+typedef struct {
+	const gchar *id;
+	const gchar *name;
+	const gchar *tier;
+	gint retention_days;
+	const gchar *status;
+} AiqUpdateTenant;
+
+static gboolean
+aiq_store_update_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqUpdateTenant *op = user_data;
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+		tx,
+		"UPDATE tenants SET name = coalesce(?2, name), tier = coalesce(?3, tier), "
+		"retention_days = CASE WHEN ?4 > 0 THEN ?4 ELSE retention_days END, "
+		"status = coalesce(?5, status), updated = ?6 WHERE id = ?1",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->id);
+	aiq_store_bind_text(stmt, 2, op->name);
+	aiq_store_bind_text(stmt, 3, op->tier);
+	sqlite3_bind_int(stmt, 4, op->retention_days);
+	aiq_store_bind_text(stmt, 5, op->status);
+	sqlite3_bind_int64(stmt, 6, g_get_real_time());
+	if (!aiq_store_tx_exec(tx, stmt, "tenant", error))
+		return FALSE;
+	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no tenant “%s”"), op->id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_update_tenant:
+ * @name: (nullable): unchanged when %NULL
+ * @tier: (nullable): unchanged when %NULL
+ * @retention_days: unchanged when 0 or less
+ * @status: (nullable): unchanged when %NULL
+ */
+gboolean
+aiq_store_update_tenant(AiqStore *self,
+			const gchar *id,
+			const gchar *name,
+			const gchar *tier,
+			gint retention_days,
+			const gchar *status,
+			GError **error)
+{
+	AiqUpdateTenant op = { id, name, tier, retention_days, status };
+	return aiq_store_write(self, aiq_store_update_tenant_cb, &op, error);
+}
+
+/* users */
+
+#define AIQ_USER_COLUMNS                                                                           \
+	"tenant_id, id, username, display_name, role, password_hash, disabled, created, updated, " \
+	"last_login"
+
+static AiqUser *
+aiq_user_from_row(sqlite3_stmt *stmt)
+{
+	AiqUser *user = g_new0(AiqUser, 1);
+	user->tenant_id = aiq_store_column_text(stmt, 0);
+	user->id = aiq_store_column_text(stmt, 1);
+	user->username = aiq_store_column_text(stmt, 2);
+	user->display_name = aiq_store_column_text(stmt, 3);
+	user->role = aiq_store_column_text(stmt, 4);
+	user->password_hash = aiq_store_column_text(stmt, 5);
+	user->disabled = sqlite3_column_int(stmt, 6) != 0;
+	user->created_us = sqlite3_column_int64(stmt, 7);
+	user->updated_us = sqlite3_column_int64(stmt, 8);
+	user->last_login_us = sqlite3_column_int64(stmt, 9);
+	return user;
+}
+
+static gboolean
+aiq_store_create_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqUser *user = user_data;
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_tx_prepare(tx,
+				     "INSERT INTO users (" AIQ_USER_COLUMNS
+				     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7, NULL)",
+				     error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, user->tenant_id);
+	aiq_store_bind_text(stmt, 2, user->id);
+	aiq_store_bind_text(stmt, 3, user->username);
+	aiq_store_bind_text(stmt, 4, user->display_name);
+	aiq_store_bind_text(stmt, 5, user->role);
+	aiq_store_bind_text(stmt, 6, user->password_hash);
+	sqlite3_bind_int64(stmt, 7, user->created_us);
+	if (!aiq_store_tx_exec(tx, stmt, "user", error)) {
+		if (g_error_matches(*error, AIQ_ERROR, AIQ_ERROR_CONFLICT)) {
+			g_clear_error(error);
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFLICT,
+				    _("a user named “%s” exists already"),
+				    user->username);
+		}
+		return FALSE;
+	}
+	return TRUE;
+}
+
+AiqUser *
+aiq_store_create_user(AiqStore *self,
+		      const gchar *tenant_id,
+		      const gchar *username,
+		      const gchar *display_name,
+		      const gchar *role,
+		      const gchar *password_hash,
+		      GError **error)
+{
+	g_autoptr(AiqUser) user = g_new0(AiqUser, 1);
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL, NULL);
+	user->tenant_id = g_strdup(tenant_id);
+	user->id = aiq_id_new();
+	user->username = g_strdup(username);
+	user->display_name = g_strdup(display_name);
+	user->role = g_strdup(role);
+	user->password_hash = g_strdup(password_hash);
+	user->created_us = user->updated_us = g_get_real_time();
+	if (!aiq_store_write(self, aiq_store_create_user_cb, user, error))
+		return NULL;
+	return g_steal_pointer(&user);
+}
+
+AiqUser *
+aiq_store_get_user(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND id = ?2",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, id);
+	if (!aiq_store_step_row(stmt, "user", id, error))
+		return NULL;
+	return aiq_user_from_row(stmt);
+}
+
+AiqUser *
+aiq_store_get_user_by_name(AiqStore *self,
+			   const gchar *tenant_id,
+			   const gchar *username,
+			   GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND username = ?2",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, username);
+	if (!aiq_store_step_row(stmt, "user", username, error))
+		return NULL;
+	return aiq_user_from_row(stmt);
+}
+
+GPtrArray *
+aiq_store_list_users(AiqStore *self,
+		     const gchar *tenant_id,
+		     const gchar *cursor,
+		     guint limit,
+		     gchar **next_cursor,
+		     GError **error)
+{
+	g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_user_free);
+	g_autofree gchar *after_id = NULL;
+	gint64 after_time = G_MININT64;
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
+		return NULL;
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 "
+				      "AND (created, id) > (?2, ?3) ORDER BY created, id LIMIT ?4",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, after_time);
+	aiq_store_bind_text(stmt, 3, after_id != NULL ? after_id : "");
+	sqlite3_bind_int(stmt, 4, (gint)limit + 1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_user_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "users", error);
+		return NULL;
+	}
+	if (next_cursor != NULL)
+		*next_cursor = NULL;
+	if (result->len > limit) {
+		AiqUser *last;
+		g_ptr_array_set_size(result, limit);
+		last = g_ptr_array_index(result, limit - 1);
+		if (next_cursor != NULL)
+			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
+	}
+	return g_steal_pointer(&result);
+}
+
+typedef struct {
+	const gchar *tenant_id;
+	const gchar *id;
+	const gchar *role;
+	const gchar *display_name;
+	const gchar *password_hash;
+	gint disabled;
+	gint64 login_us;
+	gboolean delete;
+} AiqUpdateUser;
+
+static gboolean
+aiq_store_update_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqUpdateUser *op = user_data;
+	g_autoptr(AiqStmt) stmt = NULL;
+	if (op->delete) {
+		stmt = aiq_store_tx_prepare(tx,
+					    "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2",
+					    error);
+	} else if (op->login_us > 0) {
+		stmt = aiq_store_tx_prepare(tx,
+					    "UPDATE users SET last_login = ?3 "
+					    "WHERE tenant_id = ?1 AND id = ?2",
+					    error);
+	} else {
+		stmt = aiq_store_tx_prepare(
+			tx,
+			"UPDATE users SET role = coalesce(?3, role), "
+			"display_name = coalesce(?4, display_name), "
+			"password_hash = coalesce(?5, password_hash), "
+			"disabled = CASE WHEN ?6 >= 0 THEN ?6 ELSE disabled END, updated = ?7 "
+			"WHERE tenant_id = ?1 AND id = ?2",
+			error);
+	}
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->tenant_id);
+	aiq_store_bind_text(stmt, 2, op->id);
+	if (op->login_us > 0) {
+		sqlite3_bind_int64(stmt, 3, op->login_us);
+	} else if (!op->delete) {
+		aiq_store_bind_text(stmt, 3, op->role);
+		aiq_store_bind_text(stmt, 4, op->display_name);
+		aiq_store_bind_text(stmt, 5, op->password_hash);
+		sqlite3_bind_int(stmt, 6, op->disabled);
+		sqlite3_bind_int64(stmt, 7, g_get_real_time());
+	}
+	if (!aiq_store_tx_exec(tx, stmt, "user", error))
+		return FALSE;
+	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no user “%s”"), op->id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_update_user:
+ * @role: (nullable): unchanged when %NULL
+ * @display_name: (nullable): unchanged when %NULL
+ * @password_hash: (nullable): unchanged when %NULL
+ * @disabled: 1 or 0, or -1 for unchanged
+ */
+gboolean
+aiq_store_update_user(AiqStore *self,
+		      const gchar *tenant_id,
+		      const gchar *id,
+		      const gchar *role,
+		      const gchar *display_name,
+		      const gchar *password_hash,
+		      gint disabled,
+		      GError **error)
+{
+	AiqUpdateUser op = { tenant_id, id, role, display_name, password_hash, disabled, 0, FALSE };
+	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+}
+
+gboolean
+aiq_store_delete_user(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
+{
+	AiqUpdateUser op = { tenant_id, id, NULL, NULL, NULL, -1, 0, TRUE };
+	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+}
+
+gboolean
+aiq_store_touch_user_login(AiqStore *self,
+			   const gchar *tenant_id,
+			   const gchar *id,
+			   gint64 now_us,
+			   GError **error)
+{
+	AiqUpdateUser op = { tenant_id, id, NULL, NULL, NULL, -1, MAX(now_us, 1), FALSE };
+	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+}
+
+/* tokens */
+
+#define AIQ_TOKEN_COLUMNS                                                                           \
+	"tenant_id, hash, id, kind, subject_id, role, name, created, expires, last_used, revoked, " \
+	"data"
+
+static AiqTokenRow *
+aiq_token_row_from_row(sqlite3_stmt *stmt)
+{
+	AiqTokenRow *row = g_new0(AiqTokenRow, 1);
+	const void *hash = sqlite3_column_blob(stmt, 1);
+	row->tenant_id = aiq_store_column_text(stmt, 0);
+	if (hash != NULL && sqlite3_column_bytes(stmt, 1) == 32)
+		memcpy(row->hash, hash, 32);
+	row->id = aiq_store_column_text(stmt, 2);
+	row->kind = aiq_token_kind_from_string((const gchar *)sqlite3_column_text(stmt, 3));
+	row->subject_id = aiq_store_column_text(stmt, 4);
+	row->role = aiq_store_column_text(stmt, 5);
+	row->name = aiq_store_column_text(stmt, 6);
+	row->created_us = sqlite3_column_int64(stmt, 7);
+	row->expires_us = sqlite3_column_int64(stmt, 8);
+	row->last_used_us = sqlite3_column_int64(stmt, 9);
+	row->revoked = sqlite3_column_int(stmt, 10) != 0;
+	row->data = aiq_store_column_json(stmt, 11);
+	return row;
+}
+
+static gboolean
+aiq_store_insert_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	const AiqTokenRow *row = user_data;
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_tx_prepare(tx,
+				     "INSERT INTO tokens (" AIQ_TOKEN_COLUMNS
+				     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 0, ?10)",
+				     error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, row->tenant_id);
+	sqlite3_bind_blob(stmt, 2, row->hash, 32, SQLITE_TRANSIENT);
+	aiq_store_bind_text(stmt, 3, row->id);
+	aiq_store_bind_text(stmt, 4, aiq_token_kind_to_string(row->kind));
+	aiq_store_bind_text(stmt, 5, row->subject_id);
+	aiq_store_bind_text(stmt, 6, row->role);
+	aiq_store_bind_text(stmt, 7, row->name);
+	sqlite3_bind_int64(stmt, 8, row->created_us);
+	if (row->expires_us > 0)
+		sqlite3_bind_int64(stmt, 9, row->expires_us);
+	else
+		sqlite3_bind_null(stmt, 9);
+	aiq_store_bind_json(stmt, 10, row->data);
+	return aiq_store_tx_exec(tx, stmt, "token", error);
+}
+
+gboolean
+aiq_store_insert_token(AiqStore *self, const AiqTokenRow *row, GError **error)
+{
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(row->tenant_id != NULL && row->id != NULL, FALSE);
+	return aiq_store_write(self, aiq_store_insert_token_cb, (gpointer)row, error);
+}
+
+/**
+ * aiq_store_lookup_token:
+ *
+ * Returns: (transfer full): the token with this hash, revoked or not; the
+ * caller checks expiry and revocation
+ */
+AiqTokenRow *
+aiq_store_lookup_token(AiqStore *self, const gchar *tenant_id, const guint8 *hash, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 AND hash = ?2",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_blob(stmt, 2, hash, 32, SQLITE_STATIC);
+	if (!aiq_store_step_row(stmt, "token", "…", error))
+		return NULL;
+	return aiq_token_row_from_row(stmt);
+}
+
+typedef struct {
+	const gchar *tenant_id;
+	const gchar *id;
+	const gchar *subject_id;
+	AiqTokenKind kind;
+} AiqRevokeToken;
+
+static gboolean
+aiq_store_revoke_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqRevokeToken *op = user_data;
+	g_autoptr(AiqStmt) stmt = NULL;
+	if (op->id != NULL)
+		stmt = aiq_store_tx_prepare(tx,
+					    "UPDATE tokens SET revoked = 1 "
+					    "WHERE tenant_id = ?1 AND id = ?2 AND kind = ?3",
+					    error);
+	else
+		stmt = aiq_store_tx_prepare(
+			tx,
+			"UPDATE tokens SET revoked = 1 "
+			"WHERE tenant_id = ?1 AND subject_id = ?2 AND kind = ?3",
+			error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->tenant_id);
+	aiq_store_bind_text(stmt, 2, op->id != NULL ? op->id : op->subject_id);
+	aiq_store_bind_text(stmt, 3, aiq_token_kind_to_string(op->kind));
+	if (!aiq_store_tx_exec(tx, stmt, "token", error))
+		return FALSE;
+	if (op->id != NULL && sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no token “%s”"), op->id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+aiq_store_revoke_token(AiqStore *self,
+		       const gchar *tenant_id,
+		       const gchar *id,
+		       AiqTokenKind kind,
+		       GError **error)
+{
+	AiqRevokeToken op = { tenant_id, id, NULL, kind };
+	g_return_val_if_fail(id != NULL, FALSE);
+	return aiq_store_write(self, aiq_store_revoke_token_cb, &op, error);
+}
+
+gboolean
+aiq_store_revoke_tokens_of(AiqStore *self,
+			   const gchar *tenant_id,
+			   const gchar *subject_id,
+			   AiqTokenKind kind,
+			   GError **error)
+{
+	AiqRevokeToken op = { tenant_id, NULL, subject_id, kind };
+	g_return_val_if_fail(subject_id != NULL, FALSE);
+	return aiq_store_write(self, aiq_store_revoke_token_cb, &op, error);
+}
+
+/**
+ * aiq_store_list_tokens:
+ * @subject_id: (nullable): only the tokens of this user or agent
+ *
+ * Returns: (element-type AiqTokenRow): unrevoked tokens of one kind, newest first
+ */
+GPtrArray *
+aiq_store_list_tokens(AiqStore *self,
+		      const gchar *tenant_id,
+		      AiqTokenKind kind,
+		      const gchar *subject_id,
+		      GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_token_row_free);
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 "
+		"AND kind = ?2 AND revoked = 0 AND (?3 IS NULL OR subject_id = ?3) "
+		"ORDER BY created DESC LIMIT 1000",
+		error);
+	gint rc;
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
+	aiq_store_bind_text(stmt, 3, subject_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_token_row_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "tokens", error);
+		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+static gboolean
+aiq_store_touch_tokens_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	GPtrArray *rows = user_data;
+	for (guint i = 0; i < rows->len; i++) {
+		AiqTokenRow *row = g_ptr_array_index(rows, i);
+		g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+			tx,
+			"UPDATE tokens SET last_used = max(coalesce(last_used, 0), ?3) "
+			"WHERE tenant_id = ?1 AND hash = ?2",
+			error);
+		if (stmt == NULL)
+			return FALSE;
+		aiq_store_bind_text(stmt, 1, row->tenant_id);
+		sqlite3_bind_blob(stmt, 2, row->hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 3, row->last_used_us);
+		if (!aiq_store_tx_exec(tx, stmt, "token", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_touch_tokens:
+ * @rows: (element-type AiqTokenRow): tenant_id, hash and last_used of each
+ *
+ * Records when tokens were last used, many at once.
+ */
+gboolean
+aiq_store_touch_tokens(AiqStore *self, GPtrArray *rows, GError **error)
+{
+	if (rows->len == 0)
+		return TRUE;
+	return aiq_store_write(self, aiq_store_touch_tokens_cb, rows, error);
+}
+
+typedef struct {
+	const gchar *tenant_id;
+	const guint8 *hash;
+	AiqTokenKind kind;
+	gint64 now_us;
+	AiqTokenRow *row;
+} AiqConsumeToken;
+
+static gboolean
+aiq_store_consume_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqConsumeToken *op = user_data;
+	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(
+		tx,
+		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 AND hash = ?2",
+		error);
+	g_autoptr(AiqStmt) update = NULL;
+	g_autoptr(AiqTokenRow) row = NULL;
+	if (select == NULL)
+		return FALSE;
+	aiq_store_bind_text(select, 1, op->tenant_id);
+	sqlite3_bind_blob(select, 2, op->hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(select) != SQLITE_ROW) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAUTHENTICATED,
+				    _("unknown token"));
+		return FALSE;
+	}
+	row = aiq_token_row_from_row(select);
+	sqlite3_reset(select);
+	if (row->kind != op->kind || row->revoked ||
+	    (row->expires_us > 0 && row->expires_us <= op->now_us)) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAUTHENTICATED,
+				    row->revoked ? _("the token was used or revoked")
+						 : _("the token expired"));
+		return FALSE;
+	}
+	update = aiq_store_tx_prepare(tx,
+				      "UPDATE tokens SET revoked = 1, last_used = ?3 "
+				      "WHERE tenant_id = ?1 AND hash = ?2 AND revoked = 0",
+				      error);
+	if (update == NULL)
+		return FALSE;
+	aiq_store_bind_text(update, 1, op->tenant_id);
+	sqlite3_bind_blob(update, 2, op->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(update, 3, op->now_us);
+	if (!aiq_store_tx_exec(tx, update, "token", error))
+		return FALSE;
+	op->row = g_steal_pointer(&row);
+	return TRUE;
+}
+
+/**
+ * aiq_store_consume_token:
+ *
+ * Uses a one-time token: checks it is of @kind, unrevoked and unexpired, and
+ * revokes it in the same transaction, so it works once.
+ *
+ * Returns: (transfer full): the token as it was
+ */
+AiqTokenRow *
+aiq_store_consume_token(AiqStore *self,
+			const gchar *tenant_id,
+			const guint8 *hash,
+			AiqTokenKind kind,
+			gint64 now_us,
+			GError **error)
+{
+	AiqConsumeToken op = { tenant_id, hash, kind, now_us, NULL };
+	if (!aiq_store_write(self, aiq_store_consume_token_cb, &op, error)) {
+		aiq_token_row_free(op.row);
+		return NULL;
+	}
+	return op.row;
+}

@@ -1,0 +1,64 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * For the aiq-store-*.c files of the SQLite backend only.
+ */
+
+#pragma once
+
+#include <sqlite3.h>
+
+#include "aiq-store.h"
+
+G_BEGIN_DECLS
+
+/* cached statements are reset, not finalized, when they go out of scope:
+ * g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(...) */
+typedef sqlite3_stmt AiqStmt;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqStmt, sqlite3_reset)
+
+typedef struct _AiqStoreTx AiqStoreTx;
+
+/**
+ * AiqStoreWriteFunc:
+ *
+ * One write, run by the writer thread inside a savepoint of a group
+ * transaction. Return %FALSE with @error to undo this write only.
+ */
+typedef gboolean (*AiqStoreWriteFunc)(AiqStoreTx *tx, gpointer user_data, GError **error);
+
+/* a cached statement of this thread's read connection; reset it when done
+ * (g_autoptr(sqlite3_stmt) does) */
+AiqStmt *
+aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error);
+/* runs @func in the writer thread and blocks until it is committed */
+gboolean
+aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GError **error);
+/* a cached statement of the writer's connection, inside a write */
+AiqStmt *
+aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error);
+sqlite3 *
+aiq_store_tx_get_db(AiqStoreTx *tx);
+AiqStore *
+aiq_store_tx_get_store(AiqStoreTx *tx);
+/* sqlite3_step() for statements that return no rows, with an error naming @what */
+gboolean
+aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError **error);
+gboolean
+aiq_store_set_sqlite_error(sqlite3 *db, gint rc, const gchar *what, GError **error);
+
+/* binding and reading helpers */
+void
+aiq_store_bind_text(sqlite3_stmt *stmt, gint idx, const gchar *text);
+void
+aiq_store_bind_json(sqlite3_stmt *stmt, gint idx, JsonNode *node);
+void
+aiq_store_bind_strv(sqlite3_stmt *stmt, gint idx, gchar **strv);
+gchar *
+aiq_store_column_text(sqlite3_stmt *stmt, gint idx);
+JsonNode *
+aiq_store_column_json(sqlite3_stmt *stmt, gint idx);
+gchar **
+aiq_store_column_strv(sqlite3_stmt *stmt, gint idx);
+
+G_END_DECLS

@@ -1,0 +1,931 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "aiq-error.h"
+#include "aiq-json.h"
+#include "aiq-store-private.h"
+
+/* 'AIQS' marks the server's store */
+#define AIQ_STORE_APPLICATION_ID 0x41495153
+/* writes committed together at most */
+#define AIQ_STORE_GROUP_MAX 2000
+
+/*
+ * The schema. Each migration brings it from version N to N + 1 in one
+ * transaction; a database is never dropped or rebuilt to fix a migration.
+ * tenant_id leads every key and index of tenant-owned tables; tenants is the
+ * one platform table.
+ */
+static const gchar *const aiq_store_migrations[] = {
+	/* 1 */
+	"CREATE TABLE tenants ("
+	"  id TEXT PRIMARY KEY,"
+	"  slug TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  tier TEXT NOT NULL,"
+	"  retention_days INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE users ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  username TEXT NOT NULL,"
+	"  display_name TEXT,"
+	"  role TEXT NOT NULL,"
+	"  password_hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  last_login INTEGER,"
+	"  PRIMARY KEY (tenant_id, id),"
+	"  UNIQUE (tenant_id, username)"
+	") WITHOUT ROWID;"
+
+	/* sessions, API keys, agent credentials and enrollment tokens: only the
+	 * SHA-256 of a token is kept; the token itself names its tenant */
+	"CREATE TABLE tokens ("
+	"  tenant_id TEXT NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  subject_id TEXT,"
+	"  role TEXT,"
+	"  name TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER,"
+	"  last_used INTEGER,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  data TEXT,"
+	"  PRIMARY KEY (tenant_id, hash),"
+	"  UNIQUE (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX tokens_subject ON tokens (tenant_id, kind, subject_id);"
+
+	"CREATE TABLE workflows ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  description TEXT,"
+	"  labels TEXT,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  latest_version INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX workflows_name ON workflows (tenant_id, name) WHERE deleted = 0;"
+	"CREATE INDEX workflows_created ON workflows (tenant_id, created, id);"
+
+	"CREATE TABLE workflow_versions ("
+	"  tenant_id TEXT NOT NULL,"
+	"  workflow_id TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  definition TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  author TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, workflow_id, version)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE webhooks ("
+	"  tenant_id TEXT NOT NULL,"
+	"  workflow_id TEXT NOT NULL,"
+	"  token_hash BLOB NOT NULL,"
+	"  secret TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, workflow_id),"
+	"  UNIQUE (tenant_id, token_hash)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE executions ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  workflow_id TEXT NOT NULL,"
+	"  workflow_name TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  inputs TEXT,"
+	"  idempotency_key TEXT,"
+	"  request_digest TEXT,"
+	"  retry_of TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  started INTEGER,"
+	"  finished INTEGER,"
+	"  error_code TEXT,"
+	"  error_message TEXT,"
+	"  outputs TEXT,"
+	"  agent_id TEXT,"
+	"  last_seq INTEGER NOT NULL DEFAULT 0,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX executions_created ON executions (tenant_id, created, id);"
+	"CREATE INDEX executions_workflow ON executions (tenant_id, workflow_id, created, id);"
+	"CREATE INDEX executions_status ON executions (tenant_id, status, created, id);"
+	"CREATE UNIQUE INDEX executions_idempotency ON executions (tenant_id, workflow_id, "
+	"idempotency_key) WHERE idempotency_key IS NOT NULL;"
+
+	"CREATE TABLE execution_steps ("
+	"  tenant_id TEXT NOT NULL,"
+	"  execution_id TEXT NOT NULL,"
+	"  step_id TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  started INTEGER,"
+	"  finished INTEGER,"
+	"  output TEXT,"
+	"  output_size INTEGER,"
+	"  error_code TEXT,"
+	"  error_message TEXT,"
+	"  skip_reason TEXT,"
+	"  attempt_log TEXT,"
+	"  PRIMARY KEY (tenant_id, execution_id, step_id)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE execution_events ("
+	"  tenant_id TEXT NOT NULL,"
+	"  execution_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  step_id TEXT,"
+	"  item INTEGER,"
+	"  attempt INTEGER,"
+	"  status TEXT,"
+	"  data TEXT,"
+	"  PRIMARY KEY (tenant_id, execution_id, seq)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE jobs ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  execution_id TEXT NOT NULL,"
+	"  labels TEXT,"
+	"  tier_rank INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  agent_id TEXT,"
+	"  lease_deadline INTEGER,"
+	"  enqueued INTEGER NOT NULL,"
+	"  leased_at INTEGER,"
+	"  expiries INTEGER NOT NULL DEFAULT 0,"
+	"  completed TEXT,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX jobs_execution ON jobs (tenant_id, execution_id);"
+	"CREATE INDEX jobs_state ON jobs (tenant_id, state, enqueued, id);"
+	"CREATE INDEX jobs_agent ON jobs (tenant_id, agent_id, state);"
+
+	"CREATE TABLE agents ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  labels TEXT,"
+	"  version TEXT,"
+	"  status TEXT NOT NULL,"
+	"  capacity INTEGER NOT NULL DEFAULT 0,"
+	"  running TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE schedule_state ("
+	"  tenant_id TEXT NOT NULL,"
+	"  workflow_id TEXT NOT NULL,"
+	"  trigger_index INTEGER NOT NULL,"
+	"  last_fire INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, workflow_id, trigger_index)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE schedule_fires ("
+	"  tenant_id TEXT NOT NULL,"
+	"  workflow_id TEXT NOT NULL,"
+	"  trigger_index INTEGER NOT NULL,"
+	"  fire_time INTEGER NOT NULL,"
+	"  execution_id TEXT,"
+	"  PRIMARY KEY (tenant_id, workflow_id, trigger_index, fire_time)"
+	") WITHOUT ROWID;",
+};
+
+typedef struct {
+	gint refcount;
+	GMutex mutex;
+	sqlite3 *db;
+	GHashTable *stmts; /* sql -> sqlite3_stmt */
+} AiqStoreReader;
+
+typedef struct {
+	AiqStoreWriteFunc func;
+	gpointer user_data;
+	GError *error;
+	gboolean ok;
+	gboolean done;
+} AiqStoreWriteOp;
+
+struct _AiqStoreTx {
+	AiqStore *store;
+	sqlite3 *db;
+	GHashTable *stmts; /* sql -> sqlite3_stmt, the writer's */
+};
+
+struct _AiqStore {
+	GObject parent_instance;
+	gchar *filename;
+	guint64 serial;
+	GMutex mutex;
+	GCond cond;      /* work for the writer */
+	GCond done_cond; /* a group was committed */
+	GQueue ops;
+	gboolean stopping;
+	gboolean closed;
+	GThread *writer;
+	AiqStoreTx tx;
+	GPtrArray *readers; /* of AiqStoreReader, under @mutex */
+	guint64 commits;
+	guint64 writes;
+};
+
+G_DEFINE_TYPE(AiqStore, aiq_store, G_TYPE_OBJECT)
+
+/* per thread: store serial -> AiqStoreReader */
+static void
+aiq_store_reader_unref(AiqStoreReader *reader);
+static GPrivate aiq_store_thread_readers = G_PRIVATE_INIT((GDestroyNotify)g_hash_table_unref);
+static gint aiq_store_next_serial = 1;
+
+gboolean
+aiq_store_set_sqlite_error(sqlite3 *db, gint rc, const gchar *what, GError **error)
+{
+	AiqError code = AIQ_ERROR_FAILED;
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		code = AIQ_ERROR_CONFLICT;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		code = AIQ_ERROR_UNAVAILABLE;
+		break;
+	default:
+		break;
+	}
+	g_set_error(error,
+		    AIQ_ERROR,
+		    code,
+		    "%s: %s",
+		    what,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return FALSE;
+}
+
+static gboolean
+aiq_store_exec(sqlite3 *db, const gchar *sql, GError **error)
+{
+	gint rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return aiq_store_set_sqlite_error(db, rc, "store", error);
+	return TRUE;
+}
+
+static void
+aiq_store_stmt_finalize(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
+static AiqStoreReader *
+aiq_store_reader_ref(AiqStoreReader *reader)
+{
+	g_atomic_int_inc(&reader->refcount);
+	return reader;
+}
+
+static void
+aiq_store_reader_close(AiqStoreReader *reader)
+{
+	g_mutex_lock(&reader->mutex);
+	g_clear_pointer(&reader->stmts, g_hash_table_unref);
+	g_clear_pointer(&reader->db, sqlite3_close);
+	g_mutex_unlock(&reader->mutex);
+}
+
+static void
+aiq_store_reader_unref(AiqStoreReader *reader)
+{
+	if (!g_atomic_int_dec_and_test(&reader->refcount))
+		return;
+	aiq_store_reader_close(reader);
+	g_mutex_clear(&reader->mutex);
+	g_free(reader);
+}
+
+static gboolean
+aiq_store_open_db(AiqStore *self, gint flags, sqlite3 **db, GError **error)
+{
+	gint rc = sqlite3_open_v2(self->filename, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: cannot open the store: %s"),
+			    self->filename,
+			    *db != NULL ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+		g_clear_pointer(db, sqlite3_close);
+		return FALSE;
+	}
+	sqlite3_busy_timeout(*db, 10000);
+	return TRUE;
+}
+
+/**
+ * aiq_store_read_prepare:
+ *
+ * Returns: (transfer none): a prepared statement of this thread's read
+ * connection; reset it after use (`g_autoptr(AiqStmt)`)
+ */
+AiqStmt *
+aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error)
+{
+	GHashTable *readers = g_private_get(&aiq_store_thread_readers);
+	AiqStoreReader *reader;
+	sqlite3_stmt *stmt;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+
+	if (readers == NULL) {
+		readers = g_hash_table_new_full(g_int64_hash,
+						g_int64_equal,
+						g_free,
+						(GDestroyNotify)aiq_store_reader_unref);
+		g_private_set(&aiq_store_thread_readers, readers);
+	}
+	reader = g_hash_table_lookup(readers, &self->serial);
+	if (reader == NULL) {
+		g_autofree gint64 *key = g_new(gint64, 1);
+		reader = g_new0(AiqStoreReader, 1);
+		reader->refcount = 1;
+		g_mutex_init(&reader->mutex);
+		if (!aiq_store_open_db(self, SQLITE_OPEN_READONLY, &reader->db, error)) {
+			aiq_store_reader_unref(reader);
+			return NULL;
+		}
+		reader->stmts = g_hash_table_new_full(g_str_hash,
+						      g_str_equal,
+						      g_free,
+						      aiq_store_stmt_finalize);
+		g_mutex_lock(&self->mutex);
+		if (self->closed) {
+			g_mutex_unlock(&self->mutex);
+			aiq_store_reader_unref(reader);
+			g_set_error_literal(error,
+					    AIQ_ERROR,
+					    AIQ_ERROR_UNAVAILABLE,
+					    _("the store is closed"));
+			return NULL;
+		}
+		g_ptr_array_add(self->readers, aiq_store_reader_ref(reader));
+		g_mutex_unlock(&self->mutex);
+		*key = (gint64)self->serial;
+		g_hash_table_insert(readers, g_steal_pointer(&key), reader);
+	}
+	if (reader->db == NULL) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAVAILABLE,
+				    _("the store is closed"));
+		return NULL;
+	}
+	stmt = g_hash_table_lookup(reader->stmts, sql);
+	if (stmt != NULL)
+		return stmt;
+	rc = sqlite3_prepare_v3(reader->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		aiq_store_set_sqlite_error(reader->db, rc, "prepare", error);
+		return NULL;
+	}
+	g_hash_table_insert(reader->stmts, g_strdup(sql), stmt);
+	return stmt;
+}
+
+AiqStmt *
+aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error)
+{
+	sqlite3_stmt *stmt = g_hash_table_lookup(tx->stmts, sql);
+	gint rc;
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return stmt;
+	}
+	rc = sqlite3_prepare_v3(tx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		aiq_store_set_sqlite_error(tx->db, rc, "prepare", error);
+		return NULL;
+	}
+	g_hash_table_insert(tx->stmts, g_strdup(sql), stmt);
+	return stmt;
+}
+
+sqlite3 *
+aiq_store_tx_get_db(AiqStoreTx *tx)
+{
+	return tx->db;
+}
+
+AiqStore *
+aiq_store_tx_get_store(AiqStoreTx *tx)
+{
+	return tx->store;
+}
+
+gboolean
+aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(tx->db, rc, what, error);
+	return TRUE;
+}
+
+/* the writer thread: everything queued runs in one transaction */
+static gpointer
+aiq_store_writer_thread(gpointer user_data)
+{
+	AiqStore *self = AIQ_STORE(user_data);
+
+	for (;;) {
+		g_autoptr(GPtrArray) batch = g_ptr_array_new();
+		g_autoptr(GError) commit_error = NULL;
+
+		g_mutex_lock(&self->mutex);
+		while (g_queue_is_empty(&self->ops) && !self->stopping)
+			g_cond_wait(&self->cond, &self->mutex);
+		if (g_queue_is_empty(&self->ops)) {
+			g_mutex_unlock(&self->mutex);
+			break;
+		}
+		while (!g_queue_is_empty(&self->ops) && batch->len < AIQ_STORE_GROUP_MAX)
+			g_ptr_array_add(batch, g_queue_pop_head(&self->ops));
+		g_mutex_unlock(&self->mutex);
+
+		if (aiq_store_exec(self->tx.db, "BEGIN IMMEDIATE", &commit_error)) {
+			for (guint i = 0; i < batch->len; i++) {
+				AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
+				sqlite3_exec(self->tx.db, "SAVEPOINT w", NULL, NULL, NULL);
+				op->ok = op->func(&self->tx, op->user_data, &op->error);
+				if (!op->ok) {
+					if (op->error == NULL)
+						g_set_error_literal(&op->error,
+								    AIQ_ERROR,
+								    AIQ_ERROR_FAILED,
+								    "write failed");
+					sqlite3_exec(self->tx.db,
+						     "ROLLBACK TO w",
+						     NULL,
+						     NULL,
+						     NULL);
+				}
+				sqlite3_exec(self->tx.db, "RELEASE w", NULL, NULL, NULL);
+			}
+			if (!aiq_store_exec(self->tx.db, "COMMIT", &commit_error))
+				sqlite3_exec(self->tx.db, "ROLLBACK", NULL, NULL, NULL);
+		}
+
+		g_mutex_lock(&self->mutex);
+		for (guint i = 0; i < batch->len; i++) {
+			AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
+			if (commit_error != NULL && op->ok) {
+				op->ok = FALSE;
+				op->error = g_error_copy(commit_error);
+			}
+			op->done = TRUE;
+		}
+		if (commit_error == NULL) {
+			self->commits++;
+			self->writes += batch->len;
+		} else {
+			g_warning("%s: %s", self->filename, commit_error->message);
+		}
+		g_cond_broadcast(&self->done_cond);
+		g_mutex_unlock(&self->mutex);
+	}
+	return NULL;
+}
+
+/**
+ * aiq_store_write:
+ *
+ * Runs @func on the writer thread, in a savepoint of the next group
+ * transaction, and waits until that transaction is committed.
+ */
+gboolean
+aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GError **error)
+{
+	AiqStoreWriteOp op = { .func = func, .user_data = user_data };
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(func != NULL, FALSE);
+
+	g_mutex_lock(&self->mutex);
+	if (self->stopping || self->closed) {
+		g_mutex_unlock(&self->mutex);
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAVAILABLE,
+				    _("the store is closed"));
+		return FALSE;
+	}
+	g_queue_push_tail(&self->ops, &op);
+	g_cond_signal(&self->cond);
+	while (!op.done)
+		g_cond_wait(&self->done_cond, &self->mutex);
+	g_mutex_unlock(&self->mutex);
+	if (!op.ok) {
+		g_propagate_error(error, op.error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+aiq_store_migrate(AiqStore *self, GError **error)
+{
+	sqlite3 *db = self->tx.db;
+	sqlite3_stmt *stmt = NULL;
+	gint app_id = 0;
+	gint n_tables = 0;
+	gint64 version = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: not an AutomateIQ store: %s"),
+			    self->filename,
+			    sqlite3_errmsg(db));
+		sqlite3_finalize(stmt);
+		return FALSE;
+	}
+	app_id = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+			       -1,
+			       &stmt,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return aiq_store_set_sqlite_error(db, SQLITE_ERROR, "store", error);
+	}
+	n_tables = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (app_id != AIQ_STORE_APPLICATION_ID && (app_id != 0 || n_tables > 0)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: not an AutomateIQ store (it is another SQLite database)"),
+			    self->filename);
+		return FALSE;
+	}
+	if (!aiq_store_exec(db, "PRAGMA journal_mode=WAL", error) ||
+	    !aiq_store_exec(db, "PRAGMA synchronous=FULL", error) ||
+	    !aiq_store_exec(db, "PRAGMA foreign_keys=OFF", error))
+		return FALSE;
+	if (app_id == AIQ_STORE_APPLICATION_ID) {
+		if (sqlite3_prepare_v2(db,
+				       "SELECT max(version) FROM schema_version",
+				       -1,
+				       &stmt,
+				       NULL) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_ROW) {
+			sqlite3_finalize(stmt);
+			return aiq_store_set_sqlite_error(db,
+							  SQLITE_ERROR,
+							  "schema_version",
+							  error);
+		}
+		version = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: written by a newer AutomateIQ (schema %" G_GINT64_FORMAT
+			      ", this one knows %u); upgrade the server"),
+			    self->filename,
+			    version,
+			    (guint)G_N_ELEMENTS(aiq_store_migrations));
+		return FALSE;
+	}
+	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
+		g_autofree gchar *bump =
+			g_strdup_printf("DELETE FROM schema_version;"
+					"INSERT INTO schema_version VALUES (%" G_GINT64_FORMAT ");"
+					"PRAGMA application_id = %d;",
+					v + 1,
+					AIQ_STORE_APPLICATION_ID);
+		if (!aiq_store_exec(db, "BEGIN IMMEDIATE", error))
+			return FALSE;
+		if ((v == 0 &&
+		     !aiq_store_exec(db,
+				     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+				     error)) ||
+		    !aiq_store_exec(db, aiq_store_migrations[v], error) ||
+		    !aiq_store_exec(db, bump, error)) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			g_prefix_error(error,
+				       _("migrating the store to schema %" G_GINT64_FORMAT ": "),
+				       v + 1);
+			return FALSE;
+		}
+		if (!aiq_store_exec(db, "COMMIT", error))
+			return FALSE;
+		g_info("store migrated to schema %" G_GINT64_FORMAT, v + 1);
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_new:
+ * @filename: the SQLite file; created with the current schema when missing
+ */
+AiqStore *
+aiq_store_new(const gchar *filename, GError **error)
+{
+	g_autoptr(AiqStore) self = NULL;
+	g_return_val_if_fail(filename != NULL, NULL);
+
+	self = g_object_new(AIQ_TYPE_STORE, NULL);
+	self->filename = g_strdup(filename);
+	if (!aiq_store_open_db(self,
+			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			       &self->tx.db,
+			       error))
+		return NULL;
+	if (!aiq_store_migrate(self, error))
+		return NULL;
+	self->writer = g_thread_new("aiq-store-writer", aiq_store_writer_thread, self);
+	return g_steal_pointer(&self);
+}
+
+const gchar *
+aiq_store_get_filename(AiqStore *self)
+{
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	return self->filename;
+}
+
+/**
+ * aiq_store_check:
+ *
+ * Returns: %TRUE when the store answers (for /readyz)
+ */
+gboolean
+aiq_store_check(AiqStore *self, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, "SELECT 1", error);
+	gint rc;
+	if (stmt == NULL)
+		return FALSE;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(NULL, rc, "store", error);
+	return TRUE;
+}
+
+guint64
+aiq_store_get_commits(AiqStore *self)
+{
+	guint64 value;
+	g_mutex_lock(&self->mutex);
+	value = self->commits;
+	g_mutex_unlock(&self->mutex);
+	return value;
+}
+
+guint64
+aiq_store_get_writes(AiqStore *self)
+{
+	guint64 value;
+	g_mutex_lock(&self->mutex);
+	value = self->writes;
+	g_mutex_unlock(&self->mutex);
+	return value;
+}
+
+/**
+ * aiq_store_close:
+ *
+ * Commits what is queued, stops the writer and closes every connection.
+ * Call it once no request uses the store any more.
+ */
+gboolean
+aiq_store_close(AiqStore *self, GError **error)
+{
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_mutex_lock(&self->mutex);
+	if (self->closed) {
+		g_mutex_unlock(&self->mutex);
+		return TRUE;
+	}
+	self->stopping = TRUE;
+	g_cond_signal(&self->cond);
+	g_mutex_unlock(&self->mutex);
+	if (self->writer != NULL)
+		g_thread_join(g_steal_pointer(&self->writer));
+	g_mutex_lock(&self->mutex);
+	self->closed = TRUE;
+	for (guint i = 0; i < self->readers->len; i++)
+		aiq_store_reader_close(g_ptr_array_index(self->readers, i));
+	g_mutex_unlock(&self->mutex);
+	g_clear_pointer(&self->tx.stmts, g_hash_table_unref);
+	if (self->tx.db != NULL) {
+		/* leave a small WAL behind */
+		sqlite3_exec(self->tx.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		g_clear_pointer(&self->tx.db, sqlite3_close);
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_cursor_encode:
+ *
+ * Returns: a cursor for the position after the row with @time_us and @id
+ */
+gchar *
+aiq_store_cursor_encode(gint64 time_us, const gchar *id)
+{
+	g_autofree gchar *raw = g_strdup_printf("%" G_GINT64_FORMAT ":%s", time_us, id);
+	gchar *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
+	/* URL-safe, without padding */
+	for (gchar *p = b64; *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+	}
+	while (strlen(b64) > 0 && b64[strlen(b64) - 1] == '=')
+		b64[strlen(b64) - 1] = '\0';
+	return b64;
+}
+
+gboolean
+aiq_store_cursor_decode(const gchar *cursor, gint64 *time_us, gchar **id, GError **error)
+{
+	g_autoptr(GString) b64 = NULL;
+	g_autofree guchar *raw = NULL;
+	g_autofree gchar *text = NULL;
+	gsize len = 0;
+	gchar *colon;
+	gchar *end = NULL;
+
+	if (cursor == NULL || strlen(cursor) == 0 || strlen(cursor) > 256)
+		goto fail;
+	b64 = g_string_new(cursor);
+	for (gchar *p = b64->str; *p != '\0'; p++) {
+		if (*p == '-')
+			*p = '+';
+		else if (*p == '_')
+			*p = '/';
+		else if (!g_ascii_isalnum(*p))
+			goto fail;
+	}
+	while (b64->len % 4 != 0)
+		g_string_append_c(b64, '=');
+	raw = g_base64_decode(b64->str, &len);
+	text = g_strndup((const gchar *)raw, len);
+	colon = strchr(text, ':');
+	if (colon == NULL || !g_utf8_validate(text, -1, NULL))
+		goto fail;
+	*colon = '\0';
+	*time_us = g_ascii_strtoll(text, &end, 10);
+	if (end == text || *end != '\0')
+		goto fail;
+	*id = g_strdup(colon + 1);
+	return TRUE;
+fail:
+	g_set_error_literal(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("cursor: not a cursor this server gave"));
+	return FALSE;
+}
+
+void
+aiq_store_bind_text(sqlite3_stmt *stmt, gint idx, const gchar *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(stmt, idx, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, idx);
+}
+
+void
+aiq_store_bind_json(sqlite3_stmt *stmt, gint idx, JsonNode *node)
+{
+	if (node == NULL) {
+		sqlite3_bind_null(stmt, idx);
+		return;
+	}
+	sqlite3_bind_text(stmt, idx, aiq_json_to_string(node, FALSE), -1, g_free);
+}
+
+void
+aiq_store_bind_strv(sqlite3_stmt *stmt, gint idx, gchar **strv)
+{
+	g_autoptr(JsonArray) array = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	if (strv == NULL) {
+		sqlite3_bind_null(stmt, idx);
+		return;
+	}
+	array = json_array_new();
+	for (guint i = 0; strv[i] != NULL; i++)
+		json_array_add_string_element(array, strv[i]);
+	node = aiq_json_new_array(json_array_ref(array));
+	aiq_store_bind_json(stmt, idx, node);
+}
+
+gchar *
+aiq_store_column_text(sqlite3_stmt *stmt, gint idx)
+{
+	return g_strdup((const gchar *)sqlite3_column_text(stmt, idx));
+}
+
+JsonNode *
+aiq_store_column_json(sqlite3_stmt *stmt, gint idx)
+{
+	const gchar *text = (const gchar *)sqlite3_column_text(stmt, idx);
+	if (text == NULL)
+		return NULL;
+	return aiq_json_parse(text, strlen(text), 2 * AIQ_JSON_MAX_DEPTH, NULL);
+}
+
+gchar **
+aiq_store_column_strv(sqlite3_stmt *stmt, gint idx)
+{
+	g_autoptr(JsonNode) node = aiq_store_column_json(stmt, idx);
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	JsonArray *array;
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+		return g_strv_builder_end(builder);
+	array = json_node_get_array(node);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *elem = json_array_get_element(array, i);
+		if (aiq_json_is_string(elem))
+			g_strv_builder_add(builder, json_node_get_string(elem));
+	}
+	return g_strv_builder_end(builder);
+}
+
+static void
+aiq_store_finalize(GObject *object)
+{
+	AiqStore *self = AIQ_STORE(object);
+	aiq_store_close(self, NULL);
+	g_ptr_array_unref(self->readers);
+	g_mutex_clear(&self->mutex);
+	g_cond_clear(&self->cond);
+	g_cond_clear(&self->done_cond);
+	g_free(self->filename);
+	G_OBJECT_CLASS(aiq_store_parent_class)->finalize(object);
+}
+
+static void
+aiq_store_class_init(AiqStoreClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = aiq_store_finalize;
+}
+
+static void
+aiq_store_init(AiqStore *self)
+{
+	g_mutex_init(&self->mutex);
+	g_cond_init(&self->cond);
+	g_cond_init(&self->done_cond);
+	g_queue_init(&self->ops);
+	self->readers = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_store_reader_unref);
+	self->tx.store = self;
+	self->tx.stmts =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, aiq_store_stmt_finalize);
+	self->serial = (guint64)g_atomic_int_add(&aiq_store_next_serial, 1);
+}

@@ -1,0 +1,52 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * AiqStore:
+ *
+ * The server's one data-access layer. Handlers call its functions and never
+ * see SQL, so that a PostgreSQL backend can sit behind the same functions.
+ * Every tenant-owned function takes the tenant id first and every query it
+ * makes is scoped by it; tenant_id leads every key and index.
+ *
+ * The SQLite backend: WAL mode, one read connection per thread, and one
+ * writer thread that commits the writes of concurrent requests together
+ * (group commit, a savepoint per write so one failing write does not undo
+ * the others). Functions block; call them from worker threads.
+ *
+ * The functions of each domain are declared in aiq-store-*.h.
+ */
+#define AIQ_TYPE_STORE (aiq_store_get_type())
+G_DECLARE_FINAL_TYPE(AiqStore, aiq_store, AIQ, STORE, GObject)
+
+/* the id of the tenant that holds platform admins */
+#define AIQ_PLATFORM_TENANT_SLUG "platform"
+
+AiqStore *
+aiq_store_new(const gchar *filename, GError **error);
+const gchar *
+aiq_store_get_filename(AiqStore *self);
+gboolean
+aiq_store_check(AiqStore *self, GError **error);
+gboolean
+aiq_store_close(AiqStore *self, GError **error);
+guint64
+aiq_store_get_commits(AiqStore *self);
+guint64
+aiq_store_get_writes(AiqStore *self);
+
+/* cursors for pagination: an opaque, URL-safe token of a (time, id) position */
+gchar *
+aiq_store_cursor_encode(gint64 time_us, const gchar *id);
+gboolean
+aiq_store_cursor_decode(const gchar *cursor, gint64 *time_us, gchar **id, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,93 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The real server, in the test process, over HTTPS on a loopback ephemeral
+ * port with the test CA, plus a client and ready-made tenants and tokens.
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "aiq-server.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gboolean fake_clock;   /* the server's clock is @now, moved by the test */
+	gboolean scheduler;    /* run the scheduler */
+	gboolean plain_http;   /* HTTP instead of HTTPS */
+	const gchar *data_dir; /* reuse a data directory (a restart); else a new one */
+	const gchar *config;   /* extra [server] lines */
+} AiqTestServerOptions;
+
+typedef struct {
+	AiqServer *server;
+	gchar *dir;
+	gboolean own_dir;
+	gchar *url;
+	SoupSession *session;
+	gint64 now; /* with fake_clock */
+	/* tenant "acme" (standard) with users of each role, and tenant "other" */
+	gchar *platform_token;
+	gchar *tenant_id;
+	gchar *admin_token;
+	gchar *editor_token;
+	gchar *viewer_token;
+	gchar *other_tenant_id;
+	gchar *other_admin_token;
+} AiqTestServer;
+
+typedef struct {
+	guint status;
+	SoupMessageHeaders *headers;
+	gchar *body;
+	JsonNode *json;
+} AiqTestResponse;
+
+AiqTestServer *
+aiq_test_server_new(const AiqTestServerOptions *options);
+void
+aiq_test_server_free(AiqTestServer *ts);
+void
+aiq_test_server_restart(AiqTestServer *ts, const AiqTestServerOptions *options);
+gchar *
+aiq_test_server_add_user(AiqTestServer *ts,
+			 const gchar *tenant_id,
+			 const gchar *username,
+			 const gchar *role,
+			 const gchar *password);
+gchar *
+aiq_test_server_add_tenant(AiqTestServer *ts,
+			   const gchar *slug,
+			   const gchar *tier,
+			   gchar **admin_token);
+
+AiqTestResponse *
+aiq_test_request(AiqTestServer *ts,
+		 const gchar *method,
+		 const gchar *path,
+		 const gchar *token,
+		 const gchar *content_type,
+		 const gchar *body,
+		 gssize body_len);
+AiqTestResponse *
+aiq_test_request_json(AiqTestServer *ts,
+		      const gchar *method,
+		      const gchar *path,
+		      const gchar *token,
+		      const gchar *json);
+void
+aiq_test_response_free(AiqTestResponse *resp);
+const gchar *
+aiq_test_response_error_code(AiqTestResponse *resp);
+JsonObject *
+aiq_test_response_object(AiqTestResponse *resp);
+void
+aiq_test_assert_status(AiqTestResponse *resp, guint status);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqTestResponse, aiq_test_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqTestServer, aiq_test_server_free)
+
+G_END_DECLS

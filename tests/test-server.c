@@ -1,0 +1,323 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The server's foundation: TLS, routing, authentication, limits, restarts.
+ */
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "aiq-json.h"
+#include "aiq-store-identity.h"
+#include "aiq-test-server.h"
+
+static void
+test_server_health(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autoptr(AiqTestResponse) health =
+		aiq_test_request(ts, "GET", "/healthz", NULL, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) ready =
+		aiq_test_request(ts, "GET", "/readyz", NULL, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) root =
+		aiq_test_request(ts, "GET", "/api/v1", NULL, NULL, NULL, 0);
+
+	aiq_test_assert_status(health, 200);
+	aiq_test_assert_status(ready, 200);
+	aiq_test_assert_status(root, 200);
+	g_assert_cmpstr(aiq_json_object_get_string(aiq_test_response_object(root), "api"),
+			==,
+			"v1");
+	/* every answer carries a request id */
+	g_assert_nonnull(soup_message_headers_get_one(health->headers, "X-Request-Id"));
+}
+
+static void
+test_server_request_id(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *url = g_strdup_printf("%s/api/v1/nope", ts->url);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+				     "X-Request-Id",
+				     "trace-42");
+	body = soup_session_send_and_read(ts->session, msg, NULL, NULL);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 404);
+	g_assert_cmpstr(soup_message_headers_get_one(soup_message_get_response_headers(msg),
+						     "X-Request-Id"),
+			==,
+			"trace-42");
+	node = aiq_json_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), 8, NULL);
+	g_assert_cmpstr(aiq_json_object_get_string(
+				aiq_json_object_get_object(json_node_get_object(node), "error"),
+				"request_id"),
+			==,
+			"trace-42");
+}
+
+static void
+test_server_auth(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	AiqAuth *auth = aiq_server_get_auth(ts->server);
+	AiqStore *store = aiq_server_get_store(ts->server);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(AiqTokenRow) row = NULL;
+	g_autofree gchar *short_lived = NULL;
+	g_autofree gchar *revoked = NULL;
+	g_autofree gchar *forged = NULL;
+	struct {
+		const gchar *token;
+		guint status;
+		const gchar *code;
+	} cases[] = {
+		{ NULL, 401, "unauthenticated" },
+		{ "garbage", 401, "unauthenticated" },
+		{ "aiqs_0123456789abcdef0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		  401,
+		  "unauthenticated" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts, "GET", "/api/v1/me", cases[i].token, NULL, NULL, 0);
+		aiq_test_assert_status(resp, cases[i].status);
+		g_assert_cmpstr(aiq_test_response_error_code(resp), ==, cases[i].code);
+		g_assert_cmpstr(soup_message_headers_get_one(resp->headers, "WWW-Authenticate"),
+				==,
+				"Bearer");
+	}
+	/* a session works and says who it is */
+	{
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts, "GET", "/api/v1/me", ts->editor_token, NULL, NULL, 0);
+		JsonObject *obj;
+		aiq_test_assert_status(resp, 200);
+		obj = aiq_test_response_object(resp);
+		g_assert_cmpstr(json_object_get_string_member(obj, "role"), ==, "editor");
+		g_assert_cmpstr(json_object_get_string_member(obj, "tenant"), ==, "acme");
+		g_assert_cmpstr(json_object_get_string_member(obj, "name"), ==, "ed");
+	}
+	/* a revoked token fails at once */
+	revoked = aiq_auth_issue(auth,
+				 AIQ_TOKEN_KIND_API_KEY,
+				 ts->tenant_id,
+				 NULL,
+				 "viewer",
+				 "ci",
+				 0,
+				 NULL,
+				 &row,
+				 &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(AiqTestResponse) ok =
+			aiq_test_request(ts, "GET", "/api/v1/me", revoked, NULL, NULL, 0);
+		g_autoptr(AiqTestResponse) gone = NULL;
+		aiq_test_assert_status(ok, 200);
+		g_assert_true(aiq_store_revoke_token(store,
+						     ts->tenant_id,
+						     row->id,
+						     AIQ_TOKEN_KIND_API_KEY,
+						     &error));
+		aiq_auth_invalidate(auth);
+		gone = aiq_test_request(ts, "GET", "/api/v1/me", revoked, NULL, NULL, 0);
+		aiq_test_assert_status(gone, 401);
+		g_assert_nonnull(strstr(gone->body, "revoked"));
+	}
+	/* an expired one fails */
+	short_lived = aiq_auth_issue(auth,
+				     AIQ_TOKEN_KIND_API_KEY,
+				     ts->tenant_id,
+				     NULL,
+				     "viewer",
+				     "short",
+				     1,
+				     NULL,
+				     NULL,
+				     &error);
+	g_assert_no_error(error);
+	g_usleep(2000);
+	{
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts, "GET", "/api/v1/me", short_lived, NULL, NULL, 0);
+		aiq_test_assert_status(resp, 401);
+		g_assert_nonnull(strstr(resp->body, "expired"));
+	}
+	/* a token of one tenant with another tenant's id in it is not valid */
+	forged = g_strdup(ts->admin_token);
+	memcpy(forged + 5, ts->other_admin_token + 5, 32);
+	{
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts, "GET", "/api/v1/me", forged, NULL, NULL, 0);
+		aiq_test_assert_status(resp, 401);
+	}
+	/* a suspended tenant's tokens are refused */
+	g_assert_true(aiq_store_update_tenant(store,
+					      ts->other_tenant_id,
+					      NULL,
+					      NULL,
+					      0,
+					      "suspended",
+					      &error));
+	aiq_auth_invalidate(auth);
+	{
+		g_autoptr(AiqTestResponse) resp = aiq_test_request(ts,
+								   "GET",
+								   "/api/v1/me",
+								   ts->other_admin_token,
+								   NULL,
+								   NULL,
+								   0);
+		aiq_test_assert_status(resp, 403);
+		g_assert_nonnull(strstr(resp->body, "suspended"));
+	}
+}
+
+static void
+test_server_routes(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autoptr(AiqTestResponse) missing =
+		aiq_test_request(ts, "GET", "/api/v1/nothing", NULL, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) method =
+		aiq_test_request(ts, "DELETE", "/healthz", NULL, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) dotdot =
+		aiq_test_request(ts, "GET", "/api/v1/../healthz", NULL, NULL, NULL, 0);
+	aiq_test_assert_status(missing, 404);
+	g_assert_cmpstr(aiq_test_response_error_code(missing), ==, "not_found");
+	aiq_test_assert_status(method, 405);
+	g_assert_cmpuint(dotdot->status, !=, 500);
+}
+
+static void
+test_server_body_limit(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	gsize size = 2 * 1024 * 1024;
+	g_autofree gchar *big = g_malloc(size);
+	g_autoptr(AiqTestResponse) resp = NULL;
+
+	memset(big, ' ', size);
+	resp = aiq_test_request(ts,
+				"POST",
+				"/api/v1/me",
+				ts->admin_token,
+				"application/json",
+				big,
+				(gssize)size);
+	aiq_test_assert_status(resp, 413);
+	g_assert_cmpstr(aiq_test_response_error_code(resp), ==, "too_large");
+	if (strstr(resp->body, "MiB limit") == NULL)
+		g_error("body: %s", resp->body);
+}
+
+/* a chunked body, which gives no length up front, is cut at the limit too */
+static void
+test_server_body_limit_chunked(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *url = g_strdup_printf("%s/api/v1/me", ts->url);
+	g_autoptr(SoupMessage) msg = soup_message_new("POST", url);
+	g_autoptr(GBytes) reply = NULL;
+	g_autoptr(GMemoryInputStream) stream = G_MEMORY_INPUT_STREAM(g_memory_input_stream_new());
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < 40; i++)
+		g_memory_input_stream_add_data(stream, g_malloc0(64 * 1024), 64 * 1024, g_free);
+	/* -1: unknown length, so libsoup sends it chunked */
+	soup_message_set_request_body(msg, "application/json", G_INPUT_STREAM(stream), -1);
+	reply = soup_session_send_and_read(ts->session, msg, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 413);
+}
+
+/* a client that stops talking is dropped, not waited for */
+static void
+test_server_slow_client(void)
+{
+	AiqTestServerOptions options = { .config = "idle-timeout=1" };
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) error = NULL;
+	GOutputStream *out;
+	GInputStream *in;
+	gchar buf[64];
+	gssize n;
+	gint64 t0;
+
+	/* plain TCP, never starting the TLS handshake */
+	conn = g_socket_client_connect_to_host(client,
+					       "127.0.0.1",
+					       aiq_server_get_port(ts->server),
+					       NULL,
+					       &error);
+	g_assert_no_error(error);
+	out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+	in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+	g_output_stream_write_all(out, "\x16\x03", 2, NULL, NULL, NULL);
+	t0 = g_get_monotonic_time();
+	n = g_input_stream_read(in, buf, sizeof(buf), NULL, &error);
+	/* closed (0 or an error) within a few seconds, not held open */
+	g_assert_cmpint(n, <=, 0);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+	/* and the server still answers others */
+	{
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts, "GET", "/healthz", NULL, NULL, NULL, 0);
+		aiq_test_assert_status(resp, 200);
+	}
+}
+
+static void
+test_server_restart(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autoptr(AiqTestResponse) before =
+		aiq_test_request(ts, "GET", "/api/v1/me", ts->viewer_token, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) after = NULL;
+	aiq_test_assert_status(before, 200);
+	aiq_test_server_restart(ts, NULL);
+	after = aiq_test_request(ts, "GET", "/api/v1/me", ts->viewer_token, NULL, NULL, 0);
+	aiq_test_assert_status(after, 200);
+}
+
+static void
+test_server_concurrent(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	/* many requests on several connections, over both HTTP threads */
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts,
+					 "GET",
+					 "/api/v1/me",
+					 i % 2 ? ts->admin_token : ts->viewer_token,
+					 NULL,
+					 NULL,
+					 0);
+		aiq_test_assert_status(resp, 200);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/aiq/server/health", test_server_health);
+	g_test_add_func("/aiq/server/request-id", test_server_request_id);
+	g_test_add_func("/aiq/server/auth", test_server_auth);
+	g_test_add_func("/aiq/server/routes", test_server_routes);
+	g_test_add_func("/aiq/server/body-limit", test_server_body_limit);
+	g_test_add_func("/aiq/server/body-limit-chunked", test_server_body_limit_chunked);
+	g_test_add_func("/aiq/server/slow-client", test_server_slow_client);
+	g_test_add_func("/aiq/server/restart", test_server_restart);
+	g_test_add_func("/aiq/server/concurrent", test_server_concurrent);
+	return g_test_run();
+}
