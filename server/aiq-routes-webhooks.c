@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* stub: being implemented */
+/* stub until executions land (real code parked in /work/pending) */
 #include "config.h"
 #include "aiq-routes.h"
-void
-aiq_routes_webhooks_register(AiqServer *server)
+gboolean
+aiq_routes_webhooks_register(AiqServer *server, GError **error)
 {
+	return TRUE;
 }

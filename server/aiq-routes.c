@@ -16,7 +16,8 @@ aiq_routes_register(AiqServer *server, GError **error)
 	aiq_routes_workflows_register(server);
 	aiq_routes_executions_register(server);
 	aiq_routes_agents_register(server);
-	aiq_routes_webhooks_register(server);
+	if (!aiq_routes_webhooks_register(server, error))
+		return FALSE;
 	aiq_routes_events_register(server);
 	return TRUE;
 }

@@ -31,8 +31,8 @@ void
 aiq_routes_executions_register(AiqServer *server);
 void
 aiq_routes_agents_register(AiqServer *server);
-void
-aiq_routes_webhooks_register(AiqServer *server);
+gboolean
+aiq_routes_webhooks_register(AiqServer *server, GError **error);
 void
 aiq_routes_events_register(AiqServer *server);
 void
@@ -45,6 +45,8 @@ void
 aiq_queue_stop(AiqServer *server);
 gboolean
 aiq_scheduler_start(AiqServer *server, GError **error);
+gboolean
+aiq_scheduler_tick(AiqServer *server, GError **error);
 void
 aiq_scheduler_stop(AiqServer *server);
 

@@ -1,0 +1,228 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Schedule state and webhooks in the SQLite store.
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "aiq-error.h"
+#include "aiq-store-private.h"
+#include "aiq-store-schedules.h"
+
+void
+aiq_webhook_row_free(AiqWebhookRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->tenant_id);
+	g_free(row->workflow_id);
+	g_free(row->sealed);
+	g_free(row);
+}
+
+gboolean
+aiq_store_get_schedule_last_fire(AiqStore *self,
+				 const gchar *tenant_id,
+				 const gchar *workflow_id,
+				 guint trigger_index,
+				 gint64 *last_fire_us,
+				 GError **error)
+{
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_read_prepare(self,
+				       "SELECT last_fire FROM schedule_state WHERE "
+				       "tenant_id = ?1 AND workflow_id = ?2 AND "
+				       "trigger_index = ?3",
+				       error);
+	gint rc;
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, workflow_id);
+	sqlite3_bind_int(stmt, 3, (gint)trigger_index);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*last_fire_us = sqlite3_column_int64(stmt, 0);
+		return TRUE;
+	}
+	if (rc == SQLITE_DONE) {
+		g_set_error_literal(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, "no schedule state");
+		return FALSE;
+	}
+	return aiq_store_set_sqlite_error(NULL, rc, "schedule_state", error);
+}
+
+typedef struct {
+	const gchar *tenant_id;
+	const gchar *workflow_id;
+	guint trigger_index;
+	gint64 fire_us;
+	const gchar *execution_id;
+} AiqRecordFire;
+
+static gboolean
+aiq_store_record_fire_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqRecordFire *op = user_data;
+	g_autoptr(AiqStmt) state = aiq_store_tx_prepare(
+		tx,
+		"INSERT INTO schedule_state (tenant_id, workflow_id, trigger_index, "
+		"last_fire) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
+		"last_fire = max(last_fire, excluded.last_fire)",
+		error);
+	if (state == NULL)
+		return FALSE;
+	aiq_store_bind_text(state, 1, op->tenant_id);
+	aiq_store_bind_text(state, 2, op->workflow_id);
+	sqlite3_bind_int(state, 3, (gint)op->trigger_index);
+	sqlite3_bind_int64(state, 4, op->fire_us);
+	if (!aiq_store_tx_exec(tx, state, "schedule_state", error))
+		return FALSE;
+	if (op->execution_id != NULL) {
+		g_autoptr(AiqStmt) fire = aiq_store_tx_prepare(
+			tx,
+			"INSERT OR IGNORE INTO schedule_fires (tenant_id, workflow_id, "
+			"trigger_index, fire_time, execution_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+			error);
+		if (fire == NULL)
+			return FALSE;
+		aiq_store_bind_text(fire, 1, op->tenant_id);
+		aiq_store_bind_text(fire, 2, op->workflow_id);
+		sqlite3_bind_int(fire, 3, (gint)op->trigger_index);
+		sqlite3_bind_int64(fire, 4, op->fire_us);
+		aiq_store_bind_text(fire, 5, op->execution_id);
+		if (!aiq_store_tx_exec(tx, fire, "schedule_fires", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_record_schedule_fire:
+ * @execution_id: (nullable): the execution started; %NULL when the fire
+ *   was skipped (catch-up none) or the schedule is new
+ */
+gboolean
+aiq_store_record_schedule_fire(AiqStore *self,
+			       const gchar *tenant_id,
+			       const gchar *workflow_id,
+			       guint trigger_index,
+			       gint64 fire_us,
+			       const gchar *execution_id,
+			       GError **error)
+{
+	AiqRecordFire op = { tenant_id, workflow_id, trigger_index, fire_us, execution_id };
+	return aiq_store_write(self, aiq_store_record_fire_cb, &op, error);
+}
+
+guint
+aiq_store_count_schedule_fires(AiqStore *self,
+			       const gchar *tenant_id,
+			       const gchar *workflow_id,
+			       GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
+		self,
+		"SELECT count(*) FROM schedule_fires WHERE tenant_id = ?1 AND "
+		"workflow_id = ?2",
+		error);
+	if (stmt == NULL)
+		return 0;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, workflow_id);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return 0;
+	return (guint)sqlite3_column_int(stmt, 0);
+}
+
+static AiqWebhookRow *
+aiq_webhook_row_from_row(sqlite3_stmt *stmt)
+{
+	AiqWebhookRow *row = g_new0(AiqWebhookRow, 1);
+	row->tenant_id = aiq_store_column_text(stmt, 0);
+	row->workflow_id = aiq_store_column_text(stmt, 1);
+	if (sqlite3_column_bytes(stmt, 2) == 32)
+		memcpy(row->token_hash, sqlite3_column_blob(stmt, 2), 32);
+	row->sealed = aiq_store_column_text(stmt, 3);
+	row->created_us = sqlite3_column_int64(stmt, 4);
+	return row;
+}
+
+AiqWebhookRow *
+aiq_store_get_webhook(AiqStore *self,
+		      const gchar *tenant_id,
+		      const gchar *workflow_id,
+		      GError **error)
+{
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_read_prepare(self,
+				       "SELECT tenant_id, workflow_id, token_hash, "
+				       "secret, created FROM webhooks WHERE "
+				       "tenant_id = ?1 AND workflow_id = ?2",
+				       error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, workflow_id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		g_set_error_literal(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no webhook"));
+		return NULL;
+	}
+	return aiq_webhook_row_from_row(stmt);
+}
+
+AiqWebhookRow *
+aiq_store_lookup_webhook(AiqStore *self,
+			 const gchar *tenant_id,
+			 const guint8 *token_hash,
+			 GError **error)
+{
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_read_prepare(self,
+				       "SELECT tenant_id, workflow_id, token_hash, "
+				       "secret, created FROM webhooks WHERE "
+				       "tenant_id = ?1 AND token_hash = ?2",
+				       error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_blob(stmt, 2, token_hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		g_set_error_literal(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no webhook"));
+		return NULL;
+	}
+	return aiq_webhook_row_from_row(stmt);
+}
+
+static gboolean
+aiq_store_set_webhook_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	const AiqWebhookRow *row = user_data;
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+		tx,
+		"INSERT INTO webhooks (tenant_id, workflow_id, token_hash, secret, "
+		"created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, "
+		"workflow_id) DO UPDATE SET token_hash = excluded.token_hash, secret = "
+		"excluded.secret, created = excluded.created",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, row->tenant_id);
+	aiq_store_bind_text(stmt, 2, row->workflow_id);
+	sqlite3_bind_blob(stmt, 3, row->token_hash, 32, SQLITE_STATIC);
+	aiq_store_bind_text(stmt, 4, row->sealed);
+	sqlite3_bind_int64(stmt, 5, row->created_us);
+	return aiq_store_tx_exec(tx, stmt, "webhooks", error);
+}
+
+gboolean
+aiq_store_set_webhook(AiqStore *self, const AiqWebhookRow *row, GError **error)
+{
+	return aiq_store_write(self, aiq_store_set_webhook_cb, (gpointer)row, error);
+}
