@@ -233,7 +233,7 @@ aiq_auth_check_password_strength(const gchar *password, GError **error)
 	if (password == NULL || !g_utf8_validate(password, -1, NULL) || len < 10 || len > 1024) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
-				    AIQ_ERROR_INVALID_ARGUMENT,
+				    AIQ_ERROR_INVALID_INPUT,
 				    _("password: use 10 to 1024 characters"));
 		return FALSE;
 	}

@@ -381,6 +381,80 @@ aiq_store_create_user(AiqStore *self,
 	return g_steal_pointer(&user);
 }
 
+typedef struct {
+	const AiqTenant *tenant;
+	AiqUser *admin;
+} AiqCreateTenantWithAdmin;
+
+static gboolean
+aiq_store_create_tenant_with_admin_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqCreateTenantWithAdmin *op = user_data;
+	AiqCreateTenant tenant_op = { .tenant = op->tenant };
+	/* one savepoint: when the admin fails, the tenant is undone with it */
+	if (!aiq_store_create_tenant_cb(tx, &tenant_op, error))
+		return FALSE;
+	if (!aiq_store_create_user_cb(tx, op->admin, error)) {
+		g_prefix_error(error, _("failed to create the tenant’s first admin: "));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_create_tenant_with_admin:
+ * @admin_display_name: (nullable): the admin's display name
+ * @admin_password_hash: an Argon2id hash (aiq_auth_hash_password())
+ * @now_us: the creation time of both
+ * @admin: (out) (optional): the new tenant admin
+ *
+ * Creates a tenant and its first tenant admin in one transaction: either
+ * both exist afterwards or neither does.
+ *
+ * Returns: (transfer full): the new tenant
+ */
+AiqTenant *
+aiq_store_create_tenant_with_admin(AiqStore *self,
+				   const gchar *slug,
+				   const gchar *name,
+				   const gchar *tier,
+				   gint retention_days,
+				   const gchar *admin_username,
+				   const gchar *admin_display_name,
+				   const gchar *admin_password_hash,
+				   gint64 now_us,
+				   AiqUser **admin,
+				   GError **error)
+{
+	g_autoptr(AiqTenant) tenant = g_new0(AiqTenant, 1);
+	g_autoptr(AiqUser) user = g_new0(AiqUser, 1);
+	AiqCreateTenantWithAdmin op = { .tenant = tenant, .admin = user };
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(slug != NULL && name != NULL && tier != NULL, NULL);
+	g_return_val_if_fail(admin_username != NULL && admin_password_hash != NULL, NULL);
+
+	tenant->id = aiq_id_new();
+	tenant->slug = g_strdup(slug);
+	tenant->name = g_strdup(name);
+	tenant->tier = g_strdup(tier);
+	tenant->retention_days = retention_days;
+	tenant->status = g_strdup("active");
+	tenant->created_us = tenant->updated_us = now_us;
+	user->tenant_id = g_strdup(tenant->id);
+	user->id = aiq_id_new();
+	user->username = g_strdup(admin_username);
+	user->display_name = g_strdup(admin_display_name);
+	user->role = g_strdup("tenant_admin");
+	user->password_hash = g_strdup(admin_password_hash);
+	user->created_us = user->updated_us = now_us;
+	if (!aiq_store_write(self, aiq_store_create_tenant_with_admin_cb, &op, error))
+		return NULL;
+	if (admin != NULL)
+		*admin = g_steal_pointer(&user);
+	return g_steal_pointer(&tenant);
+}
+
 AiqUser *
 aiq_store_get_user(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
 {
@@ -733,6 +807,95 @@ aiq_store_list_tokens(AiqStore *self,
 	if (rc != SQLITE_DONE) {
 		aiq_store_set_sqlite_error(NULL, rc, "tokens", error);
 		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+/**
+ * aiq_store_get_token:
+ * @id: the public id of the token
+ *
+ * Returns: (transfer full): the token of @kind with this id, revoked or not
+ */
+AiqTokenRow *
+aiq_store_get_token(AiqStore *self,
+		    const gchar *tenant_id,
+		    const gchar *id,
+		    AiqTokenKind kind,
+		    GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL && id != NULL, NULL);
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_TOKEN_COLUMNS " FROM tokens "
+				      "WHERE tenant_id = ?1 AND id = ?2 AND kind = ?3",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, id);
+	aiq_store_bind_text(stmt, 3, aiq_token_kind_to_string(kind));
+	if (!aiq_store_step_row(stmt, "token", id, error))
+		return NULL;
+	return aiq_token_row_from_row(stmt);
+}
+
+/**
+ * aiq_store_list_tokens_page:
+ * @cursor: (nullable): where the page starts, from @next_cursor
+ * @next_cursor: (out) (optional): where the next page starts; %NULL at the end
+ *
+ * Returns: (element-type AiqTokenRow) (transfer full): a page of the
+ * unrevoked tokens of one kind, oldest first
+ */
+GPtrArray *
+aiq_store_list_tokens_page(AiqStore *self,
+			   const gchar *tenant_id,
+			   AiqTokenKind kind,
+			   const gchar *cursor,
+			   guint limit,
+			   gchar **next_cursor,
+			   GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_token_row_free);
+	g_autofree gchar *after_id = NULL;
+	gint64 after_time = G_MININT64;
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL && limit > 0, NULL);
+	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
+		return NULL;
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_TOKEN_COLUMNS
+				      " FROM tokens WHERE tenant_id = ?1 "
+				      "AND kind = ?2 AND revoked = 0 AND (created, id) > (?3, ?4) "
+				      "ORDER BY created, id LIMIT ?5",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
+	sqlite3_bind_int64(stmt, 3, after_time);
+	aiq_store_bind_text(stmt, 4, after_id != NULL ? after_id : "");
+	sqlite3_bind_int(stmt, 5, (gint)limit + 1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_token_row_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "tokens", error);
+		return NULL;
+	}
+	if (next_cursor != NULL)
+		*next_cursor = NULL;
+	if (result->len > limit) {
+		AiqTokenRow *last;
+		g_ptr_array_set_size(result, limit);
+		last = g_ptr_array_index(result, limit - 1);
+		if (next_cursor != NULL)
+			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
 	}
 	return g_steal_pointer(&result);
 }

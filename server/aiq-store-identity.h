@@ -91,6 +91,18 @@ aiq_store_list_tenants(AiqStore *self,
 		       guint limit,
 		       gchar **next_cursor,
 		       GError **error);
+AiqTenant *
+aiq_store_create_tenant_with_admin(AiqStore *self,
+				   const gchar *slug,
+				   const gchar *name,
+				   const gchar *tier,
+				   gint retention_days,
+				   const gchar *admin_username,
+				   const gchar *admin_display_name,
+				   const gchar *admin_password_hash,
+				   gint64 now_us,
+				   AiqUser **admin,
+				   GError **error);
 gboolean
 aiq_store_update_tenant(AiqStore *self,
 			const gchar *id,
@@ -162,6 +174,20 @@ aiq_store_list_tokens(AiqStore *self,
 		      AiqTokenKind kind,
 		      const gchar *subject_id,
 		      GError **error);
+AiqTokenRow *
+aiq_store_get_token(AiqStore *self,
+		    const gchar *tenant_id,
+		    const gchar *id,
+		    AiqTokenKind kind,
+		    GError **error);
+GPtrArray *
+aiq_store_list_tokens_page(AiqStore *self,
+			   const gchar *tenant_id,
+			   AiqTokenKind kind,
+			   const gchar *cursor,
+			   guint limit,
+			   gchar **next_cursor,
+			   GError **error);
 gboolean
 aiq_store_touch_tokens(AiqStore *self, GPtrArray *rows, GError **error);
 AiqTokenRow *
