@@ -553,7 +553,12 @@ aiq_request_apply(AiqRequest *self)
 						 data,
 						 len);
 	}
-	soup_server_message_set_status(self->msg, self->status, NULL);
+	/* reason phrases libsoup does not know */
+	soup_server_message_set_status(self->msg,
+				       self->status,
+				       self->status == 429   ? "Too Many Requests"
+				       : self->status == 426 ? "Upgrade Required"
+							     : NULL);
 	g_mutex_unlock(&self->mutex);
 	if (self->apply_func != NULL)
 		self->apply_func(self, self->apply_data);

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "aiq-broker-private.h"
 #include "aiq-routes.h"
 
 gboolean
@@ -41,6 +42,8 @@ aiq_routes_start(AiqServer *server, GError **error)
 void
 aiq_routes_stop(AiqServer *server)
 {
+	/* subscribers hear 1001 while the threads still run */
+	aiq_broker_shutdown(aiq_broker_get(server));
 	aiq_scheduler_stop(server);
 	aiq_queue_stop(server);
 }
