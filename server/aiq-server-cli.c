@@ -10,10 +10,12 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -364,6 +366,19 @@ aiq_server_cli_signal_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* every connection is a descriptor: take the hard limit so that a burst of
+ * clients does not make accept() fail */
+static void
+aiq_server_cli_raise_fd_limit(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+			g_debug("cannot raise the descriptor limit: %s", g_strerror(errno));
+	}
+}
+
 static gint
 aiq_server_cli_run(gint argc, gchar **argv)
 {
@@ -386,6 +401,7 @@ aiq_server_cli_run(gint argc, gchar **argv)
 		g_printerr("%s\n", error->message);
 		return 1;
 	}
+	aiq_server_cli_raise_fd_limit();
 	server = aiq_server_new(config, &error);
 	if (server == NULL || !aiq_server_start(server, &error)) {
 		g_printerr("%s\n", error->message);

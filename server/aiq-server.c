@@ -26,9 +26,13 @@
  *
  * One HTTP thread per core, each with its own GMainContext, SoupServer and
  * listening socket; the sockets share the port with SO_REUSEPORT, so the
- * kernel spreads connections over them. Each thread accepts its own
- * connections (so idle or slow clients time out, the TLS handshake
- * included) and hands them to its SoupServer.
+ * kernel spreads connections over them. The SoupServer of each thread
+ * listens on its own socket; a socket timeout set when a connection's first
+ * request starts (before the TLS handshake) drops clients that go quiet.
+ *
+ * soup_server_accept_iostream() is not used: libsoup 3.2 keeps a connection
+ * alive only when the server has listeners of its own, so connections
+ * handed in that way were closed after every response.
  *
  * A handler runs inline on its HTTP thread when it is a quick read, or on
  * the worker pool when it may block; its response is buffered in the
@@ -49,7 +53,6 @@ typedef struct {
 	GMainLoop *loop;
 	SoupServer *soup;
 	GSocket *socket;
-	GSocketService *service;
 } AiqHttpThread;
 
 typedef struct {
@@ -259,6 +262,12 @@ aiq_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer
 {
 	AiqServer *self = AIQ_SERVER(user_data);
 	AiqMessageState *state = g_new0(AiqMessageState, 1);
+	GSocket *socket = soup_server_message_get_socket(msg);
+
+	/* a client that goes quiet is dropped: during the TLS handshake, while
+	 * a request is read, between requests */
+	if (socket != NULL)
+		g_socket_set_timeout(socket, (guint)self->config->idle_timeout_s);
 	g_object_set_qdata_full(G_OBJECT(msg),
 				aiq_message_state_quark,
 				state,
@@ -421,92 +430,6 @@ aiq_server_handler_cb(SoupServer *soup,
 	}
 }
 
-/* connections */
-
-typedef struct {
-	AiqHttpThread *thread;
-	GSocketConnection *connection;
-} AiqAccept;
-
-static void
-aiq_server_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	AiqAccept *accept = user_data;
-	g_autoptr(GError) error = NULL;
-	GTlsConnection *tls = G_TLS_CONNECTION(source);
-	if (!g_tls_connection_handshake_finish(tls, res, &error)) {
-		g_debug("TLS handshake failed: %s", error->message);
-		g_io_stream_close(G_IO_STREAM(tls), NULL, NULL);
-	} else {
-		g_autoptr(GSocketAddress) local =
-			g_socket_connection_get_local_address(accept->connection, NULL);
-		g_autoptr(GSocketAddress) remote =
-			g_socket_connection_get_remote_address(accept->connection, NULL);
-		if (local == NULL || remote == NULL ||
-		    !soup_server_accept_iostream(accept->thread->soup,
-						 G_IO_STREAM(tls),
-						 local,
-						 remote,
-						 &error))
-			g_debug("cannot accept a connection: %s",
-				error != NULL ? error->message : "no address");
-	}
-	g_object_unref(tls);
-	g_object_unref(accept->connection);
-	g_free(accept);
-}
-
-static gboolean
-aiq_server_incoming_cb(GSocketService *service,
-		       GSocketConnection *connection,
-		       GObject *source_object,
-		       gpointer user_data)
-{
-	AiqHttpThread *thread = user_data;
-	AiqServer *self = thread->server;
-	GSocket *socket = g_socket_connection_get_socket(connection);
-	g_autoptr(GError) error = NULL;
-
-	/* a client that goes quiet is dropped: during the handshake, while a
-	 * request is read, between requests */
-	g_socket_set_timeout(socket, (guint)self->config->idle_timeout_s);
-	g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-	if (self->certificate == NULL) {
-		g_autoptr(GSocketAddress) local =
-			g_socket_connection_get_local_address(connection, NULL);
-		g_autoptr(GSocketAddress) remote =
-			g_socket_connection_get_remote_address(connection, NULL);
-		if (local == NULL || remote == NULL ||
-		    !soup_server_accept_iostream(thread->soup,
-						 G_IO_STREAM(connection),
-						 local,
-						 remote,
-						 &error))
-			g_debug("cannot accept a connection: %s",
-				error != NULL ? error->message : "no address");
-		return TRUE;
-	}
-	{
-		GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(connection),
-							     self->certificate,
-							     &error);
-		AiqAccept *accept;
-		if (tls == NULL) {
-			g_warning("TLS: %s", error->message);
-			return TRUE;
-		}
-		accept = g_new0(AiqAccept, 1);
-		accept->thread = thread;
-		accept->connection = g_object_ref(connection);
-		g_tls_connection_handshake_async(G_TLS_CONNECTION(tls),
-						 G_PRIORITY_DEFAULT,
-						 NULL,
-						 aiq_server_handshake_cb,
-						 accept);
-	}
-	return TRUE;
-}
-
 static gpointer
 aiq_http_thread_func(gpointer user_data)
 {
@@ -604,26 +527,26 @@ aiq_server_start(AiqServer *self, GError **error)
 		thread->context = g_main_context_new();
 		thread->loop = g_main_loop_new(thread->context, FALSE);
 		g_main_context_push_thread_default(thread->context);
-		thread->soup = soup_server_new("server-header", "AutomateIQ", NULL);
+		thread->soup = soup_server_new("server-header",
+					       "AutomateIQ",
+					       "tls-certificate",
+					       self->certificate,
+					       NULL);
 		g_signal_connect(thread->soup,
 				 "request-started",
 				 G_CALLBACK(aiq_server_request_started_cb),
 				 self);
 		soup_server_add_handler(thread->soup, NULL, aiq_server_handler_cb, thread, NULL);
 		aiq_routes_add_websocket_handlers(self, thread->soup);
-		thread->service = g_socket_service_new();
-		if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(thread->service),
-						  thread->socket,
-						  NULL,
-						  error)) {
+		if (!soup_server_listen_socket(thread->soup,
+					       thread->socket,
+					       self->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS
+									 : 0,
+					       error)) {
+			aiq_error_convert(error);
 			g_main_context_pop_thread_default(thread->context);
 			return FALSE;
 		}
-		g_signal_connect(thread->service,
-				 "incoming",
-				 G_CALLBACK(aiq_server_incoming_cb),
-				 thread);
-		g_socket_service_start(thread->service);
 		g_main_context_pop_thread_default(thread->context);
 		thread->thread = g_thread_new(name, aiq_http_thread_func, thread);
 	}
@@ -645,8 +568,6 @@ static gboolean
 aiq_server_quit_loop_cb(gpointer user_data)
 {
 	AiqHttpThread *thread = user_data;
-	g_socket_service_stop(thread->service);
-	g_socket_listener_close(G_SOCKET_LISTENER(thread->service));
 	soup_server_disconnect(thread->soup);
 	g_main_loop_quit(thread->loop);
 	return G_SOURCE_REMOVE;
@@ -656,8 +577,10 @@ static gboolean
 aiq_server_stop_accepting_cb(gpointer user_data)
 {
 	AiqHttpThread *thread = user_data;
-	g_socket_service_stop(thread->service);
-	g_socket_listener_close(G_SOCKET_LISTENER(thread->service));
+	/* shutting down the read side of a listening socket makes Linux refuse
+	 * new connections and fail the pending accept, which ends libsoup's
+	 * accept source; connections already open carry on */
+	g_socket_shutdown(thread->socket, TRUE, FALSE, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -911,7 +834,6 @@ aiq_server_finalize(GObject *object)
 	AiqServer *self = AIQ_SERVER(object);
 	for (guint i = 0; i < self->n_threads; i++) {
 		AiqHttpThread *thread = &self->threads[i];
-		g_clear_object(&thread->service);
 		g_clear_object(&thread->soup);
 		g_clear_object(&thread->socket);
 		g_clear_pointer(&thread->loop, g_main_loop_unref);

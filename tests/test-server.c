@@ -275,6 +275,34 @@ test_server_slow_client(void)
 	}
 }
 
+/* a connection serves request after request: one TLS handshake, not one per
+ * request (libsoup closes connections it was handed without listeners) */
+static void
+test_server_keepalive(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autoptr(SoupSession) session = soup_session_new_with_options("max-conns", 1, NULL);
+	g_autoptr(GTlsDatabase) ca = NULL;
+	g_autofree gchar *url = g_strdup_printf("%s/healthz", ts->url);
+	g_autofree gchar *ca_path =
+		g_build_filename(g_getenv("G_TEST_SRCDIR"), "ca", "ca.pem", NULL);
+	g_autoptr(GError) error = NULL;
+	guint64 first = 0;
+
+	ca = g_tls_file_database_new(ca_path, &error);
+	g_assert_no_error(error);
+	soup_session_set_tls_database(session, ca);
+	for (guint i = 0; i < 50; i++) {
+		g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+		g_autoptr(GBytes) body = soup_session_send_and_read(session, msg, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+		if (i == 0)
+			first = soup_message_get_connection_id(msg);
+		g_assert_cmpuint(soup_message_get_connection_id(msg), ==, first);
+	}
+}
+
 static void
 test_server_restart(void)
 {
@@ -317,6 +345,7 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/server/body-limit", test_server_body_limit);
 	g_test_add_func("/aiq/server/body-limit-chunked", test_server_body_limit_chunked);
 	g_test_add_func("/aiq/server/slow-client", test_server_slow_client);
+	g_test_add_func("/aiq/server/keepalive", test_server_keepalive);
 	g_test_add_func("/aiq/server/restart", test_server_restart);
 	g_test_add_func("/aiq/server/concurrent", test_server_concurrent);
 	return g_test_run();
