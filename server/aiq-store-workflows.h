@@ -12,8 +12,7 @@ G_BEGIN_DECLS
 /**
  * AiqWorkflowRow:
  * @latest_version: the newest version number
- * @definition: (nullable): the canonical JSON of the version read, when the
- *   function says it reads one
+ * @deleted: deleted workflows keep their row (and executions) but are hidden
  */
 typedef struct {
 	gchar *tenant_id;
