@@ -244,6 +244,25 @@ aiq_request_content_type_is(AiqRequest *self, const gchar *const *types)
 	return ct != NULL && g_strv_contains(types, ct);
 }
 
+/* the router has bounded the body's size already (413); what the parser
+ * still refuses — nesting, node count, a huge scalar — is a bad document,
+ * 400, checked as the parser goes and before any tree is built */
+static JsonNode *
+aiq_request_parse_body(const gchar *data, gsize len, AiqDocumentFormat format, GError **error)
+{
+	AiqDocumentLimits limits = *aiq_document_limits_default();
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *node;
+	limits.max_size = MAX(limits.max_size, len);
+	node = aiq_document_parse(data, len, format, &limits, &error_local);
+	if (node == NULL) {
+		if (g_error_matches(error_local, AIQ_ERROR, AIQ_ERROR_TOO_LARGE))
+			error_local->code = AIQ_ERROR_INVALID_DOCUMENT;
+		g_propagate_error(error, g_steal_pointer(&error_local));
+	}
+	return node;
+}
+
 /**
  * aiq_request_parse_json:
  *
@@ -270,7 +289,7 @@ aiq_request_parse_json(AiqRequest *self, GError **error)
 				    _("the request has no body"));
 		return NULL;
 	}
-	return aiq_document_parse(data, len, AIQ_DOCUMENT_FORMAT_JSON, NULL, error);
+	return aiq_request_parse_body(data, len, AIQ_DOCUMENT_FORMAT_JSON, error);
 }
 
 /**
@@ -297,7 +316,7 @@ aiq_request_parse_document(AiqRequest *self, GError **error)
 					    _("the request has no body"));
 			return NULL;
 		}
-		return aiq_document_parse(data, len, AIQ_DOCUMENT_FORMAT_YAML, NULL, error);
+		return aiq_request_parse_body(data, len, AIQ_DOCUMENT_FORMAT_YAML, error);
 	}
 	if (!aiq_request_content_type_is(self,
 					 (const gchar *const[]){ "application/json", NULL })) {

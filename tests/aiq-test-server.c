@@ -91,7 +91,7 @@ aiq_test_server_add_user(AiqTestServer *ts,
 			       user->id,
 			       NULL,
 			       username,
-			       (gint64)3600 * G_USEC_PER_SEC,
+			       ts->token_ttl_us,
 			       NULL,
 			       NULL,
 			       &error);
@@ -143,6 +143,7 @@ aiq_test_server_new(const AiqTestServerOptions *options)
 	gboolean fresh = options == NULL || options->data_dir == NULL;
 
 	ts->now = (gint64)1798761600 * G_USEC_PER_SEC; /* 2027-01-01T00:00:00Z */
+	ts->token_ttl_us = options != NULL && options->lasting ? 0 : (gint64)3600 * G_USEC_PER_SEC;
 	if (fresh) {
 		ts->dir = g_dir_make_tmp("aiq-server-XXXXXX", &error);
 		g_assert_no_error(error);

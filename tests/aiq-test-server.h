@@ -20,6 +20,7 @@ typedef struct {
 	gboolean plain_http;   /* HTTP instead of HTTPS */
 	const gchar *data_dir; /* reuse a data directory (a restart); else a new one */
 	const gchar *config;   /* extra [server] lines */
+	gboolean lasting;      /* the tokens made at start never expire (else 1 h) */
 } AiqTestServerOptions;
 
 typedef struct {
@@ -28,7 +29,8 @@ typedef struct {
 	gboolean own_dir;
 	gchar *url;
 	SoupSession *session;
-	gint64 now; /* with fake_clock */
+	gint64 now;          /* with fake_clock */
+	gint64 token_ttl_us; /* of the tokens aiq_test_server_add_user() makes */
 	/* tenant "acme" (standard) with users of each role, and tenant "other" */
 	gchar *platform_token;
 	gchar *tenant_id;

@@ -1,0 +1,1581 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Executions, their steps and events, and the jobs of the queue, in the
+ * SQLite store.
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "aiq-api.h"
+#include "aiq-error.h"
+#include "aiq-json.h"
+#include "aiq-store-executions.h"
+#include "aiq-store-private.h"
+#include "aiq-util.h"
+
+void
+aiq_execution_row_free(AiqExecutionRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->tenant_id);
+	g_free(row->id);
+	g_free(row->workflow_id);
+	g_free(row->workflow_name);
+	g_free(row->status);
+	g_free(row->trigger);
+	g_clear_pointer(&row->inputs, json_node_unref);
+	g_free(row->idempotency_key);
+	g_free(row->request_digest);
+	g_free(row->retry_of);
+	g_free(row->error_code);
+	g_free(row->error_message);
+	g_clear_pointer(&row->outputs, json_node_unref);
+	g_free(row->agent_id);
+	g_free(row);
+}
+
+void
+aiq_step_row_free(AiqStepRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->step_id);
+	g_free(row->status);
+	g_clear_pointer(&row->output, json_node_unref);
+	g_free(row->error_code);
+	g_free(row->error_message);
+	g_free(row->skip_reason);
+	g_clear_pointer(&row->attempt_log, json_node_unref);
+	g_free(row);
+}
+
+void
+aiq_job_row_free(AiqJobRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->tenant_id);
+	g_free(row->id);
+	g_free(row->execution_id);
+	g_strfreev(row->labels);
+	g_free(row->state);
+	g_free(row->agent_id);
+	g_clear_pointer(&row->completed, json_node_unref);
+	g_free(row);
+}
+
+void
+aiq_lease_free(AiqLease *lease)
+{
+	if (lease == NULL)
+		return;
+	g_free(lease->tenant_id);
+	g_free(lease->job_id);
+	g_free(lease->execution_id);
+	g_free(lease->workflow_id);
+	g_free(lease->workflow_name);
+	g_free(lease->trigger);
+	g_clear_pointer(&lease->inputs, json_node_unref);
+	g_clear_pointer(&lease->completed, json_node_unref);
+	g_free(lease);
+}
+
+void
+aiq_ingest_group_free(AiqIngestGroup *group)
+{
+	if (group == NULL)
+		return;
+	g_free(group->tenant_id);
+	g_free(group->execution_id);
+	g_clear_pointer(&group->events, g_ptr_array_unref);
+	g_free(group->reason);
+	aiq_execution_row_free(group->after);
+	g_clear_pointer(&group->steps, g_ptr_array_unref);
+	g_free(group);
+}
+
+gboolean
+aiq_execution_status_is_final_str(const gchar *status)
+{
+	return g_strcmp0(status, "succeeded") == 0 || g_strcmp0(status, "failed") == 0 ||
+	       g_strcmp0(status, "cancelled") == 0 || g_strcmp0(status, "timed_out") == 0;
+}
+
+/* the API form */
+
+static JsonNode *
+aiq_error_node(const gchar *code, const gchar *message)
+{
+	JsonObject *obj;
+	if (code == NULL && message == NULL)
+		return json_node_new(JSON_NODE_NULL);
+	obj = json_object_new();
+	json_object_set_string_member(obj, "code", code != NULL ? code : "failed");
+	json_object_set_string_member(obj, "message", message != NULL ? message : "");
+	return aiq_json_new_object(obj);
+}
+
+static JsonNode *
+aiq_nullable_string(const gchar *value)
+{
+	return value != NULL ? aiq_json_new_string(value) : json_node_new(JSON_NODE_NULL);
+}
+
+static JsonNode *
+aiq_nullable_node(JsonNode *node)
+{
+	return node != NULL ? json_node_ref(node) : json_node_new(JSON_NODE_NULL);
+}
+
+JsonNode *
+aiq_step_row_to_json(AiqStepRow *row)
+{
+	JsonObject *obj = json_object_new();
+	json_object_set_string_member(obj, "id", row->step_id);
+	json_object_set_string_member(obj, "status", row->status);
+	json_object_set_int_member(obj, "attempt_count", row->attempts);
+	json_object_set_member(obj,
+			       "attempts",
+			       row->attempt_log != NULL ? json_node_ref(row->attempt_log)
+							: aiq_json_new_array(json_array_new()));
+	aiq_api_set_time(obj, "started", row->started_us);
+	aiq_api_set_time(obj, "finished", row->finished_us);
+	json_object_set_member(obj, "output", aiq_nullable_node(row->output));
+	if (row->output == NULL && row->output_size > AIQ_STORE_OUTPUT_CAP) {
+		json_object_set_boolean_member(obj, "output_truncated", TRUE);
+		json_object_set_int_member(obj, "output_size", row->output_size);
+	}
+	json_object_set_member(obj, "error", aiq_error_node(row->error_code, row->error_message));
+	json_object_set_member(obj, "skip_reason", aiq_nullable_string(row->skip_reason));
+	return aiq_json_new_object(obj);
+}
+
+/**
+ * aiq_execution_row_to_json:
+ * @steps: (nullable) (element-type AiqStepRow): the steps, in order; without
+ *   them the summary (no steps, inputs or outputs) for lists and live events
+ */
+JsonNode *
+aiq_execution_row_to_json(AiqExecutionRow *row, GPtrArray *steps)
+{
+	JsonObject *obj = json_object_new();
+	json_object_set_string_member(obj, "id", row->id);
+	json_object_set_string_member(obj, "workflow_id", row->workflow_id);
+	json_object_set_string_member(obj, "workflow", row->workflow_name);
+	json_object_set_int_member(obj, "version", row->version);
+	json_object_set_string_member(obj, "status", row->status);
+	json_object_set_string_member(obj, "trigger", row->trigger);
+	json_object_set_member(obj, "error", aiq_error_node(row->error_code, row->error_message));
+	aiq_api_set_time(obj, "created", row->created_us);
+	aiq_api_set_time(obj, "started", row->started_us);
+	aiq_api_set_time(obj, "finished", row->finished_us);
+	if (row->started_us > 0 && row->finished_us > 0)
+		json_object_set_int_member(obj,
+					   "duration_ms",
+					   (row->finished_us - row->started_us) / 1000);
+	else
+		json_object_set_null_member(obj, "duration_ms");
+	json_object_set_member(obj, "agent_id", aiq_nullable_string(row->agent_id));
+	json_object_set_member(obj, "retry_of", aiq_nullable_string(row->retry_of));
+	json_object_set_int_member(obj, "lease_expiries", row->lease_expiries);
+	if (row->cancel_requested && !aiq_execution_status_is_final_str(row->status))
+		json_object_set_boolean_member(obj, "cancel_requested", TRUE);
+	if (steps != NULL) {
+		JsonArray *array = json_array_sized_new(steps->len);
+		json_object_set_member(obj,
+				       "inputs",
+				       row->inputs != NULL
+					       ? json_node_ref(row->inputs)
+					       : aiq_json_new_object(json_object_new()));
+		json_object_set_member(obj, "outputs", aiq_nullable_node(row->outputs));
+		for (guint i = 0; i < steps->len; i++)
+			json_array_add_element(array,
+					       aiq_step_row_to_json(g_ptr_array_index(steps, i)));
+		json_object_set_array_member(obj, "steps", array);
+	}
+	return aiq_json_new_object(obj);
+}
+
+/* rows */
+
+static void
+aiq_bind_time(sqlite3_stmt *stmt, gint idx, gint64 us)
+{
+	if (us > 0)
+		sqlite3_bind_int64(stmt, idx, us);
+	else
+		sqlite3_bind_null(stmt, idx);
+}
+
+#define AIQ_EXECUTION_COLUMNS                                                                 \
+	"e.tenant_id, e.id, e.workflow_id, e.workflow_name, e.version, e.status, e.trigger, " \
+	"e.inputs, e.idempotency_key, e.request_digest, e.retry_of, e.created, e.started, "   \
+	"e.finished, e.error_code, e.error_message, e.outputs, e.agent_id, e.last_seq, "      \
+	"e.cancel_requested, coalesce(j.expiries, 0)"
+#define AIQ_EXECUTION_FROM                                                      \
+	" FROM executions e LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND " \
+	"j.execution_id = e.id "
+
+static AiqExecutionRow *
+aiq_execution_row_from_stmt(sqlite3_stmt *stmt)
+{
+	AiqExecutionRow *row = g_new0(AiqExecutionRow, 1);
+	row->tenant_id = aiq_store_column_text(stmt, 0);
+	row->id = aiq_store_column_text(stmt, 1);
+	row->workflow_id = aiq_store_column_text(stmt, 2);
+	row->workflow_name = aiq_store_column_text(stmt, 3);
+	row->version = sqlite3_column_int(stmt, 4);
+	row->status = aiq_store_column_text(stmt, 5);
+	row->trigger = aiq_store_column_text(stmt, 6);
+	row->inputs = aiq_store_column_json(stmt, 7);
+	row->idempotency_key = aiq_store_column_text(stmt, 8);
+	row->request_digest = aiq_store_column_text(stmt, 9);
+	row->retry_of = aiq_store_column_text(stmt, 10);
+	row->created_us = sqlite3_column_int64(stmt, 11);
+	row->started_us = sqlite3_column_int64(stmt, 12);
+	row->finished_us = sqlite3_column_int64(stmt, 13);
+	row->error_code = aiq_store_column_text(stmt, 14);
+	row->error_message = aiq_store_column_text(stmt, 15);
+	row->outputs = aiq_store_column_json(stmt, 16);
+	row->agent_id = aiq_store_column_text(stmt, 17);
+	row->last_seq = sqlite3_column_int64(stmt, 18);
+	row->cancel_requested = sqlite3_column_int(stmt, 19) != 0;
+	row->lease_expiries = (guint)sqlite3_column_int(stmt, 20);
+	return row;
+}
+
+#define AIQ_STEP_COLUMNS                                                                \
+	"step_id, position, status, attempts, started, finished, output, output_size, " \
+	"error_code, error_message, skip_reason, attempt_log"
+
+static AiqStepRow *
+aiq_step_row_from_stmt(sqlite3_stmt *stmt)
+{
+	AiqStepRow *row = g_new0(AiqStepRow, 1);
+	row->step_id = aiq_store_column_text(stmt, 0);
+	row->position = sqlite3_column_int(stmt, 1);
+	row->status = aiq_store_column_text(stmt, 2);
+	row->attempts = (guint)sqlite3_column_int(stmt, 3);
+	row->started_us = sqlite3_column_int64(stmt, 4);
+	row->finished_us = sqlite3_column_int64(stmt, 5);
+	row->output = aiq_store_column_json(stmt, 6);
+	row->output_size = sqlite3_column_int64(stmt, 7);
+	row->error_code = aiq_store_column_text(stmt, 8);
+	row->error_message = aiq_store_column_text(stmt, 9);
+	row->skip_reason = aiq_store_column_text(stmt, 10);
+	row->attempt_log = aiq_store_column_json(stmt, 11);
+	return row;
+}
+
+#define AIQ_JOB_COLUMNS                                                                     \
+	"tenant_id, id, execution_id, labels, tier_rank, state, agent_id, lease_deadline, " \
+	"enqueued, leased_at, expiries, completed"
+
+static AiqJobRow *
+aiq_job_row_from_stmt(sqlite3_stmt *stmt)
+{
+	AiqJobRow *row = g_new0(AiqJobRow, 1);
+	row->tenant_id = aiq_store_column_text(stmt, 0);
+	row->id = aiq_store_column_text(stmt, 1);
+	row->execution_id = aiq_store_column_text(stmt, 2);
+	row->labels = aiq_store_column_strv(stmt, 3);
+	row->tier_rank = sqlite3_column_int(stmt, 4);
+	row->state = aiq_store_column_text(stmt, 5);
+	row->agent_id = aiq_store_column_text(stmt, 6);
+	row->lease_deadline_us = sqlite3_column_int64(stmt, 7);
+	row->enqueued_us = sqlite3_column_int64(stmt, 8);
+	row->leased_at_us = sqlite3_column_int64(stmt, 9);
+	row->expiries = (guint)sqlite3_column_int(stmt, 10);
+	row->completed = aiq_store_column_json(stmt, 11);
+	return row;
+}
+
+/* creating */
+
+typedef struct {
+	AiqExecutionRow *execution;
+	AiqJobRow *job;
+	const gchar *const *step_ids;
+	gchar *existing_id;
+} AiqCreateExecution;
+
+static gboolean
+aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqCreateExecution *op = user_data;
+	AiqExecutionRow *e = op->execution;
+	AiqJobRow *job = op->job;
+	g_autoptr(AiqStmt) stmt = NULL;
+
+	/* the writer runs one write at a time: checking the key here and
+	 * inserting after it cannot race */
+	if (e->idempotency_key != NULL) {
+		g_autoptr(AiqStmt) find = aiq_store_tx_prepare(
+			tx,
+			"SELECT id, request_digest FROM executions WHERE tenant_id = ?1 "
+			"AND workflow_id = ?2 AND idempotency_key = ?3",
+			error);
+		if (find == NULL)
+			return FALSE;
+		aiq_store_bind_text(find, 1, e->tenant_id);
+		aiq_store_bind_text(find, 2, e->workflow_id);
+		aiq_store_bind_text(find, 3, e->idempotency_key);
+		if (sqlite3_step(find) == SQLITE_ROW) {
+			if (g_strcmp0((const gchar *)sqlite3_column_text(find, 1),
+				      e->request_digest) != 0) {
+				g_set_error_literal(
+					error,
+					AIQ_ERROR,
+					AIQ_ERROR_INVALID_INPUT,
+					_("Idempotency-Key: this key was used with another "
+					  "request; use a new key for a new execution"));
+				return FALSE;
+			}
+			op->existing_id = aiq_store_column_text(find, 0);
+			return TRUE;
+		}
+	}
+
+	stmt = aiq_store_tx_prepare(
+		tx,
+		"INSERT INTO executions (tenant_id, id, workflow_id, workflow_name, version, "
+		"status, trigger, inputs, idempotency_key, request_digest, retry_of, created) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, e->tenant_id);
+	aiq_store_bind_text(stmt, 2, e->id);
+	aiq_store_bind_text(stmt, 3, e->workflow_id);
+	aiq_store_bind_text(stmt, 4, e->workflow_name);
+	sqlite3_bind_int(stmt, 5, e->version);
+	aiq_store_bind_text(stmt, 6, e->status);
+	aiq_store_bind_text(stmt, 7, e->trigger);
+	aiq_store_bind_json(stmt, 8, e->inputs);
+	aiq_store_bind_text(stmt, 9, e->idempotency_key);
+	aiq_store_bind_text(stmt, 10, e->request_digest);
+	aiq_store_bind_text(stmt, 11, e->retry_of);
+	sqlite3_bind_int64(stmt, 12, e->created_us);
+	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
+		return FALSE;
+
+	g_clear_pointer(&stmt, sqlite3_reset);
+	stmt = aiq_store_tx_prepare(tx,
+				    "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
+				    "tier_rank, state, enqueued, completed) "
+				    "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, job->tenant_id);
+	aiq_store_bind_text(stmt, 2, job->id);
+	aiq_store_bind_text(stmt, 3, job->execution_id);
+	aiq_store_bind_strv(stmt, 4, job->labels);
+	sqlite3_bind_int(stmt, 5, job->tier_rank);
+	sqlite3_bind_int64(stmt, 6, job->enqueued_us);
+	aiq_store_bind_json(stmt, 7, job->completed);
+	if (!aiq_store_tx_exec(tx, stmt, "job", error))
+		return FALSE;
+
+	/* every step is there from the start, so the API shows them all */
+	g_clear_pointer(&stmt, sqlite3_reset);
+	stmt = aiq_store_tx_prepare(
+		tx,
+		"INSERT INTO execution_steps (tenant_id, execution_id, step_id, "
+		"position, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	for (guint i = 0; op->step_ids != NULL && op->step_ids[i] != NULL; i++) {
+		sqlite3_reset(stmt);
+		aiq_store_bind_text(stmt, 1, e->tenant_id);
+		aiq_store_bind_text(stmt, 2, e->id);
+		aiq_store_bind_text(stmt, 3, op->step_ids[i]);
+		sqlite3_bind_int(stmt, 4, (gint)i);
+		if (!aiq_store_tx_exec(tx, stmt, "execution step", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_create_execution:
+ * @step_ids: (nullable): the definition's steps, in order
+ * @existing_id: (out): with an idempotency key seen before (and the same
+ *   request digest), the earlier execution; nothing is written then
+ *
+ * Writes an execution, its queued job and its pending steps in one
+ * transaction. The same key with another digest is AIQ_ERROR_INVALID_INPUT.
+ */
+gboolean
+aiq_store_create_execution(AiqStore *self,
+			   AiqExecutionRow *execution,
+			   AiqJobRow *job,
+			   const gchar *const *step_ids,
+			   gchar **existing_id,
+			   GError **error)
+{
+	AiqCreateExecution op = { execution, job, step_ids, NULL };
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(existing_id != NULL, FALSE);
+	if (!aiq_store_write(self, aiq_store_create_execution_cb, &op, error)) {
+		g_free(op.existing_id);
+		return FALSE;
+	}
+	*existing_id = op.existing_id;
+	return TRUE;
+}
+
+/* reading */
+
+AiqExecutionRow *
+aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_EXECUTION_COLUMNS AIQ_EXECUTION_FROM
+				      "WHERE e.tenant_id = ?1 AND e.id = ?2",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return aiq_execution_row_from_stmt(stmt);
+	if (rc == SQLITE_DONE)
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no execution “%s”"), id);
+	else
+		aiq_store_set_sqlite_error(NULL, rc, "execution", error);
+	return NULL;
+}
+
+/**
+ * aiq_store_list_execution_steps:
+ *
+ * Returns: (transfer container) (element-type AiqStepRow): in the order of
+ * the definition
+ */
+GPtrArray *
+aiq_store_list_execution_steps(AiqStore *self,
+			       const gchar *tenant_id,
+			       const gchar *execution_id,
+			       GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_step_row_free);
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+	stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_STEP_COLUMNS " FROM execution_steps "
+		"WHERE tenant_id = ?1 AND execution_id = ?2 ORDER BY position",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, execution_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_step_row_from_stmt(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "execution steps", error);
+		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+/**
+ * aiq_store_list_executions:
+ *
+ * Returns: (transfer container) (element-type AiqExecutionRow): one page,
+ * newest first by (created, id); each filter uses an index led by the
+ * tenant
+ */
+GPtrArray *
+aiq_store_list_executions(AiqStore *self,
+			  const gchar *tenant_id,
+			  const AiqExecutionFilter *filter,
+			  const gchar *cursor,
+			  guint limit,
+			  gchar **next_cursor,
+			  GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_row_free);
+	g_autoptr(GString) sql = g_string_new("SELECT " AIQ_EXECUTION_COLUMNS AIQ_EXECUTION_FROM
+					      "WHERE e.tenant_id = ?1");
+	g_autofree gchar *after_id = NULL;
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint64 after_time = 0;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
+		return NULL;
+	/* only the conditions given, so that the planner picks the index */
+	if (filter->workflow_id != NULL)
+		g_string_append(sql, " AND e.workflow_id = ?2");
+	if (filter->status != NULL)
+		g_string_append(sql, " AND e.status = ?3");
+	if (filter->trigger != NULL)
+		g_string_append(sql, " AND e.trigger = ?4");
+	if (filter->since_us > 0)
+		g_string_append(sql, " AND e.created >= ?5");
+	if (filter->until_us > 0)
+		g_string_append(sql, " AND e.created < ?6");
+	if (after_id != NULL)
+		g_string_append(sql, " AND (e.created, e.id) < (?7, ?8)");
+	g_string_append(sql, " ORDER BY e.created DESC, e.id DESC LIMIT ?9");
+	stmt = aiq_store_read_prepare(self, sql->str, error);
+	if (stmt == NULL)
+		return NULL;
+	/* parameters the statement does not use are refused; that is fine */
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, filter->workflow_id);
+	aiq_store_bind_text(stmt, 3, filter->status);
+	aiq_store_bind_text(stmt, 4, filter->trigger);
+	sqlite3_bind_int64(stmt, 5, filter->since_us);
+	sqlite3_bind_int64(stmt, 6, filter->until_us);
+	sqlite3_bind_int64(stmt, 7, after_time);
+	aiq_store_bind_text(stmt, 8, after_id);
+	sqlite3_bind_int(stmt, 9, (gint)limit + 1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_execution_row_from_stmt(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "executions", error);
+		return NULL;
+	}
+	if (next_cursor != NULL)
+		*next_cursor = NULL;
+	if (result->len > limit) {
+		AiqExecutionRow *last;
+		g_ptr_array_set_size(result, limit);
+		last = g_ptr_array_index(result, limit - 1);
+		if (next_cursor != NULL)
+			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
+	}
+	return g_steal_pointer(&result);
+}
+
+#define AIQ_EVENT_COLUMNS "seq, type, time, step_id, item, attempt, status, data"
+
+static AiqEvent *
+aiq_event_from_stmt(sqlite3_stmt *stmt, const gchar *execution_id)
+{
+	AiqEventType type = AIQ_EVENT_EXECUTION_CREATED;
+	AiqEvent *event;
+	aiq_event_type_from_string((const gchar *)sqlite3_column_text(stmt, 1), &type);
+	event = aiq_event_new(type, execution_id, sqlite3_column_int64(stmt, 0));
+	event->time_us = sqlite3_column_int64(stmt, 2);
+	event->step_id = aiq_store_column_text(stmt, 3);
+	event->item =
+		sqlite3_column_type(stmt, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 4);
+	event->attempt = (guint)sqlite3_column_int(stmt, 5);
+	event->status = aiq_store_column_text(stmt, 6);
+	event->data = aiq_store_column_json(stmt, 7);
+	return event;
+}
+
+/**
+ * aiq_store_list_execution_events:
+ *
+ * Returns: (transfer container) (element-type AiqEvent): the events after
+ * @after_seq, in order, applied or not
+ */
+GPtrArray *
+aiq_store_list_execution_events(AiqStore *self,
+				const gchar *tenant_id,
+				const gchar *execution_id,
+				gint64 after_seq,
+				guint limit,
+				GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_EVENT_COLUMNS " FROM execution_events "
+				      "WHERE tenant_id = ?1 AND execution_id = ?2 AND seq > ?3 "
+				      "ORDER BY seq LIMIT ?4",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, execution_id);
+	sqlite3_bind_int64(stmt, 3, after_seq);
+	sqlite3_bind_int(stmt, 4, (gint)limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_event_from_stmt(stmt, execution_id));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "execution events", error);
+		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+static gboolean
+aiq_store_collect_completed(sqlite3_stmt *stmt, JsonObject *result, GError **error)
+{
+	gint rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		JsonNode *output = aiq_store_column_json(stmt, 1);
+		if (output != NULL)
+			json_object_set_member(result,
+					       (const gchar *)sqlite3_column_text(stmt, 0),
+					       output);
+	}
+	if (rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(NULL, rc, "execution steps", error);
+	return TRUE;
+}
+
+#define AIQ_COMPLETED_SQL                                                       \
+	"SELECT step_id, output FROM execution_steps WHERE tenant_id = ?1 AND " \
+	"execution_id = ?2 AND status = 'succeeded' AND output IS NOT NULL ORDER BY position"
+
+/**
+ * aiq_store_get_completed_outputs:
+ *
+ * Returns: (transfer full): step id → output of the steps that succeeded
+ * (a step whose output was over the cap is not among them: it runs again)
+ */
+JsonObject *
+aiq_store_get_completed_outputs(AiqStore *self,
+				const gchar *tenant_id,
+				const gchar *execution_id,
+				GError **error)
+{
+	g_autoptr(JsonObject) result = json_object_new();
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, AIQ_COMPLETED_SQL, error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, execution_id);
+	if (!aiq_store_collect_completed(stmt, result, error))
+		return NULL;
+	return g_steal_pointer(&result);
+}
+
+/* cancelling */
+
+typedef struct {
+	const gchar *tenant_id;
+	const gchar *id;
+	gint64 now_us;
+	AiqCancelOutcome outcome;
+	gchar *job_id;
+} AiqCancelExecution;
+
+/* steps that will not run any more */
+static gboolean
+aiq_store_cancel_steps(AiqStoreTx *tx,
+		       const gchar *tenant_id,
+		       const gchar *execution_id,
+		       gint64 now_us,
+		       GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+		tx,
+		"UPDATE execution_steps SET status = 'cancelled', finished = ?3 "
+		"WHERE tenant_id = ?1 AND execution_id = ?2 AND status IN ('pending', 'running')",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, execution_id);
+	sqlite3_bind_int64(stmt, 3, now_us);
+	return aiq_store_tx_exec(tx, stmt, "execution steps", error);
+}
+
+static gboolean
+aiq_store_finish_cancelled(AiqStoreTx *tx,
+			   const gchar *tenant_id,
+			   const gchar *execution_id,
+			   const gchar *message,
+			   gint64 now_us,
+			   GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+		tx,
+		"UPDATE executions SET status = 'cancelled', finished = ?3, "
+		"error_code = 'cancelled', error_message = ?4 WHERE tenant_id = ?1 AND id = ?2",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, execution_id);
+	sqlite3_bind_int64(stmt, 3, now_us);
+	aiq_store_bind_text(stmt, 4, message);
+	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
+		return FALSE;
+	return aiq_store_cancel_steps(tx, tenant_id, execution_id, now_us, error);
+}
+
+static gboolean
+aiq_store_cancel_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqCancelExecution *op = user_data;
+	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(
+		tx,
+		"SELECT e.status, j.state, j.id FROM executions e LEFT JOIN jobs j "
+		"ON j.tenant_id = e.tenant_id AND j.execution_id = e.id "
+		"WHERE e.tenant_id = ?1 AND e.id = ?2",
+		error);
+	g_autoptr(AiqStmt) stmt = NULL;
+	g_autofree gchar *status = NULL;
+	g_autofree gchar *state = NULL;
+	g_autofree gchar *job_id = NULL;
+
+	if (select == NULL)
+		return FALSE;
+	aiq_store_bind_text(select, 1, op->tenant_id);
+	aiq_store_bind_text(select, 2, op->id);
+	if (sqlite3_step(select) != SQLITE_ROW) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no execution “%s”"), op->id);
+		return FALSE;
+	}
+	status = aiq_store_column_text(select, 0);
+	state = aiq_store_column_text(select, 1);
+	job_id = aiq_store_column_text(select, 2);
+	sqlite3_reset(select);
+	if (aiq_execution_status_is_final_str(status)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_CONFLICT,
+			    _("the execution is %s already"),
+			    status);
+		return FALSE;
+	}
+	if (g_strcmp0(state, "queued") == 0) {
+		stmt = aiq_store_tx_prepare(tx,
+					    "UPDATE jobs SET state = 'cancelled' "
+					    "WHERE tenant_id = ?1 AND id = ?2 AND state = 'queued'",
+					    error);
+		if (stmt == NULL)
+			return FALSE;
+		aiq_store_bind_text(stmt, 1, op->tenant_id);
+		aiq_store_bind_text(stmt, 2, job_id);
+		if (!aiq_store_tx_exec(tx, stmt, "job", error) ||
+		    !aiq_store_finish_cancelled(tx,
+						op->tenant_id,
+						op->id,
+						_("cancelled on request"),
+						op->now_us,
+						error))
+			return FALSE;
+		op->outcome = AIQ_CANCEL_DONE;
+		op->job_id = g_steal_pointer(&job_id);
+		return TRUE;
+	}
+	stmt = aiq_store_tx_prepare(tx,
+				    "UPDATE executions SET cancel_requested = 1 "
+				    "WHERE tenant_id = ?1 AND id = ?2",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->tenant_id);
+	aiq_store_bind_text(stmt, 2, op->id);
+	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
+		return FALSE;
+	op->outcome = AIQ_CANCEL_REQUESTED;
+	return TRUE;
+}
+
+/**
+ * aiq_store_cancel_execution:
+ * @outcome: (out): cancelled at once, or requested from its agent
+ * @job_id: (out) (optional): the job taken off the queue, when cancelled
+ *   at once
+ *
+ * Cancels a queued execution at once and asks the agent of a running one;
+ * AIQ_ERROR_CONFLICT for a finished one.
+ */
+gboolean
+aiq_store_cancel_execution(AiqStore *self,
+			   const gchar *tenant_id,
+			   const gchar *id,
+			   gint64 now_us,
+			   AiqCancelOutcome *outcome,
+			   gchar **job_id,
+			   GError **error)
+{
+	AiqCancelExecution op = { tenant_id, id, now_us, AIQ_CANCEL_REQUESTED, NULL };
+	if (!aiq_store_write(self, aiq_store_cancel_execution_cb, &op, error)) {
+		g_free(op.job_id);
+		return FALSE;
+	}
+	*outcome = op.outcome;
+	if (job_id != NULL)
+		*job_id = g_steal_pointer(&op.job_id);
+	g_free(op.job_id);
+	return TRUE;
+}
+
+/* the queue */
+
+/**
+ * aiq_store_list_jobs:
+ *
+ * Returns: (transfer container) (element-type AiqJobRow): a tenant's jobs
+ * in @state, oldest first
+ */
+GPtrArray *
+aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT " AIQ_JOB_COLUMNS " FROM jobs WHERE tenant_id = ?1 "
+				      "AND state = ?2 ORDER BY enqueued, id",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, state);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, aiq_job_row_from_stmt(stmt));
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(NULL, rc, "jobs", error);
+		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+typedef struct {
+	const gchar *agent_tenant_id;
+	const gchar *agent_id;
+	GPtrArray *leases;
+	gint64 now_us;
+	gint64 deadline_us;
+} AiqLeaseJobs;
+
+static gboolean
+aiq_store_lease_one(AiqStoreTx *tx, AiqLeaseJobs *op, AiqLease *lease, GError **error)
+{
+	/* guarded by the state, so a job is never leased twice */
+	g_autoptr(AiqStmt) job = aiq_store_tx_prepare(
+		tx,
+		"UPDATE jobs SET state = 'leased', agent_id = ?3, lease_deadline = ?4, "
+		"leased_at = ?5 WHERE tenant_id = ?1 AND id = ?2 AND state = 'queued' "
+		"RETURNING completed",
+		error);
+	g_autoptr(AiqStmt) exec = NULL;
+	gint rc;
+
+	if (job == NULL)
+		return FALSE;
+	aiq_store_bind_text(job, 1, lease->tenant_id);
+	aiq_store_bind_text(job, 2, lease->job_id);
+	aiq_store_bind_text(job, 3, op->agent_id);
+	sqlite3_bind_int64(job, 4, op->deadline_us);
+	sqlite3_bind_int64(job, 5, op->now_us);
+	rc = sqlite3_step(job);
+	if (rc == SQLITE_DONE)
+		return TRUE; /* cancelled meanwhile */
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "job", error);
+	lease->completed = aiq_store_column_json(job, 0);
+	g_clear_pointer(&job, sqlite3_reset);
+
+	exec = aiq_store_tx_prepare(
+		tx,
+		"UPDATE executions SET agent_id = ?3 WHERE tenant_id = ?1 AND "
+		"id = ?2 RETURNING workflow_id, workflow_name, version, trigger, "
+		"inputs, last_seq",
+		error);
+	if (exec == NULL)
+		return FALSE;
+	aiq_store_bind_text(exec, 1, lease->tenant_id);
+	aiq_store_bind_text(exec, 2, lease->execution_id);
+	aiq_store_bind_text(exec, 3, op->agent_id);
+	rc = sqlite3_step(exec);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "execution", error);
+	lease->workflow_id = aiq_store_column_text(exec, 0);
+	lease->workflow_name = aiq_store_column_text(exec, 1);
+	lease->version = sqlite3_column_int(exec, 2);
+	lease->trigger = aiq_store_column_text(exec, 3);
+	lease->inputs = aiq_store_column_json(exec, 4);
+	lease->last_seq = sqlite3_column_int64(exec, 5);
+	g_clear_pointer(&exec, sqlite3_reset);
+
+	/* an execution that ran before (its agent was lost) resumes: the steps
+	 * that succeeded keep their outputs */
+	if (lease->last_seq > 0) {
+		g_autoptr(AiqStmt) steps = aiq_store_tx_prepare(tx, AIQ_COMPLETED_SQL, error);
+		g_autoptr(JsonObject) completed = NULL;
+		if (steps == NULL)
+			return FALSE;
+		completed = lease->completed != NULL && JSON_NODE_HOLDS_OBJECT(lease->completed)
+				    ? json_object_ref(json_node_get_object(lease->completed))
+				    : json_object_new();
+		aiq_store_bind_text(steps, 1, lease->tenant_id);
+		aiq_store_bind_text(steps, 2, lease->execution_id);
+		if (!aiq_store_collect_completed(steps, completed, error))
+			return FALSE;
+		g_clear_pointer(&lease->completed, json_node_unref);
+		lease->completed = aiq_json_new_object(g_steal_pointer(&completed));
+	}
+	lease->leased = TRUE;
+	return TRUE;
+}
+
+static gboolean
+aiq_store_lease_jobs_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqLeaseJobs *op = user_data;
+	/* once an agent is disabled (in a write before this one) it gets
+	 * nothing more */
+	g_autoptr(AiqStmt) agent = aiq_store_tx_prepare(
+		tx,
+		"SELECT 1 FROM agents WHERE tenant_id = ?1 AND id = ?2 AND status = 'active'",
+		error);
+	if (agent == NULL)
+		return FALSE;
+	aiq_store_bind_text(agent, 1, op->agent_tenant_id);
+	aiq_store_bind_text(agent, 2, op->agent_id);
+	if (sqlite3_step(agent) != SQLITE_ROW) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAUTHENTICATED,
+				    _("the agent is disabled or gone"));
+		return FALSE;
+	}
+	g_clear_pointer(&agent, sqlite3_reset);
+	for (guint i = 0; i < op->leases->len; i++) {
+		if (!aiq_store_lease_one(tx, op, g_ptr_array_index(op->leases, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_lease_jobs:
+ * @leases: (element-type AiqLease): the jobs to lease; each says whether
+ *   it was
+ *
+ * Leases queued jobs to an active agent until @deadline_us, in one
+ * transaction. A job that is no longer queued is left alone (@leased stays
+ * %FALSE); an agent that is not active gets AIQ_ERROR_UNAUTHENTICATED.
+ */
+gboolean
+aiq_store_lease_jobs(AiqStore *self,
+		     const gchar *agent_tenant_id,
+		     const gchar *agent_id,
+		     GPtrArray *leases,
+		     gint64 now_us,
+		     gint64 deadline_us,
+		     GError **error)
+{
+	AiqLeaseJobs op = { agent_tenant_id, agent_id, leases, now_us, deadline_us };
+	if (leases->len == 0)
+		return TRUE;
+	return aiq_store_write(self, aiq_store_lease_jobs_cb, &op, error);
+}
+
+typedef struct {
+	GPtrArray *jobs;
+	gboolean expired;
+	gint64 now_us;
+} AiqRequeueJobs;
+
+static gboolean
+aiq_store_requeue_one(AiqStoreTx *tx, AiqRequeueJobs *op, AiqJobRow *job, GError **error)
+{
+	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(
+		tx,
+		"SELECT cancel_requested, last_seq FROM executions WHERE tenant_id = ?1 AND id = ?2",
+		error);
+	g_autoptr(AiqStmt) stmt = NULL;
+	gboolean cancel;
+	gint64 last_seq;
+	gint rc;
+
+	if (select == NULL)
+		return FALSE;
+	aiq_store_bind_text(select, 1, job->tenant_id);
+	aiq_store_bind_text(select, 2, job->execution_id);
+	if (sqlite3_step(select) != SQLITE_ROW)
+		return TRUE;
+	cancel = sqlite3_column_int(select, 0) != 0;
+	last_seq = sqlite3_column_int64(select, 1);
+	g_clear_pointer(&select, sqlite3_reset);
+
+	/* guarded by state, agent and (for an expiry) the deadline, so that a
+	 * lease renewed meanwhile stays */
+	stmt = aiq_store_tx_prepare(
+		tx,
+		"UPDATE jobs SET state = ?6, agent_id = NULL, lease_deadline = NULL, "
+		"leased_at = NULL, expiries = expiries + ?4 WHERE tenant_id = ?1 AND id = ?2 "
+		"AND state = 'leased' AND agent_id = ?3 AND (?4 = 0 OR lease_deadline <= ?5) "
+		"RETURNING expiries, labels, tier_rank, enqueued",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, job->tenant_id);
+	aiq_store_bind_text(stmt, 2, job->id);
+	aiq_store_bind_text(stmt, 3, job->agent_id);
+	sqlite3_bind_int(stmt, 4, op->expired ? 1 : 0);
+	sqlite3_bind_int64(stmt, 5, op->now_us);
+	aiq_store_bind_text(stmt, 6, cancel ? "cancelled" : "queued");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "job", error);
+	job->expiries = (guint)sqlite3_column_int(stmt, 0);
+	g_strfreev(job->labels);
+	job->labels = aiq_store_column_strv(stmt, 1);
+	job->tier_rank = sqlite3_column_int(stmt, 2);
+	job->enqueued_us = sqlite3_column_int64(stmt, 3);
+	g_free(job->state);
+	job->state = g_strdup(cancel ? "cancelled" : "queued");
+	g_clear_pointer(&stmt, sqlite3_reset);
+
+	if (cancel)
+		return aiq_store_finish_cancelled(tx,
+						  job->tenant_id,
+						  job->execution_id,
+						  _("cancelled while its agent was lost"),
+						  op->now_us,
+						  error);
+
+	/* the next agent continues after the last event applied; events the
+	 * lost agent sent past a gap are dropped */
+	stmt = aiq_store_tx_prepare(tx,
+				    "DELETE FROM execution_events WHERE tenant_id = ?1 AND "
+				    "execution_id = ?2 AND seq > ?3",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, job->tenant_id);
+	aiq_store_bind_text(stmt, 2, job->execution_id);
+	sqlite3_bind_int64(stmt, 3, last_seq);
+	if (!aiq_store_tx_exec(tx, stmt, "execution events", error))
+		return FALSE;
+	g_clear_pointer(&stmt, sqlite3_reset);
+	stmt = aiq_store_tx_prepare(tx,
+				    "UPDATE executions SET agent_id = NULL "
+				    "WHERE tenant_id = ?1 AND id = ?2",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, job->tenant_id);
+	aiq_store_bind_text(stmt, 2, job->execution_id);
+	return aiq_store_tx_exec(tx, stmt, "execution", error);
+}
+
+static gboolean
+aiq_store_requeue_jobs_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqRequeueJobs *op = user_data;
+	for (guint i = 0; i < op->jobs->len; i++) {
+		if (!aiq_store_requeue_one(tx, op, g_ptr_array_index(op->jobs, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_requeue_jobs:
+ * @jobs: (element-type AiqJobRow): tenant, id, execution and agent of
+ *   leased jobs; on return the state of each is `queued` when it went back
+ *   to the queue, `cancelled` when its execution had a cancel request (it is
+ *   cancelled now), else unchanged
+ * @expired: whether leases ran out (counted in expiries, and only those
+ *   past their deadline), or were taken back (an agent disabled)
+ */
+gboolean
+aiq_store_requeue_jobs(AiqStore *self,
+		       GPtrArray *jobs,
+		       gboolean expired,
+		       gint64 now_us,
+		       GError **error)
+{
+	AiqRequeueJobs op = { jobs, expired, now_us };
+	if (jobs->len == 0)
+		return TRUE;
+	return aiq_store_write(self, aiq_store_requeue_jobs_cb, &op, error);
+}
+
+/* ingesting events */
+
+typedef struct {
+	AiqStoreTx *tx;
+	AiqIngestGroup *group;
+	AiqExecutionRow *execution;
+	GHashTable *steps; /* step id → AiqStepRow; NULL (and an own key) when unknown */
+	GPtrArray *changed;
+	gboolean execution_changed;
+} AiqIngestContext;
+
+static AiqStepRow *
+aiq_ingest_ensure_step(AiqIngestContext *ctx, const gchar *step_id, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gpointer value;
+	gint rc;
+
+	if (g_hash_table_lookup_extended(ctx->steps, step_id, NULL, &value))
+		return value;
+	stmt = aiq_store_tx_prepare(ctx->tx,
+				    "SELECT " AIQ_STEP_COLUMNS " FROM execution_steps WHERE "
+				    "tenant_id = ?1 AND execution_id = ?2 AND step_id = ?3",
+				    error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
+	aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
+	aiq_store_bind_text(stmt, 3, step_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		AiqStepRow *row = aiq_step_row_from_stmt(stmt);
+		g_hash_table_insert(ctx->steps, row->step_id, row);
+		return row;
+	}
+	if (rc != SQLITE_DONE) {
+		aiq_store_set_sqlite_error(aiq_store_tx_get_db(ctx->tx), rc, "step", error);
+		return NULL;
+	}
+	/* not a step of the definition: the event is kept and changes nothing */
+	g_hash_table_insert(ctx->steps, g_strdup(step_id), NULL);
+	return NULL;
+}
+
+static void
+aiq_ingest_mark_step(AiqIngestContext *ctx, AiqStepRow *row)
+{
+	if (!g_ptr_array_find(ctx->changed, row, NULL))
+		g_ptr_array_add(ctx->changed, row);
+}
+
+static void
+aiq_ingest_read_error(JsonObject *data, gchar **code, gchar **message)
+{
+	JsonObject *error = aiq_json_object_get_object(data, "error");
+	if (error == NULL)
+		return;
+	g_free(*code);
+	g_free(*message);
+	*code = g_strdup(aiq_json_object_get_string(error, "code"));
+	*message = g_strdup(aiq_json_object_get_string(error, "message"));
+}
+
+static void
+aiq_ingest_add_attempt(AiqStepRow *row, AiqEvent *event, JsonObject *data)
+{
+	JsonObject *attempt;
+	JsonObject *error = aiq_json_object_get_object(data, "error");
+	const gchar *started = aiq_json_object_get_string(data, "started");
+	gint64 started_us = 0;
+
+	row->attempts++;
+	if (row->attempt_log == NULL || !JSON_NODE_HOLDS_ARRAY(row->attempt_log)) {
+		g_clear_pointer(&row->attempt_log, json_node_unref);
+		row->attempt_log = aiq_json_new_array(json_array_new());
+	}
+	if (json_array_get_length(json_node_get_array(row->attempt_log)) >=
+	    AIQ_STORE_ATTEMPT_LOG_MAX)
+		return;
+	attempt = json_object_new();
+	json_object_set_int_member(attempt, "number", event->attempt);
+	if (event->item >= 0)
+		json_object_set_int_member(attempt, "item", event->item);
+	json_object_set_string_member(attempt,
+				      "status",
+				      event->status != NULL ? event->status : "failed");
+	if (started == NULL || !aiq_time_from_iso8601(started, &started_us, NULL))
+		started_us = event->time_us;
+	aiq_api_set_time(attempt, "started", started_us);
+	aiq_api_set_time(attempt, "finished", event->time_us);
+	if (error != NULL)
+		json_object_set_object_member(attempt, "error", json_object_ref(error));
+	json_object_set_int_member(attempt,
+				   "output_size",
+				   aiq_json_object_get_int(data, "output_size", 0));
+	json_array_add_object_element(json_node_get_array(row->attempt_log), attempt);
+}
+
+static void
+aiq_ingest_set_output(AiqStepRow *row, JsonNode *output)
+{
+	gsize size = aiq_json_get_serialized_size(output);
+	g_clear_pointer(&row->output, json_node_unref);
+	row->output_size = (gint64)size;
+	if (size <= AIQ_STORE_OUTPUT_CAP)
+		row->output = json_node_ref(output);
+}
+
+/* one event moves the execution or one of its steps, as
+ * aiq_execution_apply_event() does on the agent */
+static gboolean
+aiq_ingest_apply(AiqIngestContext *ctx, AiqEvent *event, GError **error)
+{
+	AiqExecutionRow *e = ctx->execution;
+	JsonObject *data = NULL;
+	AiqStepRow *step = NULL;
+	JsonNode *output = NULL;
+
+	if (event->data != NULL && JSON_NODE_HOLDS_OBJECT(event->data)) {
+		data = json_node_get_object(event->data);
+		output = json_object_get_member(data, "output");
+	}
+	if (event->step_id != NULL) {
+		g_autoptr(GError) error_local = NULL;
+		step = aiq_ingest_ensure_step(ctx, event->step_id, &error_local);
+		if (error_local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+	}
+	switch (event->type) {
+	case AIQ_EVENT_EXECUTION_CREATED:
+		break;
+	case AIQ_EVENT_EXECUTION_STARTED:
+		if (!aiq_execution_status_is_final_str(e->status)) {
+			g_free(e->status);
+			e->status = g_strdup("running");
+		}
+		if (e->started_us == 0)
+			e->started_us = event->time_us;
+		ctx->execution_changed = TRUE;
+		break;
+	case AIQ_EVENT_STEP_STARTED:
+		if (step == NULL)
+			break;
+		g_free(step->status);
+		step->status = g_strdup("running");
+		if (step->started_us == 0)
+			step->started_us = event->time_us;
+		aiq_ingest_mark_step(ctx, step);
+		break;
+	case AIQ_EVENT_ATTEMPT_FINISHED:
+	case AIQ_EVENT_ITEM_FINISHED:
+		if (step == NULL)
+			break;
+		if (event->type == AIQ_EVENT_ATTEMPT_FINISHED || event->attempt > 0)
+			aiq_ingest_add_attempt(step, event, data);
+		aiq_ingest_mark_step(ctx, step);
+		break;
+	case AIQ_EVENT_STEP_FINISHED:
+	case AIQ_EVENT_STEP_SKIPPED:
+		if (step == NULL)
+			break;
+		if (event->type == AIQ_EVENT_STEP_FINISHED && event->attempt > 0)
+			aiq_ingest_add_attempt(step, event, data);
+		g_free(step->status);
+		step->status = g_strdup(event->status);
+		step->finished_us = event->time_us;
+		if (output != NULL)
+			aiq_ingest_set_output(step, output);
+		aiq_ingest_read_error(data, &step->error_code, &step->error_message);
+		if (event->type == AIQ_EVENT_STEP_SKIPPED) {
+			g_free(step->skip_reason);
+			step->skip_reason = g_strdup(aiq_json_object_get_string(data, "reason"));
+		}
+		aiq_ingest_mark_step(ctx, step);
+		break;
+	case AIQ_EVENT_EXECUTION_FINISHED: {
+		JsonNode *outputs = data != NULL ? json_object_get_member(data, "outputs") : NULL;
+		g_free(e->status);
+		e->status = g_strdup(event->status);
+		e->finished_us = event->time_us;
+		aiq_ingest_read_error(data, &e->error_code, &e->error_message);
+		if (outputs != NULL) {
+			g_clear_pointer(&e->outputs, json_node_unref);
+			e->outputs = json_node_ref(outputs);
+		}
+		ctx->execution_changed = TRUE;
+		ctx->group->finished = TRUE;
+		break;
+	}
+	default:
+		g_assert_not_reached();
+	}
+	e->last_seq = event->seq;
+	return TRUE;
+}
+
+static gboolean
+aiq_ingest_insert_events(AiqIngestContext *ctx, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+		ctx->tx,
+		"INSERT OR IGNORE INTO execution_events (tenant_id, "
+		"execution_id, seq, type, time, step_id, item, attempt, status, "
+		"data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	for (guint i = 0; i < ctx->group->events->len; i++) {
+		AiqEvent *event = g_ptr_array_index(ctx->group->events, i);
+		/* what was applied is never written again */
+		if (event->seq <= ctx->execution->last_seq)
+			continue;
+		sqlite3_reset(stmt);
+		aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
+		aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
+		sqlite3_bind_int64(stmt, 3, event->seq);
+		aiq_store_bind_text(stmt, 4, aiq_event_type_to_string(event->type));
+		sqlite3_bind_int64(stmt, 5, event->time_us);
+		aiq_store_bind_text(stmt, 6, event->step_id);
+		if (event->item >= 0)
+			sqlite3_bind_int(stmt, 7, event->item);
+		else
+			sqlite3_bind_null(stmt, 7);
+		if (event->attempt > 0)
+			sqlite3_bind_int(stmt, 8, (gint)event->attempt);
+		else
+			sqlite3_bind_null(stmt, 8);
+		aiq_store_bind_text(stmt, 9, event->status);
+		aiq_store_bind_json(stmt, 10, event->data);
+		if (!aiq_store_tx_exec(ctx->tx, stmt, "execution event", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* events stored by earlier batches, after a gap this batch may have filled */
+static gboolean
+aiq_ingest_apply_stored(AiqIngestContext *ctx, GError **error)
+{
+	for (;;) {
+		g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+			ctx->tx,
+			"SELECT " AIQ_EVENT_COLUMNS " FROM execution_events WHERE tenant_id = ?1 "
+			"AND execution_id = ?2 AND seq > ?3 ORDER BY seq LIMIT 500",
+			error);
+		g_autoptr(GPtrArray) stored =
+			g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+		gint rc;
+
+		if (stmt == NULL)
+			return FALSE;
+		aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
+		aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
+		sqlite3_bind_int64(stmt, 3, ctx->execution->last_seq);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			g_ptr_array_add(stored,
+					aiq_event_from_stmt(stmt, ctx->group->execution_id));
+		if (rc != SQLITE_DONE)
+			return aiq_store_set_sqlite_error(aiq_store_tx_get_db(ctx->tx),
+							  rc,
+							  "execution events",
+							  error);
+		g_clear_pointer(&stmt, sqlite3_reset);
+		if (stored->len == 0)
+			return TRUE;
+		for (guint i = 0; i < stored->len; i++) {
+			AiqEvent *event = g_ptr_array_index(stored, i);
+			if (event->seq != ctx->execution->last_seq + 1)
+				return TRUE; /* a gap: later */
+			if (!aiq_ingest_apply(ctx, event, error))
+				return FALSE;
+		}
+	}
+}
+
+static gboolean
+aiq_ingest_write_back(AiqIngestContext *ctx, GError **error)
+{
+	AiqExecutionRow *e = ctx->execution;
+	g_autoptr(AiqStmt) stmt = NULL;
+
+	for (guint i = 0; i < ctx->changed->len; i++) {
+		AiqStepRow *row = g_ptr_array_index(ctx->changed, i);
+		g_autoptr(AiqStmt) step = aiq_store_tx_prepare(
+			ctx->tx,
+			"UPDATE execution_steps SET status = ?4, attempts = ?5, started = ?6, "
+			"finished = ?7, output = ?8, output_size = ?9, error_code = ?10, "
+			"error_message = ?11, skip_reason = ?12, attempt_log = ?13 "
+			"WHERE tenant_id = ?1 AND execution_id = ?2 AND step_id = ?3",
+			error);
+		if (step == NULL)
+			return FALSE;
+		aiq_store_bind_text(step, 1, e->tenant_id);
+		aiq_store_bind_text(step, 2, e->id);
+		aiq_store_bind_text(step, 3, row->step_id);
+		aiq_store_bind_text(step, 4, row->status);
+		sqlite3_bind_int(step, 5, (gint)row->attempts);
+		aiq_bind_time(step, 6, row->started_us);
+		aiq_bind_time(step, 7, row->finished_us);
+		aiq_store_bind_json(step, 8, row->output);
+		sqlite3_bind_int64(step, 9, row->output_size);
+		aiq_store_bind_text(step, 10, row->error_code);
+		aiq_store_bind_text(step, 11, row->error_message);
+		aiq_store_bind_text(step, 12, row->skip_reason);
+		aiq_store_bind_json(step, 13, row->attempt_log);
+		if (!aiq_store_tx_exec(ctx->tx, step, "execution step", error))
+			return FALSE;
+	}
+	stmt = aiq_store_tx_prepare(
+		ctx->tx,
+		"UPDATE executions SET status = ?3, started = ?4, finished = ?5, "
+		"error_code = ?6, error_message = ?7, outputs = ?8, last_seq = ?9 "
+		"WHERE tenant_id = ?1 AND id = ?2",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, e->tenant_id);
+	aiq_store_bind_text(stmt, 2, e->id);
+	aiq_store_bind_text(stmt, 3, e->status);
+	aiq_bind_time(stmt, 4, e->started_us);
+	aiq_bind_time(stmt, 5, e->finished_us);
+	aiq_store_bind_text(stmt, 6, e->error_code);
+	aiq_store_bind_text(stmt, 7, e->error_message);
+	aiq_store_bind_json(stmt, 8, e->outputs);
+	sqlite3_bind_int64(stmt, 9, e->last_seq);
+	if (!aiq_store_tx_exec(ctx->tx, stmt, "execution", error))
+		return FALSE;
+	if (ctx->group->finished) {
+		g_autoptr(AiqStmt) job = aiq_store_tx_prepare(
+			ctx->tx,
+			"UPDATE jobs SET state = 'done', lease_deadline = NULL "
+			"WHERE tenant_id = ?1 AND execution_id = ?2",
+			error);
+		if (job == NULL)
+			return FALSE;
+		aiq_store_bind_text(job, 1, e->tenant_id);
+		aiq_store_bind_text(job, 2, e->id);
+		if (!aiq_store_tx_exec(ctx->tx, job, "job", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* the step rows an ingest read: step id → AiqStepRow, or NULL (with an own
+ * key) for a step the definition does not have */
+typedef GHashTable AiqIngestSteps;
+
+static void
+aiq_ingest_steps_free(AiqIngestSteps *steps)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, steps);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (value != NULL)
+			aiq_step_row_free(value);
+		else
+			g_free(key);
+	}
+	g_hash_table_unref(steps);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqIngestSteps, aiq_ingest_steps_free)
+
+static gboolean
+aiq_ingest_group(AiqStoreTx *tx, const gchar *agent_id, AiqIngestGroup *group, GError **error)
+{
+	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(tx,
+							 "SELECT " AIQ_EXECUTION_COLUMNS
+							 ", j.agent_id" AIQ_EXECUTION_FROM
+							 "WHERE e.tenant_id = ?1 AND e.id = ?2",
+							 error);
+	g_autoptr(AiqIngestSteps) steps = NULL;
+	g_autoptr(GPtrArray) changed = g_ptr_array_new();
+	g_autoptr(AiqExecutionRow) execution = NULL;
+	AiqIngestContext ctx = { tx, group, NULL, NULL, changed, FALSE };
+	gint64 before;
+	gint rc;
+
+	if (select == NULL)
+		return FALSE;
+	aiq_store_bind_text(select, 1, group->tenant_id);
+	aiq_store_bind_text(select, 2, group->execution_id);
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_DONE) {
+		group->reason = g_strdup(_("no such execution"));
+		return TRUE;
+	}
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "execution", error);
+	/* only the agent that holds (or finished) the job may tell its story */
+	if (g_strcmp0((const gchar *)sqlite3_column_text(select, 21), agent_id) != 0) {
+		group->reason = g_strdup(_("the execution is not leased to this agent"));
+		return TRUE;
+	}
+	execution = aiq_execution_row_from_stmt(select);
+	g_clear_pointer(&select, sqlite3_reset);
+
+	ctx.execution = execution;
+	steps = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+	ctx.steps = steps;
+	before = execution->last_seq;
+	if (!aiq_ingest_insert_events(&ctx, error))
+		return FALSE;
+	/* this batch's events, in order, as far as they are contiguous */
+	for (guint i = 0; i < group->events->len; i++) {
+		AiqEvent *event = g_ptr_array_index(group->events, i);
+		if (event->seq <= execution->last_seq)
+			continue;
+		if (event->seq != execution->last_seq + 1)
+			break;
+		if (!aiq_ingest_apply(&ctx, event, error))
+			return FALSE;
+	}
+	if (!aiq_ingest_apply_stored(&ctx, error))
+		return FALSE;
+	group->last_seq = execution->last_seq;
+	if (execution->last_seq != before) {
+		if (!aiq_ingest_write_back(&ctx, error))
+			return FALSE;
+		group->steps = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_step_row_free);
+		for (guint i = 0; i < changed->len; i++) {
+			AiqStepRow *row = g_ptr_array_index(changed, i);
+			g_hash_table_steal(steps, row->step_id);
+			g_ptr_array_add(group->steps, row);
+		}
+		if (ctx.execution_changed)
+			group->after = g_steal_pointer(&execution);
+	}
+	return TRUE;
+}
+
+typedef struct {
+	const gchar *agent_id;
+	GPtrArray *groups;
+} AiqIngestEvents;
+
+static gboolean
+aiq_store_ingest_events_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqIngestEvents *op = user_data;
+	for (guint i = 0; i < op->groups->len; i++) {
+		if (!aiq_ingest_group(tx, op->agent_id, g_ptr_array_index(op->groups, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_ingest_events:
+ * @groups: (element-type AiqIngestGroup): the events of a batch, by
+ *   execution, each group's in seq order
+ *
+ * Stores each event once (by execution and seq) and applies, per
+ * execution, those that follow the last applied one without a gap, in one
+ * transaction. Each group says how far its execution got (@last_seq), or
+ * why it was refused (@reason: unknown, or not leased to @agent_id).
+ */
+gboolean
+aiq_store_ingest_events(AiqStore *self, const gchar *agent_id, GPtrArray *groups, GError **error)
+{
+	AiqIngestEvents op = { agent_id, groups };
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	if (groups->len == 0)
+		return TRUE;
+	return aiq_store_write(self, aiq_store_ingest_events_cb, &op, error);
+}

@@ -1,0 +1,235 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include "aiq-event.h"
+#include "aiq-store.h"
+
+G_BEGIN_DECLS
+
+/* step outputs over this size are kept as their size only */
+#define AIQ_STORE_OUTPUT_CAP (1024 * 1024)
+/* attempts recorded per step; later ones are counted, not listed */
+#define AIQ_STORE_ATTEMPT_LOG_MAX 1000
+
+/**
+ * AiqExecutionRow:
+ * @inputs: (nullable): an object, after defaults
+ * @outputs: (nullable): the workflow's outputs once finished
+ * @agent_id: (nullable): the agent that holds (or last held) its job
+ * @last_seq: the last event applied
+ * @lease_expiries: how often its job's lease expired (from the job)
+ */
+typedef struct {
+	gchar *tenant_id;
+	gchar *id;
+	gchar *workflow_id;
+	gchar *workflow_name;
+	gint version;
+	gchar *status;
+	gchar *trigger;
+	JsonNode *inputs;
+	gchar *idempotency_key;
+	gchar *request_digest;
+	gchar *retry_of;
+	gint64 created_us;
+	gint64 started_us;
+	gint64 finished_us;
+	gchar *error_code;
+	gchar *error_message;
+	JsonNode *outputs;
+	gchar *agent_id;
+	gint64 last_seq;
+	gboolean cancel_requested;
+	guint lease_expiries;
+} AiqExecutionRow;
+
+/**
+ * AiqStepRow:
+ * @output: (nullable): %NULL when over %AIQ_STORE_OUTPUT_CAP (see @output_size)
+ * @attempt_log: (nullable): an array of attempts in the API form
+ */
+typedef struct {
+	gchar *step_id;
+	gint position;
+	gchar *status;
+	guint attempts;
+	gint64 started_us;
+	gint64 finished_us;
+	JsonNode *output;
+	gint64 output_size;
+	gchar *error_code;
+	gchar *error_message;
+	gchar *skip_reason;
+	JsonNode *attempt_log;
+} AiqStepRow;
+
+/**
+ * AiqJobRow:
+ * @labels: what an agent must have to run it (the workflow's runs_on)
+ * @tier_rank: 0 enterprise … 3 free
+ * @state: queued, leased, done or cancelled
+ * @completed: (nullable): step id → output kept from an earlier execution
+ */
+typedef struct {
+	gchar *tenant_id;
+	gchar *id;
+	gchar *execution_id;
+	gchar **labels;
+	gint tier_rank;
+	gchar *state;
+	gchar *agent_id;
+	gint64 lease_deadline_us;
+	gint64 enqueued_us;
+	gint64 leased_at_us;
+	guint expiries;
+	JsonNode *completed;
+} AiqJobRow;
+
+/**
+ * AiqExecutionFilter:
+ * @since_us: created at or after, or 0
+ * @until_us: created before, or 0
+ */
+typedef struct {
+	const gchar *workflow_id;
+	const gchar *status;
+	const gchar *trigger;
+	gint64 since_us;
+	gint64 until_us;
+} AiqExecutionFilter;
+
+typedef enum {
+	AIQ_CANCEL_DONE,      /* it was queued: cancelled at once */
+	AIQ_CANCEL_REQUESTED, /* an agent runs it: the agent is told */
+} AiqCancelOutcome;
+
+/**
+ * AiqLease:
+ *
+ * One job to lease: the caller fills the ids; the store says whether the
+ * job was still queued (@leased) and gives what the agent needs to run it.
+ */
+typedef struct {
+	gchar *tenant_id;
+	gchar *job_id;
+	gchar *execution_id;
+	gboolean leased;
+	gchar *workflow_id;
+	gchar *workflow_name;
+	gint version;
+	gchar *trigger;
+	JsonNode *inputs;
+	JsonNode *completed;
+	gint64 last_seq;
+} AiqLease;
+
+/**
+ * AiqIngestGroup:
+ *
+ * The events of one execution in a batch from an agent, and what became
+ * of them.
+ */
+typedef struct {
+	gchar *tenant_id;
+	gchar *execution_id;
+	GPtrArray *events; /* of AiqEvent, by seq */
+	/* out */
+	gchar *reason;          /* refused: why */
+	gint64 last_seq;        /* applied */
+	AiqExecutionRow *after; /* when anything was applied */
+	GPtrArray *steps;       /* of AiqStepRow that changed */
+	gboolean finished;
+} AiqIngestGroup;
+
+void
+aiq_execution_row_free(AiqExecutionRow *row);
+void
+aiq_step_row_free(AiqStepRow *row);
+void
+aiq_job_row_free(AiqJobRow *row);
+void
+aiq_lease_free(AiqLease *lease);
+void
+aiq_ingest_group_free(AiqIngestGroup *group);
+gboolean
+aiq_execution_status_is_final_str(const gchar *status);
+
+/* the API form: with @steps the whole execution, without it the summary */
+JsonNode *
+aiq_execution_row_to_json(AiqExecutionRow *row, GPtrArray *steps);
+JsonNode *
+aiq_step_row_to_json(AiqStepRow *row);
+
+gboolean
+aiq_store_create_execution(AiqStore *self,
+			   AiqExecutionRow *execution,
+			   AiqJobRow *job,
+			   const gchar *const *step_ids,
+			   gchar **existing_id,
+			   GError **error);
+AiqExecutionRow *
+aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error);
+GPtrArray *
+aiq_store_list_execution_steps(AiqStore *self,
+			       const gchar *tenant_id,
+			       const gchar *execution_id,
+			       GError **error);
+GPtrArray *
+aiq_store_list_executions(AiqStore *self,
+			  const gchar *tenant_id,
+			  const AiqExecutionFilter *filter,
+			  const gchar *cursor,
+			  guint limit,
+			  gchar **next_cursor,
+			  GError **error);
+GPtrArray *
+aiq_store_list_execution_events(AiqStore *self,
+				const gchar *tenant_id,
+				const gchar *execution_id,
+				gint64 after_seq,
+				guint limit,
+				GError **error);
+JsonObject *
+aiq_store_get_completed_outputs(AiqStore *self,
+				const gchar *tenant_id,
+				const gchar *execution_id,
+				GError **error);
+gboolean
+aiq_store_cancel_execution(AiqStore *self,
+			   const gchar *tenant_id,
+			   const gchar *id,
+			   gint64 now_us,
+			   AiqCancelOutcome *outcome,
+			   gchar **job_id,
+			   GError **error);
+
+/* the job queue */
+GPtrArray *
+aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, GError **error);
+gboolean
+aiq_store_lease_jobs(AiqStore *self,
+		     const gchar *agent_tenant_id,
+		     const gchar *agent_id,
+		     GPtrArray *leases,
+		     gint64 now_us,
+		     gint64 deadline_us,
+		     GError **error);
+gboolean
+aiq_store_requeue_jobs(AiqStore *self,
+		       GPtrArray *jobs,
+		       gboolean expired,
+		       gint64 now_us,
+		       GError **error);
+gboolean
+aiq_store_ingest_events(AiqStore *self, const gchar *agent_id, GPtrArray *groups, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqExecutionRow, aiq_execution_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqStepRow, aiq_step_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqJobRow, aiq_job_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqLease, aiq_lease_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqIngestGroup, aiq_ingest_group_free)
+
+G_END_DECLS

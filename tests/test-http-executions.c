@@ -1,0 +1,979 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Executions over the real server: starting (inputs, idempotency), reading,
+ * listing with filters and pages, cancelling, re-running, tenancy and roles.
+ * Run with `-m perf` for the throughput and list-latency measurements.
+ */
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "aiq-executions.h"
+#include "aiq-json.h"
+#include "aiq-store-identity.h"
+#include "aiq-test-server.h"
+#include "aiq-util.h"
+
+#define WORKFLOW_JSON                                                                  \
+	"{\"name\":\"%s\",\"runs_on\":{\"labels\":[\"site-a\"]},"                      \
+	"\"inputs\":{\"who\":{\"type\":\"string\",\"required\":true},"                 \
+	"\"count\":{\"type\":\"integer\",\"default\":3}},"                             \
+	"\"steps\":[{\"id\":\"fetch\",\"uses\":\"transform\",\"with\":{\"value\":1}}," \
+	"{\"id\":\"store\",\"uses\":\"transform\",\"with\":{\"value\":2}},"            \
+	"{\"id\":\"notify\",\"uses\":\"transform\",\"with\":{\"value\":3}}]}"
+
+static gchar *
+create_workflow(AiqTestServer *ts, const gchar *token, const gchar *name)
+{
+	g_autofree gchar *json = g_strdup_printf(WORKFLOW_JSON, name);
+	g_autoptr(AiqTestResponse) resp =
+		aiq_test_request_json(ts, "POST", "/api/v1/workflows", token, json);
+	aiq_test_assert_status(resp, 201);
+	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+}
+
+static AiqTestResponse *
+start_execution(AiqTestServer *ts,
+		const gchar *token,
+		const gchar *workflow_id,
+		const gchar *body,
+		const gchar *idempotency_key)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s/executions", workflow_id);
+	g_autofree gchar *url = g_strdup_printf("%s%s", ts->url, path);
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(GBytes) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *auth = g_strdup_printf("Bearer %s", token);
+	AiqTestResponse *resp;
+	gsize len = 0;
+	const gchar *data;
+
+	if (idempotency_key == NULL)
+		return aiq_test_request_json(ts, "POST", path, token, body);
+	/* with a header the fixture does not set */
+	msg = soup_message_new("POST", url);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", auth);
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+				     "Idempotency-Key",
+				     idempotency_key);
+	if (body != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+	}
+	reply = soup_session_send_and_read(ts->session, msg, NULL, &error);
+	g_assert_no_error(error);
+	resp = g_new0(AiqTestResponse, 1);
+	resp->status = soup_message_get_status(msg);
+	resp->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
+	data = g_bytes_get_data(reply, &len);
+	resp->body = g_strndup(data, len);
+	resp->json = aiq_json_parse(resp->body, len, 256, &error);
+	g_assert_no_error(error);
+	return resp;
+}
+
+static gchar *
+start_ok(AiqTestServer *ts, const gchar *token, const gchar *workflow_id, const gchar *body)
+{
+	g_autoptr(AiqTestResponse) resp = start_execution(ts, token, workflow_id, body, NULL);
+	aiq_test_assert_status(resp, 201);
+	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+}
+
+static AiqTestResponse *
+get_execution(AiqTestServer *ts, const gchar *token, const gchar *id)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/executions/%s", id);
+	return aiq_test_request(ts, "GET", path, token, NULL, NULL, 0);
+}
+
+static AiqTestResponse *
+post_execution(AiqTestServer *ts,
+	       const gchar *token,
+	       const gchar *id,
+	       const gchar *action,
+	       const gchar *body)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/executions/%s/%s", id, action);
+	return aiq_test_request_json(ts, "POST", path, token, body);
+}
+
+static void
+test_start_get(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "sync");
+	g_autoptr(AiqTestResponse) started = start_execution(ts,
+							     ts->editor_token,
+							     workflow_id,
+							     "{\"inputs\":{\"who\":\"ann\"}}",
+							     NULL);
+	g_autoptr(AiqTestResponse) got = NULL;
+	g_autofree gchar *started_text = NULL;
+	g_autofree gchar *got_text = NULL;
+	JsonObject *obj;
+	JsonObject *inputs;
+	JsonArray *steps;
+	const gchar *order[] = { "fetch", "store", "notify" };
+
+	aiq_test_assert_status(started, 201);
+	obj = aiq_test_response_object(started);
+	g_assert_true(aiq_id_is_valid(aiq_json_object_get_string(obj, "id")));
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "workflow_id"), ==, workflow_id);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "workflow"), ==, "sync");
+	g_assert_cmpint(aiq_json_object_get_int(obj, "version", 0), ==, 1);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "status"), ==, "queued");
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "trigger"), ==, "manual");
+	g_assert_cmpint(aiq_json_object_get_int(obj, "lease_expiries", -1), ==, 0);
+	g_assert_true(json_object_get_null_member(obj, "agent_id"));
+	g_assert_true(json_object_get_null_member(obj, "retry_of"));
+	g_assert_true(json_object_get_null_member(obj, "error"));
+	g_assert_true(json_object_get_null_member(obj, "outputs"));
+	g_assert_true(json_object_get_null_member(obj, "started"));
+	g_assert_nonnull(aiq_json_object_get_string(obj, "created"));
+	/* inputs after defaults */
+	inputs = aiq_json_object_get_object(obj, "inputs");
+	g_assert_cmpstr(aiq_json_object_get_string(inputs, "who"), ==, "ann");
+	g_assert_cmpint(aiq_json_object_get_int(inputs, "count", 0), ==, 3);
+	/* every step, pending, in the order of the definition */
+	steps = aiq_json_object_get_array(obj, "steps");
+	g_assert_cmpuint(json_array_get_length(steps), ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		JsonObject *step = json_array_get_object_element(steps, i);
+		g_assert_cmpstr(aiq_json_object_get_string(step, "id"), ==, order[i]);
+		g_assert_cmpstr(aiq_json_object_get_string(step, "status"), ==, "pending");
+		g_assert_cmpuint(json_array_get_length(aiq_json_object_get_array(step, "attempts")),
+				 ==,
+				 0);
+	}
+
+	/* what GET shows is what the start answered */
+	got = get_execution(ts, ts->viewer_token, aiq_json_object_get_string(obj, "id"));
+	aiq_test_assert_status(got, 200);
+	started_text = aiq_json_to_string(started->json, FALSE);
+	got_text = aiq_json_to_string(got->json, FALSE);
+	g_assert_cmpstr(started_text, ==, got_text);
+
+	/* an API key starts with the trigger "api" */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *key = aiq_auth_issue(aiq_server_get_auth(ts->server),
+						       AIQ_TOKEN_KIND_API_KEY,
+						       ts->tenant_id,
+						       NULL,
+						       "editor",
+						       "ci",
+						       0,
+						       NULL,
+						       NULL,
+						       &error);
+		g_autoptr(AiqTestResponse) resp = NULL;
+		g_assert_no_error(error);
+		resp = start_execution(ts, key, workflow_id, "{\"inputs\":{\"who\":\"ci\"}}", NULL);
+		aiq_test_assert_status(resp, 201);
+		g_assert_cmpstr(
+			aiq_json_object_get_string(aiq_test_response_object(resp), "trigger"),
+			==,
+			"api");
+	}
+	/* an unknown execution */
+	{
+		g_autofree gchar *missing = aiq_id_new();
+		g_autoptr(AiqTestResponse) resp = get_execution(ts, ts->viewer_token, missing);
+		aiq_test_assert_status(resp, 404);
+		g_assert_cmpstr(aiq_test_response_error_code(resp), ==, "not_found");
+	}
+}
+
+static void
+test_start_inputs(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "checked");
+	struct {
+		const gchar *body;
+		const gchar *message;
+	} bad[] = {
+		{ NULL, "missing required input “who”" },
+		{ "{\"inputs\":{}}", "missing required input “who”" },
+		{ "{\"inputs\":{\"who\":\"a\",\"count\":\"three\"}}", "expected integer" },
+		{ "{\"inputs\":{\"who\":\"a\",\"cuont\":1}}", "did you mean “count”" },
+		{ "{\"inputs\":[]}", "inputs: expected an object" },
+		{ "{\"inputs\":{\"who\":\"a\"},\"extra\":1}", "extra: unknown member" },
+		{ "[1]", "must be a JSON object" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(AiqTestResponse) resp =
+			start_execution(ts, ts->editor_token, workflow_id, bad[i].body, NULL);
+		aiq_test_assert_status(resp, 422);
+		g_assert_cmpstr(aiq_test_response_error_code(resp), ==, "invalid_input");
+		if (strstr(resp->body, bad[i].message) == NULL)
+			g_error("case %u: %s", i, resp->body);
+	}
+	/* not JSON */
+	{
+		g_autofree gchar *path =
+			g_strdup_printf("/api/v1/workflows/%s/executions", workflow_id);
+		g_autoptr(AiqTestResponse) resp = aiq_test_request(ts,
+								   "POST",
+								   path,
+								   ts->editor_token,
+								   "text/plain",
+								   "who=a",
+								   -1);
+		aiq_test_assert_status(resp, 415);
+	}
+	/* no such workflow */
+	{
+		g_autofree gchar *missing = aiq_id_new();
+		g_autoptr(AiqTestResponse) resp =
+			start_execution(ts, ts->editor_token, missing, NULL, NULL);
+		aiq_test_assert_status(resp, 404);
+	}
+	/* disabled: 409; enabled again: fine */
+	{
+		g_autofree gchar *path =
+			g_strdup_printf("/api/v1/workflows/%s/disable", workflow_id);
+		g_autofree gchar *enable =
+			g_strdup_printf("/api/v1/workflows/%s/enable", workflow_id);
+		g_autoptr(AiqTestResponse) off =
+			aiq_test_request_json(ts, "POST", path, ts->editor_token, NULL);
+		g_autoptr(AiqTestResponse) refused = NULL;
+		g_autoptr(AiqTestResponse) on = NULL;
+		g_autofree gchar *id = NULL;
+		aiq_test_assert_status(off, 200);
+		refused = start_execution(ts,
+					  ts->editor_token,
+					  workflow_id,
+					  "{\"inputs\":{\"who\":\"a\"}}",
+					  NULL);
+		aiq_test_assert_status(refused, 409);
+		g_assert_cmpstr(aiq_test_response_error_code(refused), ==, "conflict");
+		on = aiq_test_request_json(ts, "POST", enable, ts->editor_token, NULL);
+		aiq_test_assert_status(on, 200);
+		id = start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	}
+	/* deleted: 404, its executions are kept */
+	{
+		g_autofree gchar *id =
+			start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"b\"}}");
+		g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s", workflow_id);
+		g_autoptr(AiqTestResponse) del =
+			aiq_test_request(ts, "DELETE", path, ts->editor_token, NULL, NULL, 0);
+		g_autoptr(AiqTestResponse) refused = NULL;
+		g_autoptr(AiqTestResponse) kept = NULL;
+		aiq_test_assert_status(del, 204);
+		refused = start_execution(ts,
+					  ts->editor_token,
+					  workflow_id,
+					  "{\"inputs\":{\"who\":\"a\"}}",
+					  NULL);
+		aiq_test_assert_status(refused, 404);
+		kept = get_execution(ts, ts->viewer_token, id);
+		aiq_test_assert_status(kept, 200);
+	}
+}
+
+static void
+test_idempotency(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "once");
+	const gchar *body = "{\"inputs\":{\"who\":\"ann\",\"count\":2}}";
+	/* the same inputs, in another order */
+	const gchar *same = "{\"inputs\":{\"count\":2,\"who\":\"ann\"}}";
+	g_autoptr(AiqTestResponse) first =
+		start_execution(ts, ts->editor_token, workflow_id, body, "k-1");
+	g_autoptr(AiqTestResponse) again =
+		start_execution(ts, ts->editor_token, workflow_id, same, "k-1");
+	g_autoptr(AiqTestResponse) other = NULL;
+	g_autoptr(AiqTestResponse) fresh = NULL;
+	g_autoptr(AiqTestResponse) list = NULL;
+	const gchar *id;
+
+	aiq_test_assert_status(first, 201);
+	aiq_test_assert_status(again, 200);
+	id = aiq_json_object_get_string(aiq_test_response_object(first), "id");
+	g_assert_cmpstr(aiq_json_object_get_string(aiq_test_response_object(again), "id"), ==, id);
+	/* the same key with another body */
+	other = start_execution(ts,
+				ts->editor_token,
+				workflow_id,
+				"{\"inputs\":{\"who\":\"bob\"}}",
+				"k-1");
+	aiq_test_assert_status(other, 422);
+	g_assert_cmpstr(aiq_test_response_error_code(other), ==, "invalid_input");
+	g_assert_nonnull(strstr(other->body, "Idempotency-Key"));
+	/* another key: another execution */
+	fresh = start_execution(ts, ts->editor_token, workflow_id, body, "k-2");
+	aiq_test_assert_status(fresh, 201);
+	g_assert_cmpstr(aiq_json_object_get_string(aiq_test_response_object(fresh), "id"), !=, id);
+	list = aiq_test_request(ts, "GET", "/api/v1/executions", ts->viewer_token, NULL, NULL, 0);
+	aiq_test_assert_status(list, 200);
+	g_assert_cmpuint(
+		json_array_get_length(
+			aiq_json_object_get_array(aiq_test_response_object(list), "items")),
+		==,
+		2);
+	/* a key too long */
+	{
+		g_autofree gchar *key = g_strnfill(300, 'k');
+		g_autoptr(AiqTestResponse) resp =
+			start_execution(ts, ts->editor_token, workflow_id, body, key);
+		aiq_test_assert_status(resp, 400);
+	}
+	/* the key is per workflow */
+	{
+		g_autofree gchar *second = create_workflow(ts, ts->editor_token, "twice");
+		g_autoptr(AiqTestResponse) resp =
+			start_execution(ts, ts->editor_token, second, body, "k-1");
+		aiq_test_assert_status(resp, 201);
+	}
+}
+
+/* the ids of a list, and its next cursor */
+static GPtrArray *
+list_ids(AiqTestServer *ts, const gchar *query, gchar **next_cursor)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/executions%s", query);
+	g_autoptr(AiqTestResponse) resp =
+		aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	JsonArray *items;
+	aiq_test_assert_status(resp, 200);
+	items = aiq_json_object_get_array(aiq_test_response_object(resp), "items");
+	for (guint i = 0; i < json_array_get_length(items); i++) {
+		JsonObject *item = json_array_get_object_element(items, i);
+		g_assert_null(json_object_get_member(item, "steps"));
+		g_ptr_array_add(ids, g_strdup(aiq_json_object_get_string(item, "id")));
+	}
+	if (next_cursor != NULL)
+		*next_cursor = g_strdup(
+			aiq_json_object_get_string(aiq_test_response_object(resp), "next_cursor"));
+	return ids;
+}
+
+static void
+test_list(void)
+{
+	AiqTestServerOptions options = { .fake_clock = TRUE };
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
+	g_autofree gchar *wf_a = create_workflow(ts, ts->editor_token, "alpha");
+	g_autofree gchar *wf_b = create_workflow(ts, ts->editor_token, "beta");
+	g_autoptr(GPtrArray) started = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *api_key = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *middle = NULL;
+	g_autofree gchar *query = NULL;
+	gint64 t0 = ts->now;
+
+	api_key = aiq_auth_issue(aiq_server_get_auth(ts->server),
+				 AIQ_TOKEN_KIND_API_KEY,
+				 ts->tenant_id,
+				 NULL,
+				 "editor",
+				 "ci",
+				 0,
+				 NULL,
+				 NULL,
+				 &error);
+	g_assert_no_error(error);
+	/* ten executions a minute apart: even ones of alpha, odd ones of beta
+	 * (by API key) */
+	for (guint i = 0; i < 10; i++) {
+		ts->now = t0 + (gint64)i * 60 * G_USEC_PER_SEC;
+		g_ptr_array_add(started,
+				start_ok(ts,
+					 i % 2 == 0 ? ts->editor_token : api_key,
+					 i % 2 == 0 ? wf_a : wf_b,
+					 "{\"inputs\":{\"who\":\"x\"}}"));
+	}
+	/* cancel two */
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(AiqTestResponse) resp = post_execution(ts,
+								 ts->editor_token,
+								 g_ptr_array_index(started, i),
+								 "cancel",
+								 NULL);
+		aiq_test_assert_status(resp, 202);
+	}
+
+	/* newest first */
+	{
+		g_autoptr(GPtrArray) ids = list_ids(ts, "", NULL);
+		g_assert_cmpuint(ids->len, ==, 10);
+		for (guint i = 0; i < 10; i++)
+			g_assert_cmpstr(g_ptr_array_index(ids, i),
+					==,
+					g_ptr_array_index(started, 9 - i));
+	}
+	/* pages of three */
+	{
+		g_autofree gchar *cursor = NULL;
+		guint seen = 0;
+		do {
+			g_autofree gchar *q =
+				cursor != NULL ? g_strdup_printf("?limit=3&cursor=%s", cursor)
+					       : g_strdup("?limit=3");
+			g_autoptr(GPtrArray) ids = NULL;
+			g_clear_pointer(&cursor, g_free);
+			ids = list_ids(ts, q, &cursor);
+			for (guint i = 0; i < ids->len; i++, seen++)
+				g_assert_cmpstr(g_ptr_array_index(ids, i),
+						==,
+						g_ptr_array_index(started, 9 - seen));
+		} while (cursor != NULL);
+		g_assert_cmpuint(seen, ==, 10);
+	}
+	/* by workflow */
+	{
+		g_autofree gchar *q = g_strdup_printf("?workflow_id=%s", wf_b);
+		g_autoptr(GPtrArray) ids = list_ids(ts, q, NULL);
+		g_assert_cmpuint(ids->len, ==, 5);
+		g_assert_cmpstr(g_ptr_array_index(ids, 0), ==, g_ptr_array_index(started, 9));
+	}
+	/* by status */
+	{
+		g_autoptr(GPtrArray) cancelled = list_ids(ts, "?status=cancelled", NULL);
+		g_autoptr(GPtrArray) queued = list_ids(ts, "?status=queued&limit=1000", NULL);
+		g_assert_cmpuint(cancelled->len, ==, 2);
+		g_assert_cmpstr(g_ptr_array_index(cancelled, 0), ==, g_ptr_array_index(started, 1));
+		g_assert_cmpuint(queued->len, ==, 8);
+	}
+	/* by trigger */
+	{
+		g_autoptr(GPtrArray) api = list_ids(ts, "?trigger=api", NULL);
+		g_autoptr(GPtrArray) manual = list_ids(ts, "?trigger=manual", NULL);
+		g_assert_cmpuint(api->len, ==, 5);
+		g_assert_cmpuint(manual->len, ==, 5);
+	}
+	/* by time: [t0 + 3 min, t0 + 6 min) */
+	{
+		g_autofree gchar *since = aiq_time_to_iso8601(t0 + 3 * 60 * G_USEC_PER_SEC);
+		g_autofree gchar *until = aiq_time_to_iso8601(t0 + 6 * 60 * G_USEC_PER_SEC);
+		g_autoptr(GPtrArray) ids = NULL;
+		query = g_strdup_printf("?since=%s&until=%s", since, until);
+		ids = list_ids(ts, query, NULL);
+		g_assert_cmpuint(ids->len, ==, 3);
+		g_assert_cmpstr(g_ptr_array_index(ids, 0), ==, g_ptr_array_index(started, 5));
+		g_assert_cmpstr(g_ptr_array_index(ids, 2), ==, g_ptr_array_index(started, 3));
+		middle = g_strdup_printf("?workflow_id=%s&status=queued&since=%s", wf_a, since);
+	}
+	/* several at once */
+	{
+		g_autoptr(GPtrArray) ids = list_ids(ts, middle, NULL);
+		g_assert_cmpuint(ids->len, ==, 3); /* 4, 6, 8 */
+	}
+	/* bad filters */
+	{
+		const gchar *bad[] = { "?status=done",
+				       "?trigger=cron",
+				       "?since=yesterday",
+				       "?limit=0",
+				       "?cursor=%21%21" };
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_autofree gchar *path = g_strdup_printf("/api/v1/executions%s", bad[i]);
+			g_autoptr(AiqTestResponse) resp =
+				aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+			aiq_test_assert_status(resp, 400);
+		}
+	}
+	/* another tenant sees none of them */
+	{
+		g_autoptr(AiqTestResponse) resp = aiq_test_request(ts,
+								   "GET",
+								   "/api/v1/executions",
+								   ts->other_admin_token,
+								   NULL,
+								   NULL,
+								   0);
+		aiq_test_assert_status(resp, 200);
+		g_assert_cmpuint(
+			json_array_get_length(
+				aiq_json_object_get_array(aiq_test_response_object(resp), "items")),
+			==,
+			0);
+	}
+}
+
+static void
+test_cancel_queued(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "stop");
+	g_autofree gchar *id =
+		start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	g_autoptr(AiqTestResponse) cancelled =
+		post_execution(ts, ts->editor_token, id, "cancel", NULL);
+	g_autoptr(AiqTestResponse) again = NULL;
+	JsonObject *obj;
+	JsonArray *steps;
+
+	aiq_test_assert_status(cancelled, 202);
+	obj = aiq_test_response_object(cancelled);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "status"), ==, "cancelled");
+	g_assert_nonnull(aiq_json_object_get_string(obj, "finished"));
+	g_assert_cmpstr(
+		aiq_json_object_get_string(aiq_json_object_get_object(obj, "error"), "code"),
+		==,
+		"cancelled");
+	steps = aiq_json_object_get_array(obj, "steps");
+	for (guint i = 0; i < json_array_get_length(steps); i++)
+		g_assert_cmpstr(aiq_json_object_get_string(json_array_get_object_element(steps, i),
+							   "status"),
+				==,
+				"cancelled");
+	/* a finished execution is not cancelled again */
+	again = post_execution(ts, ts->editor_token, id, "cancel", NULL);
+	aiq_test_assert_status(again, 409);
+}
+
+static void
+test_rerun(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "again");
+	g_autofree gchar *id =
+		start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	g_autoptr(AiqTestResponse) rerun =
+		post_execution(ts,
+			       ts->editor_token,
+			       id,
+			       "rerun",
+			       "{\"inputs\":{\"who\":\"b\",\"count\":9}}");
+	g_autoptr(AiqTestResponse) same = post_execution(ts, ts->editor_token, id, "rerun", NULL);
+	g_autoptr(AiqTestResponse) bad =
+		post_execution(ts, ts->editor_token, id, "rerun", "{\"inputs\":{\"nobody\":1}}");
+	g_autoptr(AiqTestResponse) retry = NULL;
+	JsonObject *obj;
+	JsonObject *inputs;
+
+	aiq_test_assert_status(rerun, 201);
+	obj = aiq_test_response_object(rerun);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "id"), !=, id);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "status"), ==, "queued");
+	g_assert_cmpint(aiq_json_object_get_int(obj, "version", 0), ==, 1);
+	inputs = aiq_json_object_get_object(obj, "inputs");
+	g_assert_cmpstr(aiq_json_object_get_string(inputs, "who"), ==, "b");
+	g_assert_cmpint(aiq_json_object_get_int(inputs, "count", 0), ==, 9);
+	/* without inputs: the same as before */
+	aiq_test_assert_status(same, 201);
+	inputs = aiq_json_object_get_object(aiq_test_response_object(same), "inputs");
+	g_assert_cmpstr(aiq_json_object_get_string(inputs, "who"), ==, "a");
+	aiq_test_assert_status(bad, 422);
+	/* a queued execution is not retried */
+	retry = post_execution(ts, ts->editor_token, id, "retry", NULL);
+	aiq_test_assert_status(retry, 409);
+	/* a re-run keeps the version it ran, not the latest */
+	{
+		g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s", workflow_id);
+		g_autofree gchar *json = g_strdup_printf(WORKFLOW_JSON, "again");
+		g_autofree gchar *changed = NULL;
+		g_autoptr(AiqTestResponse) put = NULL;
+		g_autoptr(AiqTestResponse) resp = NULL;
+		g_autoptr(AiqTestResponse) latest = NULL;
+		/* version 2: one more step */
+		changed = g_strdup(json);
+		{
+			gchar *end = strrchr(changed, ']');
+			g_autofree gchar *head = g_strndup(changed, end - changed);
+			g_free(changed);
+			changed = g_strdup_printf("%s,{\"id\":\"extra\",\"uses\":\"transform\","
+						  "\"with\":{\"value\":4}}]}",
+						  head);
+		}
+		put = aiq_test_request_json(ts, "PUT", path, ts->editor_token, changed);
+		aiq_test_assert_status(put, 200);
+		resp = post_execution(ts, ts->editor_token, id, "rerun", NULL);
+		aiq_test_assert_status(resp, 201);
+		g_assert_cmpint(
+			aiq_json_object_get_int(aiq_test_response_object(resp), "version", 0),
+			==,
+			1);
+		g_assert_cmpuint(
+			json_array_get_length(
+				aiq_json_object_get_array(aiq_test_response_object(resp), "steps")),
+			==,
+			3);
+		latest = start_execution(ts,
+					 ts->editor_token,
+					 workflow_id,
+					 "{\"inputs\":{\"who\":\"c\"}}",
+					 NULL);
+		aiq_test_assert_status(latest, 201);
+		g_assert_cmpint(
+			aiq_json_object_get_int(aiq_test_response_object(latest), "version", 0),
+			==,
+			2);
+		g_assert_cmpuint(json_array_get_length(
+					 aiq_json_object_get_array(aiq_test_response_object(latest),
+								   "steps")),
+				 ==,
+				 4);
+	}
+}
+
+static void
+test_events_empty(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "quiet");
+	g_autofree gchar *id =
+		start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	g_autofree gchar *path = g_strdup_printf("/api/v1/executions/%s/events?after=0", id);
+	g_autofree gchar *bad = g_strdup_printf("/api/v1/executions/%s/events?after=-1", id);
+	g_autoptr(AiqTestResponse) resp =
+		aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+	g_autoptr(AiqTestResponse) refused =
+		aiq_test_request(ts, "GET", bad, ts->viewer_token, NULL, NULL, 0);
+	aiq_test_assert_status(resp, 200);
+	g_assert_cmpuint(
+		json_array_get_length(
+			aiq_json_object_get_array(aiq_test_response_object(resp), "items")),
+		==,
+		0);
+	aiq_test_assert_status(refused, 400);
+}
+
+/* another tenant's execution is not there: 404 on every route */
+static void
+test_tenancy(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "mine");
+	g_autofree gchar *id =
+		start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	const gchar *token = ts->other_admin_token;
+	struct {
+		const gchar *method;
+		const gchar *suffix;
+		const gchar *body;
+	} routes[] = {
+		{ "GET", "", NULL },
+		{ "GET", "/events", NULL },
+		{ "POST", "/cancel", NULL },
+		{ "POST", "/retry", NULL },
+		{ "POST", "/rerun", "{\"inputs\":{\"who\":\"x\"}}" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+		g_autofree gchar *path =
+			g_strconcat("/api/v1/executions/", id, routes[i].suffix, NULL);
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request_json(ts, routes[i].method, path, token, routes[i].body);
+		aiq_test_assert_status(resp, 404);
+		g_assert_cmpstr(aiq_test_response_error_code(resp), ==, "not_found");
+	}
+	/* nor can it start an execution of our workflow */
+	{
+		g_autoptr(AiqTestResponse) resp = start_execution(ts,
+								  token,
+								  workflow_id,
+								  "{\"inputs\":{\"who\":\"a\"}}",
+								  NULL);
+		aiq_test_assert_status(resp, 404);
+	}
+	/* and ours is untouched */
+	{
+		g_autoptr(AiqTestResponse) resp = get_execution(ts, ts->viewer_token, id);
+		aiq_test_assert_status(resp, 200);
+		g_assert_cmpstr(
+			aiq_json_object_get_string(aiq_test_response_object(resp), "status"),
+			==,
+			"queued");
+	}
+}
+
+static void
+test_roles(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "roles");
+	g_autofree gchar *id =
+		start_ok(ts, ts->editor_token, workflow_id, "{\"inputs\":{\"who\":\"a\"}}");
+	const gchar *writes[] = { "cancel", "retry", "rerun" };
+
+	{
+		g_autoptr(AiqTestResponse) resp = start_execution(ts,
+								  ts->viewer_token,
+								  workflow_id,
+								  "{\"inputs\":{\"who\":\"a\"}}",
+								  NULL);
+		aiq_test_assert_status(resp, 403);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(writes); i++) {
+		g_autoptr(AiqTestResponse) resp =
+			post_execution(ts, ts->viewer_token, id, writes[i], "{}");
+		aiq_test_assert_status(resp, 403);
+	}
+	{
+		g_autoptr(AiqTestResponse) get = get_execution(ts, ts->viewer_token, id);
+		g_autoptr(AiqTestResponse) none = get_execution(ts, NULL, id);
+		aiq_test_assert_status(get, 200);
+		aiq_test_assert_status(none, 401);
+	}
+}
+
+/* measurements, with -m perf */
+
+static gint
+compare_double(gconstpointer a, gconstpointer b)
+{
+	gdouble x = *(const gdouble *)a;
+	gdouble y = *(const gdouble *)b;
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* the client side of a measurement sends without Nagle's delay, as a
+ * real agent should: else each small POST waits for a delayed ACK */
+static void
+nodelay_network_event_cb(SoupMessage *msg,
+			 GSocketClientEvent event,
+			 GIOStream *connection,
+			 gpointer user_data)
+{
+	if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION(connection))
+		g_socket_set_option(g_socket_connection_get_socket(G_SOCKET_CONNECTION(connection)),
+				    IPPROTO_TCP,
+				    TCP_NODELAY,
+				    1,
+				    NULL);
+}
+
+typedef struct {
+	AiqTestServer *ts;
+	const gchar *workflow_id;
+	guint n;
+	guint failures;
+} StartWorker;
+
+static gpointer
+start_worker_func(gpointer user_data)
+{
+	StartWorker *w = user_data;
+	g_autofree gchar *ca = g_build_filename(g_getenv("G_TEST_SRCDIR"), "ca", "ca.pem", NULL);
+	g_autoptr(GTlsDatabase) db = g_tls_file_database_new(ca, NULL);
+	g_autoptr(SoupSession) session = soup_session_new_with_options("tls-database", db, NULL);
+	g_autofree gchar *url =
+		g_strdup_printf("%s/api/v1/workflows/%s/executions", w->ts->url, w->workflow_id);
+	g_autofree gchar *auth = g_strdup_printf("Bearer %s", w->ts->editor_token);
+	for (guint i = 0; i < w->n; i++) {
+		g_autoptr(SoupMessage) msg = soup_message_new("POST", url);
+		const gchar *text = "{\"inputs\":{\"who\":\"p\"}}";
+		g_autoptr(GBytes) body = g_bytes_new_static(text, strlen(text));
+		g_autoptr(GBytes) reply = NULL;
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     "Authorization",
+					     auth);
+		soup_message_set_request_body_from_bytes(msg, "application/json", body);
+		/* libsoup opens a new connection for every POST unless told
+		 * that it may reuse one */
+		soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT);
+		g_signal_connect(msg, "network-event", G_CALLBACK(nodelay_network_event_cb), NULL);
+		reply = soup_session_send_and_read(session, msg, NULL, NULL);
+		if (soup_message_get_status(msg) != 201)
+			w->failures++;
+	}
+	return NULL;
+}
+
+typedef struct {
+	AiqTestServer *ts;
+	const gchar *workflow_id;
+	guint n;
+} DirectWorker;
+
+static gpointer
+direct_worker_func(gpointer user_data)
+{
+	DirectWorker *w = user_data;
+	for (guint i = 0; i < w->n; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonObject) inputs = json_object_new();
+		g_autoptr(JsonNode) node = NULL;
+		AiqStartRequest request = {
+			.tenant_id = w->ts->tenant_id,
+			.workflow_id = w->workflow_id,
+			.inputs = inputs,
+			.trigger = "api",
+		};
+		json_object_set_string_member(inputs, "who", "p");
+		node = aiq_executions_start(w->ts->server, &request, NULL, &error);
+		g_assert_no_error(error);
+	}
+	return NULL;
+}
+
+/* the same in process: what the server does without HTTP and TLS */
+static void
+test_perf_starts_direct(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "direct");
+	const guint n_threads = 64, per_thread = 250;
+	DirectWorker workers[64];
+	GThread *threads[64];
+	gint64 t0 = g_get_monotonic_time();
+	gdouble seconds;
+
+	for (guint i = 0; i < n_threads; i++) {
+		workers[i] = (DirectWorker){ ts, workflow_id, per_thread };
+		threads[i] = g_thread_new("direct", direct_worker_func, &workers[i]);
+	}
+	for (guint i = 0; i < n_threads; i++)
+		g_thread_join(threads[i]);
+	seconds = (g_get_monotonic_time() - t0) / 1e6;
+	g_test_minimized_result(seconds,
+				"%u starts in process from %u threads (the default worker pool) in "
+				"%.2f s: %.0f starts/s (%" G_GUINT64_FORMAT " commits)",
+				n_threads * per_thread,
+				n_threads,
+				seconds,
+				n_threads * per_thread / seconds,
+				aiq_store_get_commits(aiq_server_get_store(ts->server)));
+}
+
+static void
+test_perf_starts(void)
+{
+	AiqTestServerOptions options = { .config = "workers=64" };
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "busy");
+	const guint n_threads =
+		MIN(g_ascii_strtoull(g_getenv("AIQ_PERF_THREADS") ?: "32", NULL, 10), 32);
+	const guint per_thread =
+		g_ascii_strtoull(g_getenv("AIQ_PERF_PER_THREAD") ?: "200", NULL, 10);
+	StartWorker workers[32];
+	GThread *threads[32];
+	gint64 t0;
+	gdouble seconds;
+
+	t0 = g_get_monotonic_time();
+	for (guint i = 0; i < n_threads; i++) {
+		workers[i] = (StartWorker){ ts, workflow_id, per_thread, 0 };
+		threads[i] = g_thread_new("start", start_worker_func, &workers[i]);
+	}
+	for (guint i = 0; i < n_threads; i++) {
+		g_thread_join(threads[i]);
+		g_assert_cmpuint(workers[i].failures, ==, 0);
+	}
+	seconds = (g_get_monotonic_time() - t0) / 1e6;
+	g_test_minimized_result(seconds,
+				"%u starts over HTTPS in %.2f s: %.0f starts/s (%" G_GUINT64_FORMAT
+				" commits)",
+				n_threads * per_thread,
+				seconds,
+				n_threads * per_thread / seconds,
+				aiq_store_get_commits(aiq_server_get_store(ts->server)));
+}
+
+/* a million executions written straight into the store, then filtered
+ * pages over HTTPS */
+static void
+test_perf_list(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "many");
+	g_autofree gchar *other_wf = create_workflow(ts, ts->editor_token, "others");
+	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
+	const gchar *statuses[] = { "succeeded", "succeeded", "succeeded", "failed", "running" };
+	const gchar *queries[] = { "",
+				   "?status=failed",
+				   "?status=running&limit=100",
+				   "?workflow_id=",
+				   "?trigger=webhook",
+				   "?since=2026-12-31T23:00:00Z" };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	gint64 base = (gint64)1798761600 * G_USEC_PER_SEC;
+	const guint n = 1000000;
+
+	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
+			==,
+			SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(
+		sqlite3_prepare_v2(db,
+				   "INSERT INTO executions (tenant_id, id, workflow_id, "
+				   "workflow_name, version, status, trigger, inputs, created) "
+				   "VALUES (?1, ?2, ?3, 'many', 1, ?4, ?5, '{}', ?6)",
+				   -1,
+				   &stmt,
+				   NULL),
+		==,
+		SQLITE_OK);
+	for (guint i = 0; i < n; i++) {
+		g_autofree gchar *id = aiq_id_new();
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt,
+				  1,
+				  i % 10 == 0 ? ts->other_tenant_id : ts->tenant_id,
+				  -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(stmt, 3, i % 3 == 0 ? other_wf : workflow_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 4, statuses[i % G_N_ELEMENTS(statuses)], -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt,
+				  5,
+				  i % 100 == 0 ? "webhook" : "schedule",
+				  -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 6, base - (gint64)(n - i) * 1000000);
+		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
+	}
+	sqlite3_finalize(stmt);
+	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+
+	for (guint round = 0; round < 20; round++) {
+		for (guint q = 0; q < G_N_ELEMENTS(queries); q++) {
+			g_autofree gchar *path =
+				g_strconcat("/api/v1/executions",
+					    queries[q],
+					    g_str_has_suffix(queries[q], "=") ? workflow_id : "",
+					    NULL);
+			gint64 t0 = g_get_monotonic_time();
+			g_autoptr(AiqTestResponse) resp =
+				aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+			gdouble ms = (g_get_monotonic_time() - t0) / 1000.0;
+			aiq_test_assert_status(resp, 200);
+			g_array_append_val(times, ms);
+		}
+	}
+	g_array_sort(times, compare_double);
+	g_test_maximized_result(g_array_index(times, gdouble, times->len * 99 / 100),
+				"filtered pages over %u executions: p50 %.1f ms, p99 %.1f ms",
+				n,
+				g_array_index(times, gdouble, times->len / 2),
+				g_array_index(times, gdouble, times->len * 99 / 100));
+	g_assert_cmpfloat(g_array_index(times, gdouble, times->len * 99 / 100), <=, 50.0);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/aiq/http/executions/start-get", test_start_get);
+	g_test_add_func("/aiq/http/executions/inputs", test_start_inputs);
+	g_test_add_func("/aiq/http/executions/idempotency", test_idempotency);
+	g_test_add_func("/aiq/http/executions/list", test_list);
+	g_test_add_func("/aiq/http/executions/cancel-queued", test_cancel_queued);
+	g_test_add_func("/aiq/http/executions/rerun", test_rerun);
+	g_test_add_func("/aiq/http/executions/events-empty", test_events_empty);
+	g_test_add_func("/aiq/http/executions/tenancy", test_tenancy);
+	g_test_add_func("/aiq/http/executions/roles", test_roles);
+	if (g_test_perf()) {
+		g_test_add_func("/aiq/http/executions/perf/starts", test_perf_starts);
+		g_test_add_func("/aiq/http/executions/perf/starts-direct", test_perf_starts_direct);
+		g_test_add_func("/aiq/http/executions/perf/list", test_perf_list);
+	}
+	return g_test_run();
+}
