@@ -19,13 +19,8 @@
 #include "aiq-error.h"
 #include "aiq-json.h"
 #include "aiq-util.h"
+#include "aiqctl-remote.h"
 #include "aiqctl.h"
-
-/* exit codes of aiqctl */
-#define AIQCTL_EXIT_OK 0
-#define AIQCTL_EXIT_FAILED 1
-#define AIQCTL_EXIT_USAGE 2
-#define AIQCTL_EXIT_INTERRUPTED 130
 
 typedef struct {
 	GMainLoop *loop;
@@ -862,6 +857,16 @@ static const AiqctlCommand aiqctl_commands[] = {
 	{ "show", aiqctl_cmd_show, N_("Print recorded local executions") },
 	{ "fmt", aiqctl_cmd_fmt, N_("Print a definition in canonical YAML or JSON") },
 	{ "kinds", aiqctl_cmd_kinds, N_("List step kinds and their parameters") },
+	{ "login", aiqctl_cmd_login, N_("Log in to a server") },
+	{ "logout", aiqctl_cmd_logout, N_("End the session with the server") },
+	{ "apply", aiqctl_cmd_apply, N_("Create or update workflows on the server from files") },
+	{ "workflows", aiqctl_cmd_workflows, N_("List, show, diff, roll back, enable, delete") },
+	{ "run", aiqctl_cmd_run, N_("Start a workflow on the server, and wait for it") },
+	{ "executions", aiqctl_cmd_executions, N_("List, show, cancel, retry executions") },
+	{ "agents", aiqctl_cmd_agents, N_("List the agents") },
+	{ "enrollment-tokens",
+	  aiqctl_cmd_enrollment_tokens,
+	  N_("Make tokens to enroll agents with") },
 };
 
 static void
@@ -871,7 +876,7 @@ aiqctl_usage(FILE *out)
 	fprintf(out, "%s\n", _("Commands:"));
 	for (guint i = 0; i < G_N_ELEMENTS(aiqctl_commands); i++)
 		fprintf(out,
-			"  %-12s %s\n",
+			"  %-18s %s\n",
 			aiqctl_commands[i].name,
 			_(aiqctl_commands[i].summary));
 	fprintf(out, "\n%s\n", _("Run “aiqctl COMMAND --help” for a command's options."));

@@ -352,13 +352,15 @@ aiq_document_check_json_text(const gchar *data, gsize len, GError **error)
 				       strchr("0123456789+-.eE", data[i + n]) != NULL &&
 				       data[i + n] != '\0')
 					n++;
-				if (!aiq_document_check_json_number(
-					    data + i,
-					    n,
-					    line,
-					    aiq_document_count_chars(line_start, data + i) + 1,
-					    error))
+				if (!aiq_document_check_json_number(data + i, n, line, 0, NULL)) {
+					aiq_document_check_json_number(
+						data + i,
+						n,
+						line,
+						aiq_document_count_chars(line_start, data + i) + 1,
+						error);
 					return FALSE;
+				}
 				i += n - 1;
 			}
 		} else if (c == '"') {
