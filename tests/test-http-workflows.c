@@ -1129,9 +1129,9 @@ test_workflows_bodies(void)
 			       "application/json",
 			       json->str,
 			       (gssize)json->len);
-		g_assert_true(resp->status == 400 || resp->status == 413);
+		aiq_test_assert_status(resp, 400);
 		yaml_resp = send_yaml(ts, "POST", "/api/v1/workflows", ts->editor_token, yaml->str);
-		g_assert_true(yaml_resp->status == 400 || yaml_resp->status == 413);
+		aiq_test_assert_status(yaml_resp, 400);
 		g_string_free(json, TRUE);
 		g_string_free(yaml, TRUE);
 	}
