@@ -299,7 +299,10 @@ aiq_store_update_tenant(AiqStore *self,
 			GError **error)
 {
 	AiqUpdateTenant op = { id, name, tier, retention_days, status };
-	return aiq_store_write(self, aiq_store_update_tenant_cb, &op, error);
+	if (!aiq_store_write(self, aiq_store_update_tenant_cb, &op, error))
+		return FALSE;
+	aiq_store_schedules_changed(self);
+	return TRUE;
 }
 
 /* users */

@@ -44,6 +44,7 @@ aiq_workflow_version_free(AiqWorkflowVersion *version)
 	g_free(version->tenant_id);
 	g_free(version->workflow_id);
 	g_free(version->definition);
+	g_free(version->triggers);
 	g_free(version->digest);
 	g_free(version->author);
 	g_free(version);
@@ -83,6 +84,8 @@ aiq_workflow_version_from_row(sqlite3_stmt *stmt)
 	version->digest = aiq_store_column_text(stmt, 4);
 	version->author = aiq_store_column_text(stmt, 5);
 	version->created_us = sqlite3_column_int64(stmt, 6);
+	if (sqlite3_column_count(stmt) > 7)
+		version->triggers = aiq_store_column_text(stmt, 7);
 	return version;
 }
 
@@ -249,6 +252,7 @@ aiq_store_create_workflow(AiqStore *self,
 		aiq_workflow_row_free(op.row);
 		return NULL;
 	}
+	aiq_store_schedules_changed(self);
 	return op.row;
 }
 
@@ -373,6 +377,7 @@ aiq_store_update_workflow(AiqStore *self,
 		aiq_workflow_row_free(op.row);
 		return NULL;
 	}
+	aiq_store_schedules_changed(self);
 	if (changed != NULL)
 		*changed = op.changed;
 	return op.row;
@@ -555,11 +560,13 @@ aiq_store_get_workflow_version(AiqStore *self,
 	g_return_val_if_fail(workflow_id != NULL, NULL);
 	g_return_val_if_fail(version >= 0, NULL);
 
-	stmt = aiq_store_read_prepare(self,
-				      "SELECT " AIQ_VERSION_COLUMNS " FROM workflow_versions "
-				      "WHERE tenant_id = ?1 AND workflow_id = ?2 "
-				      "AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1",
-				      error);
+	stmt = aiq_store_read_prepare(
+		self,
+		"SELECT " AIQ_VERSION_COLUMNS ", "
+		"json_extract(definition, '$.triggers') FROM workflow_versions "
+		"WHERE tenant_id = ?1 AND workflow_id = ?2 "
+		"AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1",
+		error);
 	if (stmt == NULL)
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
@@ -675,7 +682,10 @@ aiq_store_set_workflow_enabled(AiqStore *self,
 	AiqSetWorkflow op = { tenant_id, id, enabled, FALSE };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL && id != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_set_workflow_cb, &op, error);
+	if (!aiq_store_write(self, aiq_store_set_workflow_cb, &op, error))
+		return FALSE;
+	aiq_store_schedules_changed(self);
+	return TRUE;
 }
 
 /**
@@ -691,7 +701,10 @@ aiq_store_delete_workflow(AiqStore *self, const gchar *tenant_id, const gchar *i
 	AiqSetWorkflow op = { tenant_id, id, FALSE, TRUE };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL && id != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_set_workflow_cb, &op, error);
+	if (!aiq_store_write(self, aiq_store_set_workflow_cb, &op, error))
+		return FALSE;
+	aiq_store_schedules_changed(self);
+	return TRUE;
 }
 
 /* whether a canonical definition has a schedule trigger */

@@ -32,6 +32,8 @@ typedef struct {
 	gchar *workflow_id;
 	gint version;
 	gchar *definition; /* canonical JSON */
+	gchar *triggers;   /* the definition's triggers as JSON; only from
+			      aiq_store_get_workflow_version() */
 	gchar *digest;
 	gchar *author;
 	gint64 created_us;

@@ -257,6 +257,7 @@ struct _AiqStore {
 	GPtrArray *readers; /* of AiqStoreReader, under @mutex */
 	guint64 commits;
 	guint64 writes;
+	gint schedules_generation; /* atomic */
 };
 
 G_DEFINE_TYPE(AiqStore, aiq_store, G_TYPE_OBJECT)
@@ -308,6 +309,9 @@ aiq_store_stmt_finalize(gpointer stmt)
 	sqlite3_finalize(stmt);
 }
 
+/* 1 GiB of address space per connection, for the hot part of the store */
+#define AIQ_STORE_MMAP_SIZE 1073741824
+
 static AiqStoreReader *
 aiq_store_reader_ref(AiqStoreReader *reader)
 {
@@ -349,6 +353,9 @@ aiq_store_open_db(AiqStore *self, gint flags, sqlite3 **db, GError **error)
 		return FALSE;
 	}
 	sqlite3_busy_timeout(*db, 10000);
+	/* pages are read through a mapping, not a pread() per page: on a
+	 * virtual machine every system call is dear (bench/api) */
+	sqlite3_exec(*db, "PRAGMA mmap_size=" G_STRINGIFY(AIQ_STORE_MMAP_SIZE), NULL, NULL, NULL);
 	return TRUE;
 }
 
@@ -720,6 +727,26 @@ aiq_store_get_commits(AiqStore *self)
 	value = self->commits;
 	g_mutex_unlock(&self->mutex);
 	return value;
+}
+
+/**
+ * aiq_store_get_schedules_generation:
+ *
+ * A number that changes whenever a write may have changed which schedules
+ * exist: a workflow created, updated, enabled, disabled or deleted, a
+ * tenant updated. The scheduler replans when it changes, rather than
+ * reading every workflow every second.
+ */
+guint
+aiq_store_get_schedules_generation(AiqStore *self)
+{
+	return (guint)g_atomic_int_get(&self->schedules_generation);
+}
+
+void
+aiq_store_schedules_changed(AiqStore *self)
+{
+	g_atomic_int_inc(&self->schedules_generation);
 }
 
 guint64

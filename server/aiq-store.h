@@ -42,6 +42,10 @@ guint64
 aiq_store_get_commits(AiqStore *self);
 guint64
 aiq_store_get_writes(AiqStore *self);
+guint
+aiq_store_get_schedules_generation(AiqStore *self);
+void
+aiq_store_schedules_changed(AiqStore *self);
 
 /* cursors for pagination: an opaque, URL-safe token of a (time, id) position */
 gchar *

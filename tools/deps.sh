@@ -11,6 +11,8 @@ AIQ_BUILD_PACKAGES=(
 AIQ_TEST_PACKAGES=(
   clang clang-format libclang-rt-14-dev postgresql sqlite3 procps psmisc
 )
+# bench/api drives the server with wrk (HTTPS, Lua scripts)
+AIQ_BENCH_PACKAGES=(wrk)
 
 aiq_ensure_packages() {
   local missing=() pkg
