@@ -126,7 +126,7 @@ struct _AiqQueue {
 	GThreadPool *wake_pool;
 	GSource *sweeper;
 	GMutex definitions_mutex;
-	GHashTable *definitions; /* "tenant/workflow/version" → AiqDefinition */
+	GHashTable *definitions; /* digest of the canonical JSON → AiqDefinition */
 };
 
 G_DEFINE_TYPE(AiqQueue, aiq_queue, G_TYPE_OBJECT)
@@ -1136,7 +1136,7 @@ aiq_queue_get_tier_rank(AiqQueue *self, const gchar *tenant_id)
  * @version: a version number (not 0)
  *
  * Returns: (transfer full): the parsed definition of a workflow version;
- * versions never change, so they are cached
+ * versions never change, so they are cached, by content
  */
 AiqDefinition *
 aiq_queue_get_definition(AiqQueue *self,
@@ -1145,20 +1145,11 @@ aiq_queue_get_definition(AiqQueue *self,
 			 gint version,
 			 GError **error)
 {
-	g_autofree gchar *key = g_strdup_printf("%s/%s/%d", tenant_id, workflow_id, version);
 	g_autoptr(AiqWorkflowVersion) row = NULL;
 	g_autoptr(AiqProblems) problems = NULL;
 	AiqDefinition *definition;
 
 	g_return_val_if_fail(version > 0, NULL);
-	g_mutex_lock(&self->definitions_mutex);
-	definition = g_hash_table_lookup(self->definitions, key);
-	if (definition != NULL)
-		aiq_definition_ref(definition);
-	g_mutex_unlock(&self->definitions_mutex);
-	if (definition != NULL)
-		return definition;
-
 	row = aiq_store_get_workflow_version(aiq_server_get_store(self->server),
 					     tenant_id,
 					     workflow_id,
@@ -1166,6 +1157,15 @@ aiq_queue_get_definition(AiqQueue *self,
 					     error);
 	if (row == NULL)
 		return NULL;
+	/* by content: tenants that run the same definition share one parse */
+	g_mutex_lock(&self->definitions_mutex);
+	definition = g_hash_table_lookup(self->definitions, row->digest);
+	if (definition != NULL)
+		aiq_definition_ref(definition);
+	g_mutex_unlock(&self->definitions_mutex);
+	if (definition != NULL)
+		return definition;
+
 	problems = aiq_problems_new();
 	definition = aiq_definition_new_from_data(row->definition,
 						  strlen(row->definition),
@@ -1180,7 +1180,7 @@ aiq_queue_get_definition(AiqQueue *self,
 	if (g_hash_table_size(self->definitions) >= AIQ_QUEUE_DEFINITIONS_MAX)
 		g_hash_table_remove_all(self->definitions);
 	g_hash_table_replace(self->definitions,
-			     g_steal_pointer(&key),
+			     g_strdup(row->digest),
 			     aiq_definition_ref(definition));
 	g_mutex_unlock(&self->definitions_mutex);
 	return definition;

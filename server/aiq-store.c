@@ -258,7 +258,17 @@ struct _AiqStore {
 	guint64 commits;
 	guint64 writes;
 	gint schedules_generation; /* atomic */
+	/* checkpoints run on a thread of their own, not in the writer's commits */
+	GThread *checkpointer;
+	GMutex checkpoint_mutex;
+	GCond checkpoint_cond;
+	gint wal_pages;               /* under @checkpoint_mutex */
+	gboolean checkpoint_stopping; /* under @checkpoint_mutex */
 };
+
+/* the WAL is checkpointed (copied into the database) when it has this many
+ * pages; SQLite's own default, done off the writer thread */
+#define AIQ_STORE_CHECKPOINT_PAGES 1000
 
 G_DEFINE_TYPE(AiqStore, aiq_store, G_TYPE_OBJECT)
 
@@ -536,6 +546,66 @@ aiq_store_writer_thread(gpointer user_data)
 	return NULL;
 }
 
+/* after each commit, on the writer thread: wakes the checkpointer when
+ * the WAL has grown enough */
+static gint
+aiq_store_wal_hook(gpointer user_data, sqlite3 *db, const gchar *name, gint n_pages)
+{
+	AiqStore *self = user_data;
+	g_mutex_lock(&self->checkpoint_mutex);
+	self->wal_pages = n_pages;
+	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES)
+		g_cond_signal(&self->checkpoint_cond);
+	g_mutex_unlock(&self->checkpoint_mutex);
+	/* under writes without a pause the WAL never starts over (a
+	 * checkpoint must catch up between two transactions): then the writer
+	 * finishes one itself, which is short as the checkpointer did most */
+	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+/* passive checkpoints on a connection of their own: they run beside the
+ * writer (and its fsyncs) instead of inside its commits, which held every
+ * waiting write back for the length of a checkpoint */
+static gpointer
+aiq_store_checkpointer_thread(gpointer user_data)
+{
+	AiqStore *self = AIQ_STORE(user_data);
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = NULL;
+
+	/* a connection sees the WAL only once it has read the database */
+	if (!aiq_store_open_db(self, SQLITE_OPEN_READWRITE, &db, &error) ||
+	    !aiq_store_exec(db, "SELECT count(*) FROM sqlite_schema", &error)) {
+		g_warning("%s: checkpoints: %s", self->filename, error->message);
+		g_clear_pointer(&db, sqlite3_close);
+	}
+	g_mutex_lock(&self->checkpoint_mutex);
+	for (;;) {
+		while (self->wal_pages < AIQ_STORE_CHECKPOINT_PAGES && !self->checkpoint_stopping)
+			g_cond_wait(&self->checkpoint_cond, &self->checkpoint_mutex);
+		if (self->checkpoint_stopping)
+			break;
+		self->wal_pages = 0;
+		g_mutex_unlock(&self->checkpoint_mutex);
+		if (db != NULL) {
+			gint rc = sqlite3_wal_checkpoint_v2(db,
+							    NULL,
+							    SQLITE_CHECKPOINT_PASSIVE,
+							    NULL,
+							    NULL);
+			if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+				g_warning("%s: checkpoint: %s", self->filename, sqlite3_errmsg(db));
+		}
+		g_mutex_lock(&self->checkpoint_mutex);
+	}
+	g_mutex_unlock(&self->checkpoint_mutex);
+	if (db != NULL)
+		sqlite3_close(db);
+	return NULL;
+}
+
 /**
  * aiq_store_write:
  *
@@ -690,6 +760,11 @@ aiq_store_new(const gchar *filename, GError **error)
 		return NULL;
 	if (!aiq_store_migrate(self, error))
 		return NULL;
+	if (!aiq_store_exec(self->tx.db, "PRAGMA wal_autocheckpoint=0", error))
+		return NULL;
+	sqlite3_wal_hook(self->tx.db, aiq_store_wal_hook, self);
+	self->checkpointer =
+		g_thread_new("aiq-store-checkpoints", aiq_store_checkpointer_thread, self);
 	self->writer = g_thread_new("aiq-store-writer", aiq_store_writer_thread, self);
 	return g_steal_pointer(&self);
 }
@@ -759,6 +834,18 @@ aiq_store_get_writes(AiqStore *self)
 	return value;
 }
 
+static void
+aiq_store_stop_checkpointer(AiqStore *self)
+{
+	if (self->checkpointer == NULL)
+		return;
+	g_mutex_lock(&self->checkpoint_mutex);
+	self->checkpoint_stopping = TRUE;
+	g_cond_signal(&self->checkpoint_cond);
+	g_mutex_unlock(&self->checkpoint_mutex);
+	g_thread_join(g_steal_pointer(&self->checkpointer));
+}
+
 /**
  * aiq_store_close:
  *
@@ -779,6 +866,7 @@ aiq_store_close(AiqStore *self, GError **error)
 	g_mutex_unlock(&self->mutex);
 	if (self->writer != NULL)
 		g_thread_join(g_steal_pointer(&self->writer));
+	aiq_store_stop_checkpointer(self);
 	g_mutex_lock(&self->mutex);
 	self->closed = TRUE;
 	for (guint i = 0; i < self->readers->len; i++)
@@ -933,6 +1021,8 @@ aiq_store_finalize(GObject *object)
 	g_mutex_clear(&self->mutex);
 	g_cond_clear(&self->cond);
 	g_cond_clear(&self->done_cond);
+	g_mutex_clear(&self->checkpoint_mutex);
+	g_cond_clear(&self->checkpoint_cond);
 	g_free(self->filename);
 	G_OBJECT_CLASS(aiq_store_parent_class)->finalize(object);
 }
@@ -949,6 +1039,8 @@ aiq_store_init(AiqStore *self)
 	g_mutex_init(&self->mutex);
 	g_cond_init(&self->cond);
 	g_cond_init(&self->done_cond);
+	g_mutex_init(&self->checkpoint_mutex);
+	g_cond_init(&self->checkpoint_cond);
 	g_queue_init(&self->ops);
 	self->readers = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_store_reader_unref);
 	self->tx.store = self;

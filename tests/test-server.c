@@ -7,10 +7,14 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aiq-json.h"
 #include "aiq-store-identity.h"
+#include "aiq-store-private.h"
 #include "aiq-test-server.h"
 
 static void
@@ -349,6 +353,66 @@ test_server_concurrent(void)
 	}
 }
 
+/* a write of many rows in one savepoint: a big WAL quickly */
+static gboolean
+store_big_write_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	guint *round = user_data;
+	return sqlite3_exec(aiq_store_tx_get_db(tx),
+			    "CREATE TABLE IF NOT EXISTS filler (v BLOB);"
+			    "DELETE FROM filler;"
+			    "INSERT INTO filler SELECT randomblob(2000) FROM "
+			    "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+			    "WHERE i < 500) SELECT i FROM n);",
+			    NULL,
+			    NULL,
+			    NULL) == SQLITE_OK &&
+	       ++(*round) > 0;
+}
+
+/* checkpoints run off the writer, and still keep the WAL small */
+static void
+test_server_store_checkpoints(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("aiq-store-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "store.db", NULL);
+	g_autofree gchar *wal = g_strconcat(path, "-wal", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(AiqStore) store = aiq_store_new(path, &error);
+	GStatBuf st = { 0 };
+	guint round = 0;
+
+	g_assert_no_error(error);
+	/* 60 rounds of ~1 MiB each: 60 MiB through the WAL */
+	for (guint i = 0; i < 60; i++) {
+		g_assert_true(aiq_store_write(store, store_big_write_cb, &round, &error));
+		g_assert_no_error(error);
+		/* the checkpointer gets its turn now and then, as under load */
+		if (i % 10 == 9)
+			g_usleep(200 * 1000);
+	}
+	g_assert_cmpuint(round, ==, 60);
+	g_assert_cmpint(g_stat(wal, &st), ==, 0);
+	/* without checkpoints the WAL would hold every round */
+	g_assert_cmpint(st.st_size, <, 30 * 1024 * 1024);
+	/* writes without a pause: the writer finishes a checkpoint itself
+	 * before the WAL passes 16,000 pages (64 MiB) */
+	for (guint i = 0; i < 120; i++) {
+		g_assert_true(aiq_store_write(store, store_big_write_cb, &round, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpint(g_stat(wal, &st), ==, 0);
+	g_assert_cmpint(st.st_size, <, 80 * 1024 * 1024);
+	g_assert_true(aiq_store_close(store, &error));
+	g_assert_no_error(error);
+	/* closing leaves a small WAL, and the data is there */
+	g_assert_cmpint(g_stat(wal, &st) == 0 ? st.st_size : 0, <, 1024 * 1024);
+	{
+		g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", dir);
+		g_assert_cmpint(system(cmd), ==, 0);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -363,5 +427,6 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/server/keepalive", test_server_keepalive);
 	g_test_add_func("/aiq/server/restart", test_server_restart);
 	g_test_add_func("/aiq/server/concurrent", test_server_concurrent);
+	g_test_add_func("/aiq/server/store-checkpoints", test_server_store_checkpoints);
 	return g_test_run();
 }
