@@ -392,6 +392,12 @@ aiq_server_cli_run(gint argc, gchar **argv)
 	AiqServerConfig *config;
 
 	g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
+	g_option_context_set_summary(
+		ctx,
+		_("Commands:\n"
+		  "  run        serve the API (the default)\n"
+		  "  init       create the store and the first platform admin (init --help)\n"
+		  "  version    print the version"));
 	if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1) {
 		g_printerr("%s\n", error != NULL ? error->message : _("run takes no arguments"));
 		return 2;
