@@ -262,25 +262,10 @@ bench_uuid7(GRand *rand, gint64 ms, gchar out[37])
 		b[i] = (guint8)g_rand_int_range(rand, 0, 256);
 	b[6] = 0x70 | (b[6] & 0x0f);
 	b[8] = 0x80 | (b[8] & 0x3f);
-	g_snprintf(out,
-		   37,
-		   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		   b[0],
-		   b[1],
-		   b[2],
-		   b[3],
-		   b[4],
-		   b[5],
-		   b[6],
-		   b[7],
-		   b[8],
-		   b[9],
-		   b[10],
-		   b[11],
-		   b[12],
-		   b[13],
-		   b[14],
-		   b[15]);
+	{
+		g_autofree gchar *text = aiq_id_format(b);
+		memcpy(out, text, 37);
+	}
 }
 
 static void

@@ -27,31 +27,11 @@ typedef struct {
 	GString *problems;
 } Fixture;
 
-/* the document, from the source tree */
-static JsonNode *
-load_openapi(void)
-{
-	g_autofree gchar *path =
-		g_build_filename(g_getenv("G_TEST_SRCDIR"), "..", "docs", "openapi.yaml", NULL);
-	g_autofree gchar *text = NULL;
-	g_autoptr(GError) error = NULL;
-	gsize len = 0;
-	JsonNode *doc;
-
-	if (!g_file_get_contents(path, &text, &len, &error))
-		g_error("cannot read %s: %s", path, error->message);
-	doc = aiq_document_parse(text, len, AIQ_DOCUMENT_FORMAT_YAML, NULL, &error);
-	if (doc == NULL)
-		g_error("%s does not parse: %s", path, error->message);
-	g_assert_true(JSON_NODE_HOLDS_OBJECT(doc));
-	return doc;
-}
-
 static void
 fixture_set_up(Fixture *fx, gconstpointer user_data)
 {
 	fx->ts = aiq_test_server_new(NULL);
-	fx->doc = load_openapi();
+	fx->doc = aiq_test_load_openapi();
 	fx->routes = aiq_server_list_routes(fx->ts->server);
 	fx->problems = g_string_new(NULL);
 }

@@ -14,6 +14,28 @@
 #include "aiq-util.h"
 
 /**
+ * aiq_id_format:
+ * @b: the 16 bytes of a UUID
+ *
+ * Returns: its canonical text form, 8-4-4-4-12 lowercase hex digits
+ */
+gchar *
+aiq_id_format(const guint8 *b)
+{
+	static const gchar hex[] = "0123456789abcdef";
+	gchar *out = g_new(gchar, 37);
+	guint j = 0;
+	for (guint i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[j++] = '-';
+		out[j++] = hex[b[i] >> 4];
+		out[j++] = hex[b[i] & 0x0f];
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/**
  * aiq_id_new:
  *
  * Returns: a new UUIDv7 (time ordered, 74 random bits) in its canonical
@@ -62,24 +84,7 @@ aiq_id_new(void)
 	b[13] = (r2 >> 16) & 0xff;
 	b[14] = (r2 >> 8) & 0xff;
 	b[15] = r2 & 0xff;
-	return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-			       "%02x%02x%02x%02x%02x%02x",
-			       b[0],
-			       b[1],
-			       b[2],
-			       b[3],
-			       b[4],
-			       b[5],
-			       b[6],
-			       b[7],
-			       b[8],
-			       b[9],
-			       b[10],
-			       b[11],
-			       b[12],
-			       b[13],
-			       b[14],
-			       b[15]);
+	return aiq_id_format(b);
 }
 
 /**

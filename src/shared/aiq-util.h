@@ -9,6 +9,8 @@
 G_BEGIN_DECLS
 
 gchar *
+aiq_id_format(const guint8 *b);
+gchar *
 aiq_id_new(void);
 gboolean
 aiq_id_is_valid(const gchar *id);
