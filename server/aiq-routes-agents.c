@@ -475,6 +475,7 @@ aiq_route_lease(AiqRequest *req)
 	const gchar *const known[] = { "capacity", "labels", "wait_ms", NULL };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) body = NULL;
+	g_autoptr(AiqAgentRow) agent = NULL;
 	g_auto(GStrv) labels = NULL;
 	JsonObject *obj;
 	gint64 capacity = 1;
@@ -485,6 +486,14 @@ aiq_route_lease(AiqRequest *req)
 		.platform = aiq_agent_is_platform(principal),
 	};
 
+	agent = aiq_store_get_agent(aiq_server_get_store(server),
+				    principal->tenant_id,
+				    principal->subject_id,
+				    &error);
+	if (agent == NULL)
+		goto fail;
+	/* by default, as many as it said it runs at once */
+	capacity = MAX(agent->capacity, 1);
 	body = aiq_request_parse_json(req, &error);
 	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
 	    !aiq_api_check_members(obj, known, &error) ||
@@ -494,16 +503,22 @@ aiq_route_lease(AiqRequest *req)
 	labels = aiq_api_get_strv(obj, "labels", &error);
 	if (error != NULL || !aiq_check_labels(labels, "labels", &error))
 		goto fail;
-	/* without labels in the request, those it enrolled with */
-	if (labels == NULL) {
-		g_autoptr(AiqAgentRow) agent = aiq_store_get_agent(aiq_server_get_store(server),
-								   principal->tenant_id,
-								   principal->subject_id,
-								   &error);
-		if (agent == NULL)
+	/* labels in the request narrow those it enrolled with, never widen
+	 * them: an enrollment token may pin an agent's labels */
+	for (guint i = 0; labels != NULL && labels[i] != NULL; i++) {
+		if (agent->labels == NULL ||
+		    !g_strv_contains((const gchar *const *)agent->labels, labels[i])) {
+			g_set_error(&error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_INPUT,
+				    _("labels[%u]: “%s” is not one of this agent's labels"),
+				    i,
+				    labels[i]);
 			goto fail;
-		labels = g_steal_pointer(&agent->labels);
+		}
 	}
+	if (labels == NULL)
+		labels = g_steal_pointer(&agent->labels);
 	scope.labels = labels;
 	aiq_queue_lease(aiq_queue_get(server), req, &scope, (guint)capacity, wait_ms);
 	return;

@@ -147,7 +147,8 @@ aiq_server_cli_read_password(const gchar *env,
 	gboolean tty;
 	struct termios old, noecho;
 
-	if (value != NULL && value[0] != '\0')
+	/* --password-stdin wins over the environment */
+	if (!from_stdin && value != NULL && value[0] != '\0')
 		return g_strdup(value);
 	tty = !from_stdin && isatty(STDIN_FILENO);
 	if (!from_stdin && !tty) {

@@ -154,6 +154,30 @@ aiq_server_config_uint(GKeyFile *kf,
 	return TRUE;
 }
 
+/* true or false, as GKeyFile reads them; anything else is an error, not
+ * a silent false */
+static gboolean
+aiq_server_config_bool(GKeyFile *kf, const gchar *key, gboolean *value, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	gboolean result;
+	if (!g_key_file_has_key(kf, "server", key, NULL))
+		return TRUE;
+	result = g_key_file_get_boolean(kf, "server", key, &error_local);
+	if (error_local != NULL) {
+		g_autofree gchar *str = g_key_file_get_string(kf, "server", key, NULL);
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_CONFIG,
+			    _("[server] %s: “%s” is not true or false"),
+			    key,
+			    str != NULL ? str : "");
+		return FALSE;
+	}
+	*value = result;
+	return TRUE;
+}
+
 static gchar *
 aiq_server_config_path(GKeyFile *kf, const gchar *key, const gchar *base_dir)
 {
@@ -222,13 +246,10 @@ aiq_server_config_load_data(AiqServerConfig *self,
 	if (!aiq_server_config_uint(kf, "port", 0, 65535, &tmp, error))
 		return FALSE;
 	self->port = (guint16)tmp;
-	if (g_key_file_has_key(kf, "server", "plain-http", NULL))
-		self->plain_http = g_key_file_get_boolean(kf, "server", "plain-http", NULL);
-	if (g_key_file_has_key(kf, "server", "allow-insecure-http", NULL))
-		self->allow_insecure_http =
-			g_key_file_get_boolean(kf, "server", "allow-insecure-http", NULL);
-	if (g_key_file_has_key(kf, "server", "scheduler", NULL))
-		self->scheduler = g_key_file_get_boolean(kf, "server", "scheduler", NULL);
+	if (!aiq_server_config_bool(kf, "plain-http", &self->plain_http, error) ||
+	    !aiq_server_config_bool(kf, "allow-insecure-http", &self->allow_insecure_http, error) ||
+	    !aiq_server_config_bool(kf, "scheduler", &self->scheduler, error))
+		return FALSE;
 	if (g_key_file_has_key(kf, "server", "tls-cert", NULL)) {
 		g_free(self->tls_cert);
 		self->tls_cert = aiq_server_config_path(kf, "tls-cert", base_dir);

@@ -6,6 +6,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -258,6 +263,7 @@ struct _AiqStore {
 	guint64 commits;
 	guint64 writes;
 	gint schedules_generation; /* atomic */
+	gint lock_fd;              /* FILENAME.lock, held while open */
 	/* checkpoints run on a thread of their own, not in the writer's commits */
 	GThread *checkpointer;
 	GMutex checkpoint_mutex;
@@ -741,6 +747,38 @@ aiq_store_migrate(AiqStore *self, GError **error)
 	return TRUE;
 }
 
+/* one process at a time: a second server on the same store would run a
+ * second scheduler and queue, and hand out the same jobs twice */
+static gboolean
+aiq_store_lock(AiqStore *self, GError **error)
+{
+	g_autofree gchar *path = g_strconcat(self->filename, ".lock", NULL);
+	self->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (self->lock_fd < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: cannot open: %s"),
+			    path,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	if (flock(self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    AIQ_ERROR,
+			    errsv == EWOULDBLOCK ? AIQ_ERROR_CONFLICT : AIQ_ERROR_FAILED,
+			    errsv == EWOULDBLOCK
+				    ? _("%s is in use by another process (another server?)")
+				    : _("%s: cannot lock: %s"),
+			    self->filename,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * aiq_store_new:
  * @filename: the SQLite file; created with the current schema when missing
@@ -753,6 +791,8 @@ aiq_store_new(const gchar *filename, GError **error)
 
 	self = g_object_new(AIQ_TYPE_STORE, NULL);
 	self->filename = g_strdup(filename);
+	if (!aiq_store_lock(self, error))
+		return NULL;
 	if (!aiq_store_open_db(self,
 			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			       &self->tx.db,
@@ -877,6 +917,10 @@ aiq_store_close(AiqStore *self, GError **error)
 		/* leave a small WAL behind */
 		sqlite3_exec(self->tx.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		g_clear_pointer(&self->tx.db, sqlite3_close);
+	}
+	if (self->lock_fd >= 0) {
+		close(self->lock_fd);
+		self->lock_fd = -1;
 	}
 	return TRUE;
 }
@@ -1042,6 +1086,7 @@ aiq_store_init(AiqStore *self)
 	g_mutex_init(&self->checkpoint_mutex);
 	g_cond_init(&self->checkpoint_cond);
 	g_queue_init(&self->ops);
+	self->lock_fd = -1;
 	self->readers = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_store_reader_unref);
 	self->tx.store = self;
 	self->tx.stmts =

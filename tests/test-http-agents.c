@@ -649,6 +649,28 @@ test_labels(void)
 	g_autofree gchar *got_free = NULL;
 
 	g_assert_cmpuint(json_array_get_length(none), ==, 0);
+	/* a lease may narrow the agent's labels, never add one it did not
+	 * enroll with (an enrollment token may pin them) */
+	{
+		g_autoptr(AiqTestResponse) widen =
+			aiq_test_agent_post(wrong,
+					    "/api/v1/agent/lease",
+					    "{\"capacity\":1,\"labels\":[\"site-a\"]}");
+		aiq_test_assert_status(widen, 422);
+		g_assert_nonnull(strstr(widen->body, "site-a"));
+	}
+	{
+		g_autoptr(AiqTestResponse) narrow =
+			aiq_test_agent_post(right,
+					    "/api/v1/agent/lease",
+					    "{\"capacity\":1,\"labels\":[\"linux\"]}");
+		aiq_test_assert_status(narrow, 200);
+		g_assert_cmpuint(json_array_get_length(
+					 aiq_json_object_get_array(aiq_test_response_object(narrow),
+								   "jobs")),
+				 ==,
+				 0);
+	}
 	got = aiq_test_agent_lease_one(right);
 	g_assert_cmpstr(got, ==, id);
 	/* a job without labels runs anywhere */

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aiq-error.h"
 #include "aiq-json.h"
+#include "aiq-server-config.h"
 #include "aiq-store-identity.h"
 #include "aiq-store-private.h"
 #include "aiq-test-server.h"
@@ -383,6 +385,14 @@ test_server_store_checkpoints(void)
 	guint round = 0;
 
 	g_assert_no_error(error);
+	/* one process, one store: a second opener is refused while it is open */
+	{
+		g_autoptr(GError) busy = NULL;
+		g_autoptr(AiqStore) second = aiq_store_new(path, &busy);
+		g_assert_null(second);
+		g_assert_error(busy, AIQ_ERROR, AIQ_ERROR_CONFLICT);
+		g_assert_nonnull(strstr(busy->message, "in use"));
+	}
 	/* 60 rounds of ~1 MiB each: 60 MiB through the WAL */
 	for (guint i = 0; i < 60; i++) {
 		g_assert_true(aiq_store_write(store, store_big_write_cb, &round, &error));
@@ -405,11 +415,56 @@ test_server_store_checkpoints(void)
 	g_assert_cmpint(st.st_size, <, 80 * 1024 * 1024);
 	g_assert_true(aiq_store_close(store, &error));
 	g_assert_no_error(error);
-	/* closing leaves a small WAL, and the data is there */
+	/* closing leaves a small WAL, and frees the store for the next one */
 	g_assert_cmpint(g_stat(wal, &st) == 0 ? st.st_size : 0, <, 1024 * 1024);
+	{
+		g_autoptr(AiqStore) next = aiq_store_new(path, &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(next);
+	}
 	{
 		g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", dir);
 		g_assert_cmpint(system(cmd), ==, 0);
+	}
+}
+
+/* the [server] configuration: every bad value is an error naming its key */
+static void
+test_server_config(void)
+{
+	const struct {
+		const gchar *text;
+		const gchar *error; /* NULL: loads */
+	} cases[] = {
+		{ "[server]\nscheduler=false\nplain-http=true\nthreads=3\n", NULL },
+		{ "[server]\nscheduler=yes\n", "[server] scheduler: “yes” is not true or false" },
+		{ "[server]\nplain-http=1x\n", "[server] plain-http: “1x” is not true or false" },
+		{ "[server]\nthreads=0\n", "[server] threads: “0”" },
+		{ "[server]\nthreds=2\n", "threds" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(AiqServerConfig) config = aiq_server_config_new();
+		g_autoptr(GError) error = NULL;
+		gboolean ok = aiq_server_config_load_data(config,
+							  cases[i].text,
+							  strlen(cases[i].text),
+							  NULL,
+							  &error);
+		if (cases[i].error == NULL) {
+			g_assert_no_error(error);
+			g_assert_true(ok);
+			g_assert_false(config->scheduler);
+			g_assert_true(config->plain_http);
+			g_assert_cmpuint(config->threads, ==, 3);
+		} else {
+			g_assert_false(ok);
+			g_assert_nonnull(error);
+			if (strstr(error->message, cases[i].error) == NULL)
+				g_error("case %u: “%s” lacks “%s”",
+					i,
+					error->message,
+					cases[i].error);
+		}
 	}
 }
 
@@ -417,6 +472,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/aiq/server/config", test_server_config);
 	g_test_add_func("/aiq/server/health", test_server_health);
 	g_test_add_func("/aiq/server/request-id", test_server_request_id);
 	g_test_add_func("/aiq/server/auth", test_server_auth);
