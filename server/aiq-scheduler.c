@@ -151,14 +151,16 @@ aiq_scheduler_fire(AiqScheduler *self,
 		error);
 }
 
-/* fires what is due of one trigger; returns when to look at it again */
+/* fires what is due of one trigger; returns when to look at it again. A
+ * new schedule goes into @starts, to be recorded with the others */
 static gint64
 aiq_scheduler_scan_trigger(AiqScheduler *self,
 			   const gchar *tenant_id,
 			   const gchar *workflow_id,
 			   guint trigger_index,
 			   const AiqTrigger *trigger,
-			   gint64 now)
+			   gint64 now,
+			   GArray *starts)
 {
 	AiqStore *store = aiq_server_get_store(self->server);
 	g_autoptr(GError) error = NULL;
@@ -182,15 +184,9 @@ aiq_scheduler_scan_trigger(AiqScheduler *self,
 			return now;
 		}
 		/* a new schedule starts from now */
-		if (!aiq_store_record_schedule_fire(store,
-						    tenant_id,
-						    workflow_id,
-						    trigger_index,
-						    now,
-						    NULL,
-						    &error)) {
-			g_warning("schedule of %s: %s", workflow_id, error->message);
-			return now;
+		{
+			AiqScheduleKey key = { tenant_id, workflow_id, trigger_index };
+			g_array_append_val(starts, key);
 		}
 		t = aiq_cron_next(trigger->cron_parsed, tz, now / G_USEC_PER_SEC);
 		return t < 0 ? G_MAXINT64 : t * G_USEC_PER_SEC;
@@ -327,6 +323,8 @@ aiq_scheduler_tick(AiqServer *server, GError **error)
 	AiqScheduler *self = aiq_server_get_module(server, "scheduler");
 	AiqStore *store = aiq_server_get_store(server);
 	gint64 now = aiq_server_now(server);
+	g_autoptr(GArray) starts = NULL;
+	g_autoptr(GError) start_error = NULL;
 	guint generation;
 
 	if (self == NULL) {
@@ -350,6 +348,7 @@ aiq_scheduler_tick(AiqServer *server, GError **error)
 		self->plan_generation = generation;
 		self->planned_us = g_get_monotonic_time();
 	}
+	starts = g_array_new(FALSE, FALSE, sizeof(AiqScheduleKey));
 	for (guint i = 0; i < self->plan->len; i++) {
 		AiqSchedulerEntry *entry = g_ptr_array_index(self->plan, i);
 		if (entry->next_us > now)
@@ -359,7 +358,17 @@ aiq_scheduler_tick(AiqServer *server, GError **error)
 							    entry->workflow_id,
 							    entry->trigger_index,
 							    entry->trigger,
-							    now);
+							    now,
+							    starts);
+	}
+	if (!aiq_store_start_schedules(store,
+				       (const AiqScheduleKey *)(gpointer)starts->data,
+				       starts->len,
+				       now,
+				       &start_error)) {
+		/* plan again next pass: the new schedules are looked at again */
+		g_warning("new schedules: %s", start_error->message);
+		self->planned_us = 0;
 	}
 	g_mutex_unlock(&self->mutex);
 	return TRUE;

@@ -219,6 +219,13 @@ aiq_bind_time(sqlite3_stmt *stmt, gint idx, gint64 us)
 	"e.inputs, e.idempotency_key, e.request_digest, e.retry_of, e.created, e.started, "   \
 	"e.finished, e.error_code, e.error_message, e.outputs, e.agent_id, e.last_seq, "      \
 	"e.cancel_requested, coalesce(j.expiries, 0)"
+/* the same without inputs and outputs, which summaries do not show: the
+ * rows of a list are not parsed for nothing */
+#define AIQ_EXECUTION_SUMMARY_COLUMNS                                                         \
+	"e.tenant_id, e.id, e.workflow_id, e.workflow_name, e.version, e.status, e.trigger, " \
+	"NULL, e.idempotency_key, e.request_digest, e.retry_of, e.created, e.started, "       \
+	"e.finished, e.error_code, e.error_message, NULL, e.agent_id, e.last_seq, "           \
+	"e.cancel_requested, coalesce(j.expiries, 0)"
 #define AIQ_EXECUTION_FROM                                                      \
 	" FROM executions e LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND " \
 	"j.execution_id = e.id "
@@ -496,7 +503,8 @@ aiq_store_list_execution_steps(AiqStore *self,
 /**
  * aiq_store_list_executions:
  *
- * Returns: (transfer container) (element-type AiqExecutionRow): one page,
+ * Returns: (transfer container) (element-type AiqExecutionRow): one page of
+ * summaries (no inputs or outputs),
  * newest first by (created, id); each filter uses an index led by the
  * tenant
  */
@@ -511,8 +519,9 @@ aiq_store_list_executions(AiqStore *self,
 {
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_row_free);
-	g_autoptr(GString) sql = g_string_new("SELECT " AIQ_EXECUTION_COLUMNS AIQ_EXECUTION_FROM
-					      "WHERE e.tenant_id = ?1");
+	g_autoptr(GString) sql =
+		g_string_new("SELECT " AIQ_EXECUTION_SUMMARY_COLUMNS AIQ_EXECUTION_FROM
+			     "WHERE e.tenant_id = ?1");
 	g_autofree gchar *after_id = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 	gint64 after_time = 0;

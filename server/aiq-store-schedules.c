@@ -121,6 +121,48 @@ aiq_store_record_schedule_fire(AiqStore *self,
 	return aiq_store_write(self, aiq_store_record_fire_cb, &op, error);
 }
 
+typedef struct {
+	const AiqScheduleKey *keys;
+	guint n_keys;
+	gint64 now_us;
+} AiqStartSchedules;
+
+static gboolean
+aiq_store_start_schedules_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqStartSchedules *op = user_data;
+	for (guint i = 0; i < op->n_keys; i++) {
+		AiqRecordFire fire = { op->keys[i].tenant_id,
+				       op->keys[i].workflow_id,
+				       op->keys[i].trigger_index,
+				       op->now_us,
+				       NULL };
+		if (!aiq_store_record_fire_cb(tx, &fire, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_start_schedules:
+ *
+ * Records @now_us as the last fire of each new schedule, in one
+ * transaction: a server that finds 10,000 new schedules at start writes
+ * them in one commit, not 10,000.
+ */
+gboolean
+aiq_store_start_schedules(AiqStore *self,
+			  const AiqScheduleKey *keys,
+			  guint n_keys,
+			  gint64 now_us,
+			  GError **error)
+{
+	AiqStartSchedules op = { keys, n_keys, now_us };
+	if (n_keys == 0)
+		return TRUE;
+	return aiq_store_write(self, aiq_store_start_schedules_cb, &op, error);
+}
+
 guint
 aiq_store_count_schedule_fires(AiqStore *self,
 			       const gchar *tenant_id,

@@ -36,6 +36,20 @@ aiq_store_record_schedule_fire(AiqStore *self,
 			       gint64 fire_us,
 			       const gchar *execution_id,
 			       GError **error);
+/* one schedule trigger */
+typedef struct {
+	const gchar *tenant_id;
+	const gchar *workflow_id;
+	guint trigger_index;
+} AiqScheduleKey;
+
+/* new schedules start from @now_us, all in one transaction */
+gboolean
+aiq_store_start_schedules(AiqStore *self,
+			  const AiqScheduleKey *keys,
+			  guint n_keys,
+			  gint64 now_us,
+			  GError **error);
 guint
 aiq_store_count_schedule_fires(AiqStore *self,
 			       const gchar *tenant_id,

@@ -468,6 +468,58 @@ test_server_config(void)
 	}
 }
 
+/* a store of an older schema is brought up to date at open, in order */
+static void
+test_server_store_migrate(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("aiq-store-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "store.db", NULL);
+	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", dir);
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	gint version = 0;
+
+	{
+		g_autoptr(AiqStore) store = aiq_store_new(path, &error);
+		g_assert_no_error(error);
+		g_assert_true(aiq_store_close(store, &error));
+	}
+	/* back to schema 1, as a server of the first release left it */
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db,
+				     "DROP INDEX executions_workflow_status;"
+				     "UPDATE schema_version SET version = 1;",
+				     NULL,
+				     NULL,
+				     NULL),
+			==,
+			SQLITE_OK);
+	sqlite3_close(db);
+	{
+		g_autoptr(AiqStore) store = aiq_store_new(path, &error);
+		g_assert_no_error(error);
+		g_assert_true(aiq_store_close(store, &error));
+	}
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db,
+					   "SELECT (SELECT version FROM schema_version), "
+					   "(SELECT count(*) FROM sqlite_schema WHERE name = "
+					   "'executions_workflow_status')",
+					   -1,
+					   &stmt,
+					   NULL),
+			==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+	version = sqlite3_column_int(stmt, 0);
+	g_assert_cmpint(version, >=, 2);
+	g_assert_cmpint(sqlite3_column_int(stmt, 1), ==, 1);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,5 +536,6 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/server/restart", test_server_restart);
 	g_test_add_func("/aiq/server/concurrent", test_server_concurrent);
 	g_test_add_func("/aiq/server/store-checkpoints", test_server_store_checkpoints);
+	g_test_add_func("/aiq/server/store-migrate", test_server_store_migrate);
 	return g_test_run();
 }
