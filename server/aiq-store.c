@@ -330,9 +330,6 @@ aiq_store_stmt_finalize(gpointer stmt)
 	sqlite3_finalize(stmt);
 }
 
-/* 1 GiB of address space per connection, for the hot part of the store */
-#define AIQ_STORE_MMAP_SIZE 1073741824
-
 static AiqStoreReader *
 aiq_store_reader_ref(AiqStoreReader *reader)
 {
@@ -374,9 +371,6 @@ aiq_store_open_db(AiqStore *self, gint flags, sqlite3 **db, GError **error)
 		return FALSE;
 	}
 	sqlite3_busy_timeout(*db, 10000);
-	/* pages are read through a mapping, not a pread() per page: on a
-	 * virtual machine every system call is dear (bench/api) */
-	sqlite3_exec(*db, "PRAGMA mmap_size=" G_STRINGIFY(AIQ_STORE_MMAP_SIZE), NULL, NULL, NULL);
 	return TRUE;
 }
 
