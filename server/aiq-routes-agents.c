@@ -813,6 +813,14 @@ aiq_route_events(AiqRequest *req)
 	for (guint i = 0; i < groups->len; i++) {
 		AiqIngestGroup *group = g_ptr_array_index(groups, i);
 		g_ptr_array_sort(group->events, aiq_event_compare_seq);
+		/* serialised here, on a worker, not on the store's one writer */
+		group->data = g_ptr_array_new_full(group->events->len, g_free);
+		for (guint j = 0; j < group->events->len; j++) {
+			AiqEvent *event = g_ptr_array_index(group->events, j);
+			g_ptr_array_add(group->data,
+					event->data != NULL ? aiq_json_to_string(event->data, FALSE)
+							    : NULL);
+		}
 		group->tenant_id = platform ? aiq_find_execution_tenant(server, group->execution_id)
 					    : g_strdup(principal->tenant_id);
 		if (group->tenant_id == NULL)

@@ -95,6 +95,7 @@ aiq_ingest_group_free(AiqIngestGroup *group)
 	g_free(group->tenant_id);
 	g_free(group->execution_id);
 	g_clear_pointer(&group->events, g_ptr_array_unref);
+	g_clear_pointer(&group->data, g_ptr_array_unref);
 	g_free(group->reason);
 	aiq_execution_row_free(group->after);
 	g_clear_pointer(&group->steps, g_ptr_array_unref);
@@ -1349,7 +1350,14 @@ aiq_ingest_insert_events(AiqIngestContext *ctx, GError **error)
 		else
 			sqlite3_bind_null(stmt, 8);
 		aiq_store_bind_text(stmt, 9, event->status);
-		aiq_store_bind_json(stmt, 10, event->data);
+		if (ctx->group->data != NULL && i < ctx->group->data->len) {
+			const gchar *text = g_ptr_array_index(ctx->group->data, i);
+			if (text != NULL)
+				sqlite3_bind_text(stmt, 10, text, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(stmt, 10);
+		} else
+			aiq_store_bind_json(stmt, 10, event->data);
 		if (!aiq_store_tx_exec(ctx->tx, stmt, "execution event", error))
 			return FALSE;
 	}

@@ -136,6 +136,8 @@ typedef struct {
 	gchar *tenant_id;
 	gchar *execution_id;
 	GPtrArray *events; /* of AiqEvent, by seq */
+	GPtrArray *data;   /* (nullable) each event's data as JSON text, made
+			    * before the writer thread so that it need not */
 	/* out */
 	gchar *reason;          /* refused: why */
 	gint64 last_seq;        /* applied */
