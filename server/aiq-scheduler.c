@@ -71,6 +71,7 @@ typedef struct {
 	GMutex mutex; /* one pass at a time */
 	gint busy;
 	GHashTable *definitions; /* digest -> AiqDefinition, under @mutex */
+	GHashTable *zones;       /* IANA name -> GTimeZone, under @mutex */
 	GPtrArray *plan;         /* of AiqSchedulerEntry, under @mutex; NULL: none yet */
 	guint plan_generation;
 	gint64 planned_us; /* monotonic */
@@ -84,6 +85,7 @@ aiq_scheduler_free(AiqScheduler *self)
 		g_source_unref(self->tick);
 	}
 	g_hash_table_unref(self->definitions);
+	g_hash_table_unref(self->zones);
 	g_clear_pointer(&self->plan, g_ptr_array_unref);
 	g_mutex_clear(&self->mutex);
 	g_free(self);
@@ -151,6 +153,23 @@ aiq_scheduler_fire(AiqScheduler *self,
 		error);
 }
 
+/* a time zone by name, loaded once (each load reads the tzdata file) */
+static GTimeZone *
+aiq_scheduler_zone(AiqScheduler *self, const gchar *name)
+{
+	GTimeZone *tz;
+	if (name == NULL)
+		name = "UTC";
+	tz = g_hash_table_lookup(self->zones, name);
+	if (tz == NULL) {
+		tz = aiq_timezone_new(name, NULL);
+		if (tz == NULL)
+			return NULL;
+		g_hash_table_insert(self->zones, g_strdup(name), tz);
+	}
+	return tz;
+}
+
 /* fires what is due of one trigger; returns when to look at it again. A
  * new schedule goes into @starts, to be recorded with the others */
 static gint64
@@ -164,8 +183,7 @@ aiq_scheduler_scan_trigger(AiqScheduler *self,
 {
 	AiqStore *store = aiq_server_get_store(self->server);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GTimeZone) tz =
-		aiq_timezone_new(trigger->timezone != NULL ? trigger->timezone : "UTC", NULL);
+	GTimeZone *tz = aiq_scheduler_zone(self, trigger->timezone);
 	g_autoptr(GArray) due = g_array_new(FALSE, FALSE, sizeof(gint64));
 	gint64 last = 0;
 	gint64 look_again = G_MAXINT64;
@@ -412,6 +430,10 @@ aiq_scheduler_start(AiqServer *server, GError **error)
 						  g_str_equal,
 						  g_free,
 						  (GDestroyNotify)aiq_definition_unref);
+	self->zones = g_hash_table_new_full(g_str_hash,
+					    g_str_equal,
+					    g_free,
+					    (GDestroyNotify)g_time_zone_unref);
 	self->tick = g_timeout_source_new(AIQ_SCHEDULER_TICK_MS);
 	g_source_set_callback(self->tick, aiq_scheduler_tick_cb, self, NULL);
 	g_source_attach(self->tick, aiq_server_get_main_context(server));
