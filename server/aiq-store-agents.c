@@ -307,7 +307,6 @@ aiq_store_list_agents(AiqStore *self,
 	g_autofree gchar *after_id = NULL;
 	gint64 after_time = G_MININT64;
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
@@ -323,21 +322,16 @@ aiq_store_list_agents(AiqStore *self,
 	sqlite3_bind_int64(stmt, 2, after_time);
 	aiq_store_bind_text(stmt, 3, after_id != NULL ? after_id : "");
 	sqlite3_bind_int(stmt, 4, (gint)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_agent_row_from_stmt(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "agents", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_agent_row_from_stmt,
+				 G_STRUCT_OFFSET(AiqAgentRow, created_us),
+				 G_STRUCT_OFFSET(AiqAgentRow, id),
+				 result,
+				 "agents",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (next_cursor != NULL)
-		*next_cursor = NULL;
-	if (result->len > limit) {
-		AiqAgentRow *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 

@@ -526,7 +526,6 @@ aiq_store_list_executions(AiqStore *self,
 	g_autofree gchar *after_id = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 	gint64 after_time = 0;
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
@@ -558,21 +557,16 @@ aiq_store_list_executions(AiqStore *self,
 	sqlite3_bind_int64(stmt, 7, after_time);
 	aiq_store_bind_text(stmt, 8, after_id);
 	sqlite3_bind_int(stmt, 9, (gint)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_execution_row_from_stmt(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "executions", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_execution_row_from_stmt,
+				 G_STRUCT_OFFSET(AiqExecutionRow, created_us),
+				 G_STRUCT_OFFSET(AiqExecutionRow, id),
+				 result,
+				 "executions",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (next_cursor != NULL)
-		*next_cursor = NULL;
-	if (result->len > limit) {
-		AiqExecutionRow *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 

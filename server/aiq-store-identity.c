@@ -215,7 +215,6 @@ aiq_store_list_tenants(AiqStore *self,
 	g_autofree gchar *after_id = NULL;
 	gint64 after_time = G_MININT64;
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
@@ -229,21 +228,16 @@ aiq_store_list_tenants(AiqStore *self,
 	sqlite3_bind_int64(stmt, 1, after_time);
 	aiq_store_bind_text(stmt, 2, after_id != NULL ? after_id : "");
 	sqlite3_bind_int(stmt, 3, (gint)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_tenant_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "tenants", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_tenant_from_row,
+				 G_STRUCT_OFFSET(AiqTenant, created_us),
+				 G_STRUCT_OFFSET(AiqTenant, id),
+				 result,
+				 "tenants",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (next_cursor != NULL)
-		*next_cursor = NULL;
-	if (result->len > limit) {
-		AiqTenant *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 
@@ -505,7 +499,6 @@ aiq_store_list_users(AiqStore *self,
 	g_autofree gchar *after_id = NULL;
 	gint64 after_time = G_MININT64;
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
@@ -519,21 +512,16 @@ aiq_store_list_users(AiqStore *self,
 	sqlite3_bind_int64(stmt, 2, after_time);
 	aiq_store_bind_text(stmt, 3, after_id != NULL ? after_id : "");
 	sqlite3_bind_int(stmt, 4, (gint)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_user_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "users", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_user_from_row,
+				 G_STRUCT_OFFSET(AiqUser, created_us),
+				 G_STRUCT_OFFSET(AiqUser, id),
+				 result,
+				 "users",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (next_cursor != NULL)
-		*next_cursor = NULL;
-	if (result->len > limit) {
-		AiqUser *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 
@@ -866,7 +854,6 @@ aiq_store_list_tokens_page(AiqStore *self,
 	g_autofree gchar *after_id = NULL;
 	gint64 after_time = G_MININT64;
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL && limit > 0, NULL);
@@ -885,21 +872,16 @@ aiq_store_list_tokens_page(AiqStore *self,
 	sqlite3_bind_int64(stmt, 3, after_time);
 	aiq_store_bind_text(stmt, 4, after_id != NULL ? after_id : "");
 	sqlite3_bind_int(stmt, 5, (gint)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_token_row_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "tokens", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_token_row_from_row,
+				 G_STRUCT_OFFSET(AiqTokenRow, created_us),
+				 G_STRUCT_OFFSET(AiqTokenRow, id),
+				 result,
+				 "tokens",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (next_cursor != NULL)
-		*next_cursor = NULL;
-	if (result->len > limit) {
-		AiqTokenRow *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 

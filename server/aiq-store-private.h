@@ -61,4 +61,16 @@ aiq_store_column_json(sqlite3_stmt *stmt, gint idx);
 gchar **
 aiq_store_column_strv(sqlite3_stmt *stmt, gint idx);
 
+typedef gpointer (*AiqStoreRowFunc)(sqlite3_stmt *stmt);
+gboolean
+aiq_store_step_page(sqlite3_stmt *stmt,
+		    guint limit,
+		    AiqStoreRowFunc from_row,
+		    glong created_offset,
+		    glong id_offset,
+		    GPtrArray *result,
+		    const gchar *what,
+		    gchar **next_cursor,
+		    GError **error);
+
 G_END_DECLS

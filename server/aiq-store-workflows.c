@@ -484,7 +484,6 @@ aiq_store_list_workflows(AiqStore *self,
 	gint64 after_time = G_MININT64;
 	g_autoptr(AiqStmt) stmt = NULL;
 	AiqWorkflowFilter all = { NULL, NULL, NULL, -1 };
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
@@ -519,19 +518,16 @@ aiq_store_list_workflows(AiqStore *self,
 	sqlite3_bind_int64(stmt, 6, after_time);
 	aiq_store_bind_text(stmt, 7, after_id != NULL ? after_id : "");
 	sqlite3_bind_int64(stmt, 8, (gint64)limit + 1);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_workflow_row_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "workflows", error);
+	if (!aiq_store_step_page(stmt,
+				 limit,
+				 (AiqStoreRowFunc)aiq_workflow_row_from_row,
+				 G_STRUCT_OFFSET(AiqWorkflowRow, created_us),
+				 G_STRUCT_OFFSET(AiqWorkflowRow, id),
+				 result,
+				 "workflows",
+				 next_cursor,
+				 error))
 		return NULL;
-	}
-	if (result->len > limit) {
-		AiqWorkflowRow *last;
-		g_ptr_array_set_size(result, limit);
-		last = g_ptr_array_index(result, limit - 1);
-		if (next_cursor != NULL)
-			*next_cursor = aiq_store_cursor_encode(last->created_us, last->id);
-	}
 	return g_steal_pointer(&result);
 }
 

@@ -925,6 +925,47 @@ aiq_store_close(AiqStore *self, GError **error)
 }
 
 /**
+ * aiq_store_step_page:
+ * @stmt: a page's query, its LIMIT bound to @limit + 1, ordered by
+ *   (created, id)
+ * @created_offset: where the rows made by @from_row keep their gint64
+ *   created time (G_STRUCT_OFFSET)
+ * @id_offset: and their gchar * id
+ *
+ * Adds up to @limit rows to @result; @next_cursor is the position after the
+ * last one kept when there are more, else %NULL.
+ */
+gboolean
+aiq_store_step_page(sqlite3_stmt *stmt,
+		    guint limit,
+		    AiqStoreRowFunc from_row,
+		    glong created_offset,
+		    glong id_offset,
+		    GPtrArray *result,
+		    const gchar *what,
+		    gchar **next_cursor,
+		    GError **error)
+{
+	gint rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, from_row(stmt));
+	if (rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(NULL, rc, what, error);
+	if (next_cursor != NULL)
+		*next_cursor = NULL;
+	if (result->len > limit) {
+		gpointer last;
+		g_ptr_array_set_size(result, limit);
+		last = g_ptr_array_index(result, limit - 1);
+		if (next_cursor != NULL)
+			*next_cursor = aiq_store_cursor_encode(
+				G_STRUCT_MEMBER(gint64, last, created_offset),
+				G_STRUCT_MEMBER(gchar *, last, id_offset));
+	}
+	return TRUE;
+}
+
+/**
  * aiq_store_cursor_encode:
  *
  * Returns: a cursor for the position after the row with @time_us and @id
