@@ -1147,9 +1147,27 @@ aiq_queue_get_definition(AiqQueue *self,
 {
 	g_autoptr(AiqWorkflowVersion) row = NULL;
 	g_autoptr(AiqProblems) problems = NULL;
+	g_autofree gchar *digest = NULL;
 	AiqDefinition *definition;
 
 	g_return_val_if_fail(version > 0, NULL);
+	/* by content: tenants that run the same definition share one parse;
+	 * the digest alone is a small read */
+	digest = aiq_store_get_workflow_version_digest(aiq_server_get_store(self->server),
+						       tenant_id,
+						       workflow_id,
+						       version,
+						       error);
+	if (digest == NULL)
+		return NULL;
+	g_mutex_lock(&self->definitions_mutex);
+	definition = g_hash_table_lookup(self->definitions, digest);
+	if (definition != NULL)
+		aiq_definition_ref(definition);
+	g_mutex_unlock(&self->definitions_mutex);
+	if (definition != NULL)
+		return definition;
+
 	row = aiq_store_get_workflow_version(aiq_server_get_store(self->server),
 					     tenant_id,
 					     workflow_id,
@@ -1157,15 +1175,6 @@ aiq_queue_get_definition(AiqQueue *self,
 					     error);
 	if (row == NULL)
 		return NULL;
-	/* by content: tenants that run the same definition share one parse */
-	g_mutex_lock(&self->definitions_mutex);
-	definition = g_hash_table_lookup(self->definitions, row->digest);
-	if (definition != NULL)
-		aiq_definition_ref(definition);
-	g_mutex_unlock(&self->definitions_mutex);
-	if (definition != NULL)
-		return definition;
-
 	problems = aiq_problems_new();
 	definition = aiq_definition_new_from_data(row->definition,
 						  strlen(row->definition),

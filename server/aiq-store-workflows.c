@@ -590,6 +590,49 @@ aiq_store_get_workflow_version(AiqStore *self,
 }
 
 /**
+ * aiq_store_get_workflow_version_digest:
+ * @version: a version number (not 0)
+ *
+ * Returns: (transfer full): the digest of the version's canonical JSON,
+ * without reading the definition itself
+ */
+gchar *
+aiq_store_get_workflow_version_digest(AiqStore *self,
+				      const gchar *tenant_id,
+				      const gchar *workflow_id,
+				      gint version,
+				      GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(version > 0, NULL);
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT digest FROM workflow_versions WHERE tenant_id = ?1 "
+				      "AND workflow_id = ?2 AND version = ?3",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, workflow_id);
+	sqlite3_bind_int(stmt, 3, version);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return aiq_store_column_text(stmt, 0);
+	if (rc != SQLITE_DONE)
+		aiq_store_set_sqlite_error(NULL, rc, "workflow version", error);
+	else
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_NOT_FOUND,
+			    _("workflow “%s” has no version %d"),
+			    workflow_id,
+			    version);
+	return NULL;
+}
+
+/**
  * aiq_store_list_workflow_versions:
  *
  * Returns: (transfer container) (element-type AiqWorkflowVersion): every

@@ -90,6 +90,12 @@ aiq_store_list_workflows(AiqStore *self,
 			 gchar **next_cursor,
 			 GError **error);
 /* @version 0 is the latest */
+gchar *
+aiq_store_get_workflow_version_digest(AiqStore *self,
+				      const gchar *tenant_id,
+				      const gchar *workflow_id,
+				      gint version,
+				      GError **error);
 AiqWorkflowVersion *
 aiq_store_get_workflow_version(AiqStore *self,
 			       const gchar *tenant_id,

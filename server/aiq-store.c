@@ -486,6 +486,20 @@ aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError 
 	return TRUE;
 }
 
+/* a statement without results from the writer's cache of prepared ones
+ * (sqlite3_exec() would parse it each time) */
+static void
+aiq_store_tx_run(AiqStoreTx *tx, const gchar *sql)
+{
+	sqlite3_stmt *stmt = aiq_store_tx_prepare(tx, sql, NULL);
+	if (stmt == NULL) {
+		sqlite3_exec(tx->db, sql, NULL, NULL, NULL);
+		return;
+	}
+	sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+}
+
 /* the writer thread: everything queued runs in one transaction */
 static gpointer
 aiq_store_writer_thread(gpointer user_data)
@@ -510,7 +524,7 @@ aiq_store_writer_thread(gpointer user_data)
 		if (aiq_store_exec(self->tx.db, "BEGIN IMMEDIATE", &commit_error)) {
 			for (guint i = 0; i < batch->len; i++) {
 				AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
-				sqlite3_exec(self->tx.db, "SAVEPOINT w", NULL, NULL, NULL);
+				aiq_store_tx_run(&self->tx, "SAVEPOINT w");
 				op->ok = op->func(&self->tx, op->user_data, &op->error);
 				if (!op->ok) {
 					if (op->error == NULL)
@@ -518,13 +532,9 @@ aiq_store_writer_thread(gpointer user_data)
 								    AIQ_ERROR,
 								    AIQ_ERROR_FAILED,
 								    "write failed");
-					sqlite3_exec(self->tx.db,
-						     "ROLLBACK TO w",
-						     NULL,
-						     NULL,
-						     NULL);
+					aiq_store_tx_run(&self->tx, "ROLLBACK TO w");
 				}
-				sqlite3_exec(self->tx.db, "RELEASE w", NULL, NULL, NULL);
+				aiq_store_tx_run(&self->tx, "RELEASE w");
 			}
 			if (!aiq_store_exec(self->tx.db, "COMMIT", &commit_error))
 				sqlite3_exec(self->tx.db, "ROLLBACK", NULL, NULL, NULL);
