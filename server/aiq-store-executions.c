@@ -53,6 +53,8 @@ aiq_step_row_free(AiqStepRow *row)
 	g_free(row->error_message);
 	g_free(row->skip_reason);
 	g_clear_pointer(&row->attempt_log, json_node_unref);
+	g_free(row->output_json);
+	g_free(row->attempt_log_json);
 	g_free(row);
 }
 
@@ -227,6 +229,12 @@ aiq_bind_time(sqlite3_stmt *stmt, gint idx, gint64 us)
 	"NULL, e.idempotency_key, e.request_digest, e.retry_of, e.created, e.started, "       \
 	"e.finished, e.error_code, e.error_message, NULL, e.agent_id, e.last_seq, "           \
 	"e.cancel_requested, coalesce(j.expiries, 0)"
+/* what the event ingest reads: all but the inputs, which it never needs */
+#define AIQ_EXECUTION_INGEST_COLUMNS                                                          \
+	"e.tenant_id, e.id, e.workflow_id, e.workflow_name, e.version, e.status, e.trigger, " \
+	"NULL, e.idempotency_key, e.request_digest, e.retry_of, e.created, e.started, "       \
+	"e.finished, e.error_code, e.error_message, e.outputs, e.agent_id, e.last_seq, "      \
+	"e.cancel_requested, coalesce(j.expiries, 0)"
 #define AIQ_EXECUTION_FROM                                                      \
 	" FROM executions e LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND " \
 	"j.execution_id = e.id "
@@ -279,6 +287,27 @@ aiq_step_row_from_stmt(sqlite3_stmt *stmt)
 	row->error_message = aiq_store_column_text(stmt, 9);
 	row->skip_reason = aiq_store_column_text(stmt, 10);
 	row->attempt_log = aiq_store_column_json(stmt, 11);
+	return row;
+}
+
+/* the same, with output and attempt log as text: see AiqStepRow.raw */
+static AiqStepRow *
+aiq_step_row_from_stmt_raw(sqlite3_stmt *stmt)
+{
+	AiqStepRow *row = g_new0(AiqStepRow, 1);
+	row->raw = TRUE;
+	row->step_id = aiq_store_column_text(stmt, 0);
+	row->position = sqlite3_column_int(stmt, 1);
+	row->status = aiq_store_column_text(stmt, 2);
+	row->attempts = (guint)sqlite3_column_int(stmt, 3);
+	row->started_us = sqlite3_column_int64(stmt, 4);
+	row->finished_us = sqlite3_column_int64(stmt, 5);
+	row->output_json = aiq_store_column_text(stmt, 6);
+	row->output_size = sqlite3_column_int64(stmt, 7);
+	row->error_code = aiq_store_column_text(stmt, 8);
+	row->error_message = aiq_store_column_text(stmt, 9);
+	row->skip_reason = aiq_store_column_text(stmt, 10);
+	row->attempt_log_json = aiq_store_column_text(stmt, 11);
 	return row;
 }
 
@@ -1145,7 +1174,7 @@ aiq_ingest_ensure_step(AiqIngestContext *ctx, const gchar *step_id, GError **err
 	aiq_store_bind_text(stmt, 3, step_id);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		AiqStepRow *row = aiq_step_row_from_stmt(stmt);
+		AiqStepRow *row = aiq_step_row_from_stmt_raw(stmt);
 		g_hash_table_insert(ctx->steps, row->step_id, row);
 		return row;
 	}
@@ -1180,18 +1209,17 @@ aiq_ingest_read_error(JsonObject *data, gchar **code, gchar **message)
 static void
 aiq_ingest_add_attempt(AiqStepRow *row, AiqEvent *event, JsonObject *data)
 {
-	JsonObject *attempt;
+	g_autoptr(JsonObject) attempt = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree gchar *text = NULL;
 	JsonObject *error = aiq_json_object_get_object(data, "error");
 	const gchar *started = aiq_json_object_get_string(data, "started");
 	gint64 started_us = 0;
+	gsize len;
 
-	row->attempts++;
-	if (row->attempt_log == NULL || !JSON_NODE_HOLDS_ARRAY(row->attempt_log)) {
-		g_clear_pointer(&row->attempt_log, json_node_unref);
-		row->attempt_log = aiq_json_new_array(json_array_new());
-	}
-	if (json_array_get_length(json_node_get_array(row->attempt_log)) >=
-	    AIQ_STORE_ATTEMPT_LOG_MAX)
+	/* the log holds the first AIQ_STORE_ATTEMPT_LOG_MAX attempts: it is as
+	 * long as the attempts counted before this one, up to that */
+	if (row->attempts++ >= AIQ_STORE_ATTEMPT_LOG_MAX)
 		return;
 	attempt = json_object_new();
 	json_object_set_int_member(attempt, "number", event->attempt);
@@ -1209,17 +1237,35 @@ aiq_ingest_add_attempt(AiqStepRow *row, AiqEvent *event, JsonObject *data)
 	json_object_set_int_member(attempt,
 				   "output_size",
 				   aiq_json_object_get_int(data, "output_size", 0));
-	json_array_add_object_element(json_node_get_array(row->attempt_log), attempt);
+	node = aiq_json_new_object(g_steal_pointer(&attempt));
+	text = aiq_json_to_string(node, FALSE);
+	/* appended to the stored text: "[a]" -> "[a,b]" */
+	len = row->attempt_log_json != NULL ? strlen(row->attempt_log_json) : 0;
+	if (len < 2 || row->attempt_log_json[len - 1] != ']') {
+		g_free(row->attempt_log_json);
+		row->attempt_log_json = g_strdup_printf("[%s]", text);
+	} else {
+		GString *str = g_string_new_len(row->attempt_log_json, (gssize)len - 1);
+		if (len > 2)
+			g_string_append_c(str, ',');
+		g_string_append(str, text);
+		g_string_append_c(str, ']');
+		g_free(row->attempt_log_json);
+		row->attempt_log_json = g_string_free(str, FALSE);
+	}
 }
 
 static void
 aiq_ingest_set_output(AiqStepRow *row, JsonNode *output)
 {
-	gsize size = aiq_json_get_serialized_size(output);
-	g_clear_pointer(&row->output, json_node_unref);
-	row->output_size = (gint64)size;
-	if (size <= AIQ_STORE_OUTPUT_CAP)
-		row->output = json_node_ref(output);
+	gchar *text = aiq_json_to_string(output, FALSE);
+	row->output_size = (gint64)strlen(text);
+	g_free(row->output_json);
+	row->output_json = NULL;
+	if (row->output_size <= AIQ_STORE_OUTPUT_CAP)
+		row->output_json = text;
+	else
+		g_free(text);
 }
 
 /* one event moves the execution or one of its steps, as
@@ -1422,12 +1468,12 @@ aiq_ingest_write_back(AiqIngestContext *ctx, GError **error)
 		sqlite3_bind_int(step, 5, (gint)row->attempts);
 		aiq_bind_time(step, 6, row->started_us);
 		aiq_bind_time(step, 7, row->finished_us);
-		aiq_store_bind_json(step, 8, row->output);
+		aiq_store_bind_text(step, 8, row->output_json);
 		sqlite3_bind_int64(step, 9, row->output_size);
 		aiq_store_bind_text(step, 10, row->error_code);
 		aiq_store_bind_text(step, 11, row->error_message);
 		aiq_store_bind_text(step, 12, row->skip_reason);
-		aiq_store_bind_json(step, 13, row->attempt_log);
+		aiq_store_bind_text(step, 13, row->attempt_log_json);
 		if (!aiq_store_tx_exec(ctx->tx, step, "execution step", error))
 			return FALSE;
 	}
@@ -1491,7 +1537,7 @@ static gboolean
 aiq_ingest_group(AiqStoreTx *tx, const gchar *agent_id, AiqIngestGroup *group, GError **error)
 {
 	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(tx,
-							 "SELECT " AIQ_EXECUTION_COLUMNS
+							 "SELECT " AIQ_EXECUTION_INGEST_COLUMNS
 							 ", j.agent_id" AIQ_EXECUTION_FROM
 							 "WHERE e.tenant_id = ?1 AND e.id = ?2",
 							 error);

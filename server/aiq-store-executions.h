@@ -50,6 +50,9 @@ typedef struct {
  * AiqStepRow:
  * @output: (nullable): %NULL when over %AIQ_STORE_OUTPUT_CAP (see @output_size)
  * @attempt_log: (nullable): an array of attempts in the API form
+ * @raw: the event ingest's form: @output and @attempt_log stay %NULL and
+ *   their stored JSON text is in @output_json and @attempt_log_json, so
+ *   that the store's one writer does not parse and write them again
  */
 typedef struct {
 	gchar *step_id;
@@ -64,6 +67,9 @@ typedef struct {
 	gchar *error_message;
 	gchar *skip_reason;
 	JsonNode *attempt_log;
+	gboolean raw;
+	gchar *output_json;
+	gchar *attempt_log_json;
 } AiqStepRow;
 
 /**
