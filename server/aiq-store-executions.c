@@ -271,44 +271,36 @@ aiq_execution_row_from_stmt(sqlite3_stmt *stmt)
 	"step_id, position, status, attempts, started, finished, output, output_size, " \
 	"error_code, error_message, skip_reason, attempt_log"
 
+/* @raw: keep output and attempt log as their JSON text (AiqStepRow.raw) */
 static AiqStepRow *
-aiq_step_row_from_stmt(sqlite3_stmt *stmt)
+aiq_step_row_read(sqlite3_stmt *stmt, gboolean raw)
 {
 	AiqStepRow *row = g_new0(AiqStepRow, 1);
+	row->raw = raw;
 	row->step_id = aiq_store_column_text(stmt, 0);
 	row->position = sqlite3_column_int(stmt, 1);
 	row->status = aiq_store_column_text(stmt, 2);
 	row->attempts = (guint)sqlite3_column_int(stmt, 3);
 	row->started_us = sqlite3_column_int64(stmt, 4);
 	row->finished_us = sqlite3_column_int64(stmt, 5);
-	row->output = aiq_store_column_json(stmt, 6);
 	row->output_size = sqlite3_column_int64(stmt, 7);
 	row->error_code = aiq_store_column_text(stmt, 8);
 	row->error_message = aiq_store_column_text(stmt, 9);
 	row->skip_reason = aiq_store_column_text(stmt, 10);
-	row->attempt_log = aiq_store_column_json(stmt, 11);
+	if (raw) {
+		row->output_json = aiq_store_column_text(stmt, 6);
+		row->attempt_log_json = aiq_store_column_text(stmt, 11);
+	} else {
+		row->output = aiq_store_column_json(stmt, 6);
+		row->attempt_log = aiq_store_column_json(stmt, 11);
+	}
 	return row;
 }
 
-/* the same, with output and attempt log as text: see AiqStepRow.raw */
 static AiqStepRow *
-aiq_step_row_from_stmt_raw(sqlite3_stmt *stmt)
+aiq_step_row_from_stmt(sqlite3_stmt *stmt)
 {
-	AiqStepRow *row = g_new0(AiqStepRow, 1);
-	row->raw = TRUE;
-	row->step_id = aiq_store_column_text(stmt, 0);
-	row->position = sqlite3_column_int(stmt, 1);
-	row->status = aiq_store_column_text(stmt, 2);
-	row->attempts = (guint)sqlite3_column_int(stmt, 3);
-	row->started_us = sqlite3_column_int64(stmt, 4);
-	row->finished_us = sqlite3_column_int64(stmt, 5);
-	row->output_json = aiq_store_column_text(stmt, 6);
-	row->output_size = sqlite3_column_int64(stmt, 7);
-	row->error_code = aiq_store_column_text(stmt, 8);
-	row->error_message = aiq_store_column_text(stmt, 9);
-	row->skip_reason = aiq_store_column_text(stmt, 10);
-	row->attempt_log_json = aiq_store_column_text(stmt, 11);
-	return row;
+	return aiq_step_row_read(stmt, FALSE);
 }
 
 #define AIQ_JOB_COLUMNS                                                                     \
@@ -1174,7 +1166,7 @@ aiq_ingest_ensure_step(AiqIngestContext *ctx, const gchar *step_id, GError **err
 	aiq_store_bind_text(stmt, 3, step_id);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		AiqStepRow *row = aiq_step_row_from_stmt_raw(stmt);
+		AiqStepRow *row = aiq_step_row_read(stmt, TRUE);
 		g_hash_table_insert(ctx->steps, row->step_id, row);
 		return row;
 	}
