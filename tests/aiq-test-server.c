@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "aiq-test-util.h"
 #include "aiq-error.h"
 #include "aiq-document.h"
 #include "aiq-json.h"
@@ -198,10 +199,8 @@ aiq_test_server_free(AiqTestServer *ts)
 		aiq_server_stop(ts->server);
 	g_clear_object(&ts->server);
 	g_clear_object(&ts->session);
-	if (ts->own_dir) {
-		g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", ts->dir);
-		g_assert_cmpint(system(cmd), ==, 0);
-	}
+	if (ts->own_dir)
+		aiq_test_rm_rf(ts->dir);
 	g_free(ts->dir);
 	g_free(ts->url);
 	g_free(ts->platform_token);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aiq-test-util.h"
 #include "aiq-client.h"
 #include "aiq-json.h"
 #include "aiq-test-server.h"
@@ -61,8 +62,7 @@ fixture_setup(Fixture *f, gconstpointer user_data)
 static void
 fixture_teardown(Fixture *f, gconstpointer user_data)
 {
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-	g_assert_cmpint(system(cmd), ==, 0);
+	aiq_test_rm_rf(f->dir);
 	aiq_test_server_free(f->ts);
 	g_free(f->dir);
 	g_free(f->ca);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "aiq-test-util.h"
 #include "aiq-json.h"
 #include "aiq-util.h"
 
@@ -43,8 +44,7 @@ fixture_setup(Fixture *f, gconstpointer user_data)
 static void
 fixture_teardown(Fixture *f, gconstpointer user_data)
 {
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-	g_assert_cmpint(system(cmd), ==, 0);
+	aiq_test_rm_rf(f->dir);
 	g_free(f->dir);
 }
 

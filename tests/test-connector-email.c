@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aiq-test-util.h"
 #include "aiq-config.h"
 #include "aiq-connectors.h"
 #include "aiq-error.h"
@@ -56,25 +57,6 @@ test_ca_path(const gchar *name)
 }
 
 static void
-rm_rf(const gchar *path)
-{
-	GStatBuf st;
-	if (g_lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-		const gchar *name;
-		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			rm_rf(child);
-		}
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
-}
-
-static void
 fixture_setup(Fixture *f, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
@@ -103,7 +85,7 @@ fixture_teardown(Fixture *f, gconstpointer user_data)
 		g_clear_object(&f->sink);
 	}
 	g_clear_object(&f->config);
-	rm_rf(f->tmpdir);
+	aiq_test_rm_rf(f->tmpdir);
 	g_free(f->tmpdir);
 	g_free(f->maildir);
 	g_free(f->filesdir);

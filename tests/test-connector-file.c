@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aiq-test-util.h"
 #include "aiq-config.h"
 #include "aiq-connectors.h"
 #include "aiq-error.h"
@@ -92,30 +93,9 @@ fixture_setup(Fixture *f, gconstpointer user_data)
 }
 
 static void
-test_rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const gchar *name;
-	GStatBuf st;
-
-	if (g_lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) {
-		g_unlink(path);
-		return;
-	}
-	dir = g_dir_open(path, 0, NULL);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *child = g_build_filename(path, name, NULL);
-		test_rm_rf(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer user_data)
 {
-	test_rm_rf(f->base);
+	aiq_test_rm_rf(f->base);
 	g_free(f->base);
 	g_free(f->root);
 	g_free(f->other);
@@ -508,7 +488,7 @@ test_file_move_across_devices(Fixture *f, gconstpointer user_data)
 	dst = g_build_filename(shm, "dev.txt", NULL);
 	on_disk = test_read_file(dst);
 	g_assert_cmpstr(on_disk, ==, "across");
-	test_rm_rf(shm);
+	aiq_test_rm_rf(shm);
 }
 
 static void

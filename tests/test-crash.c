@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "aiq-test-util.h"
 #include "aiq-journal.h"
 #include "aiq-json.h"
 
@@ -90,11 +91,10 @@ fixture_setup(Fixture *f, gconstpointer user_data)
 static void
 fixture_teardown(Fixture *f, gconstpointer user_data)
 {
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
 	g_subprocess_send_signal(f->peer, SIGTERM);
 	g_subprocess_wait(f->peer, NULL, NULL);
 	g_object_unref(f->peer);
-	g_assert_cmpint(system(cmd), ==, 0);
+	aiq_test_rm_rf(f->dir);
 	g_free(f->dir);
 	g_free(f->flow);
 	g_rand_free(f->rand);

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "aiq-test-util.h"
 #include "aiq-engine.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
@@ -722,13 +723,6 @@ make_tmpdir(void)
 	return dir;
 }
 
-static void
-rm_rf(const gchar *path)
-{
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", path);
-	g_assert_cmpint(system(cmd), ==, 0);
-}
-
 static gboolean
 quit_when_step_done_cb(gpointer user_data)
 {
@@ -832,7 +826,7 @@ test_engine_resume(void)
 		g_assert_cmpuint(aiq_engine_resume(engine, &error), ==, 0);
 		ctx_clear(&ctx);
 	}
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void
@@ -868,7 +862,7 @@ test_engine_load_record(void)
 	ctx_clear(&ctx);
 	g_clear_object(&engine);
 	aiq_journal_close(journal, NULL);
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "aiq-test-util.h"
 #include "aiq-error.h"
 #include "aiq-journal.h"
 #include "aiq-json.h"
@@ -20,13 +21,6 @@ make_tmpdir(void)
 	gchar *dir = g_dir_make_tmp("aiq-journal-XXXXXX", &error);
 	g_assert_no_error(error);
 	return dir;
-}
-
-static void
-rm_rf(const gchar *path)
-{
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", path);
-	g_assert_cmpint(system(cmd), ==, 0);
 }
 
 static AiqEvent *
@@ -118,7 +112,7 @@ test_journal_round_trip(void)
 			==,
 			"succeeded");
 	g_assert_true(aiq_journal_close(journal, &error));
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 typedef struct {
@@ -190,7 +184,7 @@ test_journal_group_commit(void)
 	aiq_journal_wait_durable(journal, 1, durable_cb, GSIZE_TO_POINTER(1));
 	g_assert_cmpuint(wait_ctx.calls, ==, 1);
 	aiq_journal_close(journal, NULL);
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void
@@ -208,7 +202,7 @@ test_journal_not_a_database(void)
 	g_assert_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL);
 	g_assert_nonnull(strstr(error->message, path));
 	g_assert_nonnull(strstr(error->message, "not an AutomateIQ journal"));
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void
@@ -235,7 +229,7 @@ test_journal_foreign_database(void)
 			==,
 			SQLITE_OK);
 	sqlite3_close(db);
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void
@@ -260,7 +254,7 @@ test_journal_newer_schema(void)
 	g_assert_null(journal);
 	g_assert_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL);
 	g_assert_nonnull(strstr(error->message, "newer version"));
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void
@@ -298,7 +292,7 @@ test_journal_lock(void)
 	g_assert_no_error(error);
 	g_assert_nonnull(second);
 	aiq_journal_close(second, NULL);
-	rm_rf(dir);
+	aiq_test_rm_rf(dir);
 }
 
 static void

@@ -9,9 +9,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "aiq-test-util.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
 #include "aiq-server-config.h"
@@ -422,10 +422,7 @@ test_server_store_checkpoints(void)
 		g_assert_no_error(error);
 		g_assert_nonnull(next);
 	}
-	{
-		g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", dir);
-		g_assert_cmpint(system(cmd), ==, 0);
-	}
+	aiq_test_rm_rf(dir);
 }
 
 /* the [server] configuration: every bad value is an error naming its key */
@@ -474,7 +471,6 @@ test_server_store_migrate(void)
 {
 	g_autofree gchar *dir = g_dir_make_tmp("aiq-store-XXXXXX", NULL);
 	g_autofree gchar *path = g_build_filename(dir, "store.db", NULL);
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", dir);
 	g_autoptr(GError) error = NULL;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
@@ -517,7 +513,7 @@ test_server_store_migrate(void)
 	g_assert_cmpint(sqlite3_column_int(stmt, 1), ==, 1);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	g_assert_cmpint(system(cmd), ==, 0);
+	aiq_test_rm_rf(dir);
 }
 
 int
