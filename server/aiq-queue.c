@@ -121,7 +121,6 @@ struct _AiqQueue {
 	GQueue waiters;      /* parked AiqWaiter */
 	guint64 vtime;
 	guint64 next_order;
-	guint n_queued;
 	gboolean stopped;
 	GThreadPool *wake_pool;
 	GSource *sweeper;
@@ -322,6 +321,21 @@ aiq_queue_ensure_tenant(AiqQueue *self, const gchar *tenant_id, gint tier_rank)
 
 /* queued jobs */
 
+/* a job the queue does not know yet, kept in @jobs; the caller queues or
+ * leases it */
+static AiqQueueJob *
+aiq_queue_add_job_locked(AiqQueue *self, const AiqJobRow *row)
+{
+	AiqQueueJob *job = g_new0(AiqQueueJob, 1);
+	job->tenant_id = g_strdup(row->tenant_id);
+	job->id = g_strdup(row->id);
+	job->execution_id = g_strdup(row->execution_id);
+	job->labels = aiq_labels_normalize(row->labels);
+	job->order = self->next_order++;
+	g_hash_table_insert(self->jobs, job->id, job);
+	return job;
+}
+
 static void
 aiq_queue_enqueue_locked(AiqQueue *self, AiqQueueJob *job, gint tier_rank)
 {
@@ -357,7 +371,6 @@ aiq_queue_enqueue_locked(AiqQueue *self, AiqQueueJob *job, gint tier_rank)
 	job->lq = lq;
 	job->state = AIQ_QUEUE_JOB_QUEUED;
 	tq->n_queued++;
-	self->n_queued++;
 	aiq_queue_link_tenant(self, tq);
 }
 
@@ -377,7 +390,6 @@ aiq_queue_unqueue_locked(AiqQueue *self, AiqQueueJob *job, gboolean charge)
 	if (g_queue_is_empty(&lq->jobs))
 		g_hash_table_remove(tq->label_queues, lq->key);
 	tq->n_queued--;
-	self->n_queued--;
 	if (charge) {
 		self->vtime = MAX(self->vtime, tq->pass);
 		tq->pass += aiq_tenant_queue_stride(tq);
@@ -515,6 +527,18 @@ aiq_queue_wake_locked(AiqQueue *self, AiqQueueJob *job, GPtrArray *woken)
 		aiq_queue_unpark_locked(self, w, l);
 		g_ptr_array_add(woken, w);
 		return;
+	}
+}
+
+/* answers waiters taken off the list (with no jobs) and drops their
+ * references */
+static void
+aiq_queue_answer_unparked(GPtrArray *unparked)
+{
+	for (guint i = 0; i < unparked->len; i++) {
+		AiqWaiter *w = g_ptr_array_index(unparked, i);
+		aiq_waiter_answer(w, NULL);
+		aiq_waiter_unref(w);
 	}
 }
 
@@ -747,13 +771,7 @@ aiq_queue_push(AiqQueue *self, const AiqJobRow *row)
 		g_mutex_unlock(&self->mutex);
 		return;
 	}
-	job = g_new0(AiqQueueJob, 1);
-	job->tenant_id = g_strdup(row->tenant_id);
-	job->id = g_strdup(row->id);
-	job->execution_id = g_strdup(row->execution_id);
-	job->labels = aiq_labels_normalize(row->labels);
-	job->order = self->next_order++;
-	g_hash_table_insert(self->jobs, job->id, job);
+	job = aiq_queue_add_job_locked(self, row);
 	aiq_queue_enqueue_locked(self, job, row->tier_rank);
 	aiq_queue_wake_locked(self, job, woken);
 	g_mutex_unlock(&self->mutex);
@@ -816,14 +834,28 @@ aiq_queue_finished(AiqQueue *self, const gchar *execution_id)
 	g_mutex_unlock(&self->mutex);
 }
 
-guint
-aiq_queue_get_n_queued(AiqQueue *self)
+/* a leased job as aiq_store_requeue_jobs() takes it */
+static AiqJobRow *
+aiq_queue_leased_row_new(const gchar *tenant_id,
+			 const gchar *id,
+			 const gchar *execution_id,
+			 const gchar *agent_id)
 {
-	guint n;
-	g_mutex_lock(&self->mutex);
-	n = self->n_queued;
-	g_mutex_unlock(&self->mutex);
-	return n;
+	AiqJobRow *row = g_new0(AiqJobRow, 1);
+	row->tenant_id = g_strdup(tenant_id);
+	row->id = g_strdup(id);
+	row->execution_id = g_strdup(execution_id);
+	row->agent_id = g_strdup(agent_id);
+	row->state = g_strdup("leased");
+	return row;
+}
+
+/* whether aiq_store_requeue_jobs() gave the job back: queued again, or
+ * cancelled */
+static gboolean
+aiq_queue_row_given_back(const AiqJobRow *row)
+{
+	return g_strcmp0(row->state, "queued") == 0 || g_strcmp0(row->state, "cancelled") == 0;
 }
 
 /* jobs the store gave back (state queued) return to the queue; those it
@@ -838,7 +870,7 @@ aiq_queue_requeued(AiqQueue *self, GPtrArray *rows)
 	for (guint i = 0; i < rows->len; i++) {
 		AiqJobRow *row = g_ptr_array_index(rows, i);
 		AiqQueueJob *job = g_hash_table_lookup(self->jobs, row->id);
-		if (g_strcmp0(row->state, "queued") != 0 && g_strcmp0(row->state, "cancelled") != 0)
+		if (!aiq_queue_row_given_back(row))
 			continue;
 		if (job != NULL && job->state == AIQ_QUEUE_JOB_LEASED) {
 			g_hash_table_remove(self->leased, job->execution_id);
@@ -850,17 +882,10 @@ aiq_queue_requeued(AiqQueue *self, GPtrArray *rows)
 				g_hash_table_remove(self->jobs, row->id);
 			continue;
 		}
-		if (job == NULL) {
-			job = g_new0(AiqQueueJob, 1);
-			job->tenant_id = g_strdup(row->tenant_id);
-			job->id = g_strdup(row->id);
-			job->execution_id = g_strdup(row->execution_id);
-			job->labels = aiq_labels_normalize(row->labels);
-			job->order = self->next_order++;
-			g_hash_table_insert(self->jobs, job->id, job);
-		} else if (job->state == AIQ_QUEUE_JOB_QUEUED) {
+		if (job == NULL)
+			job = aiq_queue_add_job_locked(self, row);
+		else if (job->state == AIQ_QUEUE_JOB_QUEUED)
 			continue;
-		}
 		aiq_queue_enqueue_locked(self, job, row->tier_rank);
 		aiq_queue_wake_locked(self, job, woken);
 	}
@@ -872,7 +897,7 @@ aiq_queue_requeued(AiqQueue *self, GPtrArray *rows)
 		AiqJobRow *row = g_ptr_array_index(rows, i);
 		g_autoptr(AiqExecutionRow) execution = NULL;
 		g_autoptr(JsonNode) summary = NULL;
-		if (g_strcmp0(row->state, "queued") != 0 && g_strcmp0(row->state, "cancelled") != 0)
+		if (!aiq_queue_row_given_back(row))
 			continue;
 		execution = aiq_store_get_execution(store, row->tenant_id, row->execution_id, NULL);
 		if (execution == NULL)
@@ -902,16 +927,13 @@ aiq_queue_sweep(AiqQueue *self)
 	g_hash_table_iter_init(&iter, self->leased);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		AiqQueueJob *job = value;
-		AiqJobRow *row;
 		if (job->deadline_us > now)
 			continue;
-		row = g_new0(AiqJobRow, 1);
-		row->tenant_id = g_strdup(job->tenant_id);
-		row->id = g_strdup(job->id);
-		row->execution_id = g_strdup(job->execution_id);
-		row->agent_id = g_strdup(job->agent_id);
-		row->state = g_strdup("leased");
-		g_ptr_array_add(rows, row);
+		g_ptr_array_add(rows,
+				aiq_queue_leased_row_new(job->tenant_id,
+							 job->id,
+							 job->execution_id,
+							 job->agent_id));
 	}
 	g_mutex_unlock(&self->mutex);
 	if (rows->len == 0)
@@ -959,12 +981,10 @@ aiq_queue_take_back(AiqQueue *self, const AiqAgentScope *scope, GPtrArray *lease
 
 	for (guint i = 0; i < leased->len; i++) {
 		AiqJobRow *src = g_ptr_array_index(leased, i);
-		AiqJobRow *row = g_new0(AiqJobRow, 1);
-		row->tenant_id = g_strdup(src->tenant_id);
-		row->id = g_strdup(src->id);
-		row->execution_id = g_strdup(src->execution_id);
-		row->agent_id = g_strdup(scope->agent_id);
-		row->state = g_strdup("leased");
+		AiqJobRow *row = aiq_queue_leased_row_new(src->tenant_id,
+							  src->id,
+							  src->execution_id,
+							  scope->agent_id);
 		g_ptr_array_add(rows, row);
 		g_hash_table_add(seen, row->id);
 	}
@@ -972,17 +992,14 @@ aiq_queue_take_back(AiqQueue *self, const AiqAgentScope *scope, GPtrArray *lease
 	g_hash_table_iter_init(&iter, self->leased);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		AiqQueueJob *job = value;
-		AiqJobRow *row;
 		if (g_strcmp0(job->agent_id, scope->agent_id) != 0 ||
 		    g_hash_table_contains(seen, job->id))
 			continue;
-		row = g_new0(AiqJobRow, 1);
-		row->tenant_id = g_strdup(job->tenant_id);
-		row->id = g_strdup(job->id);
-		row->execution_id = g_strdup(job->execution_id);
-		row->agent_id = g_strdup(job->agent_id);
-		row->state = g_strdup("leased");
-		g_ptr_array_add(rows, row);
+		g_ptr_array_add(rows,
+				aiq_queue_leased_row_new(job->tenant_id,
+							 job->id,
+							 job->execution_id,
+							 job->agent_id));
 	}
 	for (GList *l = self->waiters.head; l != NULL;) {
 		GList *next = l->next;
@@ -994,11 +1011,7 @@ aiq_queue_take_back(AiqQueue *self, const AiqAgentScope *scope, GPtrArray *lease
 		l = next;
 	}
 	g_mutex_unlock(&self->mutex);
-	for (guint i = 0; i < parked->len; i++) {
-		AiqWaiter *w = g_ptr_array_index(parked, i);
-		aiq_waiter_answer(w, NULL);
-		aiq_waiter_unref(w);
-	}
+	aiq_queue_answer_unparked(parked);
 	if (!aiq_store_requeue_jobs(aiq_server_get_store(self->server),
 				    rows,
 				    FALSE,
@@ -1189,13 +1202,57 @@ aiq_queue_get_definition(AiqQueue *self,
 	if (g_hash_table_size(self->definitions) >= AIQ_QUEUE_DEFINITIONS_MAX)
 		g_hash_table_remove_all(self->definitions);
 	g_hash_table_replace(self->definitions,
-			     g_strdup(row->digest),
+			     g_steal_pointer(&digest),
 			     aiq_definition_ref(definition));
 	g_mutex_unlock(&self->definitions_mutex);
 	return definition;
 }
 
 /* start and stop */
+
+/* one tenant's queued and leased jobs, from the jobs table */
+static gboolean
+aiq_queue_load_tenant(AiqQueue *self,
+		      AiqTenant *tenant,
+		      guint *n_queued,
+		      guint *n_leased,
+		      GError **error)
+{
+	AiqStore *store = aiq_server_get_store(self->server);
+	gint rank = aiq_queue_tier_rank(tenant->tier);
+	g_autoptr(GPtrArray) queued = aiq_store_list_jobs(store, tenant->id, "queued", error);
+	g_autoptr(GPtrArray) leased = NULL;
+
+	if (queued == NULL)
+		return FALSE;
+	leased = aiq_store_list_jobs(store, tenant->id, "leased", error);
+	if (leased == NULL)
+		return FALSE;
+	g_mutex_lock(&self->mutex);
+	aiq_queue_ensure_tenant(self, tenant->id, rank)->tier_rank = rank;
+	g_mutex_unlock(&self->mutex);
+	for (guint i = 0; i < queued->len; i++) {
+		AiqJobRow *row = g_ptr_array_index(queued, i);
+		row->tier_rank = rank;
+		aiq_queue_push(self, row);
+	}
+	g_mutex_lock(&self->mutex);
+	for (guint i = 0; i < leased->len; i++) {
+		AiqJobRow *row = g_ptr_array_index(leased, i);
+		AiqQueueJob *job;
+		if (g_hash_table_contains(self->jobs, row->id))
+			continue;
+		job = aiq_queue_add_job_locked(self, row);
+		job->state = AIQ_QUEUE_JOB_LEASED;
+		job->agent_id = g_strdup(row->agent_id);
+		job->deadline_us = row->lease_deadline_us;
+		g_hash_table_insert(self->leased, job->execution_id, job);
+	}
+	g_mutex_unlock(&self->mutex);
+	*n_queued += queued->len;
+	*n_leased += leased->len;
+	return TRUE;
+}
 
 static gboolean
 aiq_queue_load(AiqQueue *self, GError **error)
@@ -1211,45 +1268,12 @@ aiq_queue_load(AiqQueue *self, GError **error)
 		if (tenants == NULL)
 			return FALSE;
 		for (guint i = 0; i < tenants->len; i++) {
-			AiqTenant *tenant = g_ptr_array_index(tenants, i);
-			gint rank = aiq_queue_tier_rank(tenant->tier);
-			g_autoptr(GPtrArray) queued =
-				aiq_store_list_jobs(store, tenant->id, "queued", error);
-			g_autoptr(GPtrArray) leased = NULL;
-			if (queued == NULL)
+			if (!aiq_queue_load_tenant(self,
+						   g_ptr_array_index(tenants, i),
+						   &n_queued,
+						   &n_leased,
+						   error))
 				return FALSE;
-			leased = aiq_store_list_jobs(store, tenant->id, "leased", error);
-			if (leased == NULL)
-				return FALSE;
-			g_mutex_lock(&self->mutex);
-			aiq_queue_ensure_tenant(self, tenant->id, rank)->tier_rank = rank;
-			g_mutex_unlock(&self->mutex);
-			for (guint j = 0; j < queued->len; j++) {
-				AiqJobRow *row = g_ptr_array_index(queued, j);
-				row->tier_rank = rank;
-				aiq_queue_push(self, row);
-			}
-			g_mutex_lock(&self->mutex);
-			for (guint j = 0; j < leased->len; j++) {
-				AiqJobRow *row = g_ptr_array_index(leased, j);
-				AiqQueueJob *job;
-				if (g_hash_table_contains(self->jobs, row->id))
-					continue;
-				job = g_new0(AiqQueueJob, 1);
-				job->tenant_id = g_strdup(row->tenant_id);
-				job->id = g_strdup(row->id);
-				job->execution_id = g_strdup(row->execution_id);
-				job->labels = aiq_labels_normalize(row->labels);
-				job->order = self->next_order++;
-				job->state = AIQ_QUEUE_JOB_LEASED;
-				job->agent_id = g_strdup(row->agent_id);
-				job->deadline_us = row->lease_deadline_us;
-				g_hash_table_insert(self->jobs, job->id, job);
-				g_hash_table_insert(self->leased, job->execution_id, job);
-			}
-			g_mutex_unlock(&self->mutex);
-			n_queued += queued->len;
-			n_leased += leased->len;
 		}
 		g_free(cursor);
 		cursor = g_steal_pointer(&next);
@@ -1318,11 +1342,7 @@ aiq_queue_stop(AiqServer *server)
 		g_ptr_array_add(parked, w);
 	}
 	g_mutex_unlock(&self->mutex);
-	for (guint i = 0; i < parked->len; i++) {
-		AiqWaiter *w = g_ptr_array_index(parked, i);
-		aiq_waiter_answer(w, NULL);
-		aiq_waiter_unref(w);
-	}
+	aiq_queue_answer_unparked(parked);
 	if (self->wake_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->wake_pool), FALSE, TRUE);
 	if (self->sweeper != NULL) {

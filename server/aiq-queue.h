@@ -80,7 +80,5 @@ gboolean
 aiq_queue_take_back(AiqQueue *self, const AiqAgentScope *scope, GPtrArray *leased, GError **error);
 void
 aiq_queue_sweep(AiqQueue *self);
-guint
-aiq_queue_get_n_queued(AiqQueue *self);
 
 G_END_DECLS

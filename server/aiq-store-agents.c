@@ -273,19 +273,13 @@ aiq_store_get_agent(AiqStore *self, const gchar *tenant_id, const gchar *id, GEr
 		self,
 		"SELECT " AIQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND id = ?2",
 		error);
-	gint rc;
 	if (stmt == NULL)
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return aiq_agent_row_from_stmt(stmt);
-	if (rc == SQLITE_DONE)
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no agent “%s”"), id);
-	else
-		aiq_store_set_sqlite_error(NULL, rc, "agent", error);
-	return NULL;
+	if (!aiq_store_step_row(stmt, "agent", id, error))
+		return NULL;
+	return aiq_agent_row_from_stmt(stmt);
 }
 
 /**
@@ -362,12 +356,8 @@ aiq_store_disable_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		return FALSE;
 	aiq_store_bind_text(stmt, 1, op->tenant_id);
 	aiq_store_bind_text(stmt, 2, op->id);
-	if (!aiq_store_tx_exec(tx, stmt, "agent", error))
+	if (!aiq_store_tx_exec_existing(tx, stmt, "agent", op->id, error))
 		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no agent “%s”"), op->id);
-		return FALSE;
-	}
 	g_clear_pointer(&stmt, sqlite3_reset);
 
 	/* its leased jobs in its own tenant; a cloud worker's jobs of other

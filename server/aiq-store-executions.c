@@ -468,7 +468,6 @@ AiqExecutionRow *
 aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
 {
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	stmt = aiq_store_read_prepare(self,
 				      "SELECT " AIQ_EXECUTION_COLUMNS AIQ_EXECUTION_FROM
@@ -478,14 +477,9 @@ aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id,
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return aiq_execution_row_from_stmt(stmt);
-	if (rc == SQLITE_DONE)
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no execution “%s”"), id);
-	else
-		aiq_store_set_sqlite_error(NULL, rc, "execution", error);
-	return NULL;
+	if (!aiq_store_step_row(stmt, "execution", id, error))
+		return NULL;
+	return aiq_execution_row_from_stmt(stmt);
 }
 
 /**
@@ -503,7 +497,6 @@ aiq_store_list_execution_steps(AiqStore *self,
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_step_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 	stmt = aiq_store_read_prepare(
 		self,
 		"SELECT " AIQ_STEP_COLUMNS " FROM execution_steps "
@@ -513,12 +506,12 @@ aiq_store_list_execution_steps(AiqStore *self,
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, execution_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_step_row_from_stmt(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "execution steps", error);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_step_row_from_stmt,
+				 result,
+				 "execution steps",
+				 error))
 		return NULL;
-	}
 	return g_steal_pointer(&result);
 }
 
@@ -860,7 +853,6 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 	stmt = aiq_store_read_prepare(self,
 				      "SELECT " AIQ_JOB_COLUMNS " FROM jobs WHERE tenant_id = ?1 "
 				      "AND state = ?2 ORDER BY enqueued, id",
@@ -869,12 +861,12 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, state);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_job_row_from_stmt(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "jobs", error);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
+				 result,
+				 "jobs",
+				 error))
 		return NULL;
-	}
 	return g_steal_pointer(&result);
 }
 

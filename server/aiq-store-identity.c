@@ -82,19 +82,6 @@ aiq_token_row_free(AiqTokenRow *row)
 	g_free(row);
 }
 
-static gboolean
-aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GError **error)
-{
-	gint rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return TRUE;
-	if (rc == SQLITE_DONE)
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
-	else
-		aiq_store_set_sqlite_error(NULL, rc, what, error);
-	return FALSE;
-}
-
 /* tenants */
 
 #define AIQ_TENANT_COLUMNS "id, slug, name, tier, retention_days, status, created, updated"
@@ -114,27 +101,41 @@ aiq_tenant_from_row(sqlite3_stmt *stmt)
 	return tenant;
 }
 
-typedef struct {
-	const AiqTenant *tenant;
-} AiqCreateTenant;
+static AiqTenant *
+aiq_tenant_new(const gchar *slug,
+	       const gchar *name,
+	       const gchar *tier,
+	       gint retention_days,
+	       gint64 now_us)
+{
+	AiqTenant *tenant = g_new0(AiqTenant, 1);
+	tenant->id = aiq_id_new();
+	tenant->slug = g_strdup(slug);
+	tenant->name = g_strdup(name);
+	tenant->tier = g_strdup(tier);
+	tenant->retention_days = retention_days;
+	tenant->status = g_strdup("active");
+	tenant->created_us = tenant->updated_us = now_us;
+	return tenant;
+}
 
 static gboolean
 aiq_store_create_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
-	AiqCreateTenant *op = user_data;
+	const AiqTenant *tenant = user_data;
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx,
 						       "INSERT INTO tenants (" AIQ_TENANT_COLUMNS
 						       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
 						       error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant->id);
-	aiq_store_bind_text(stmt, 2, op->tenant->slug);
-	aiq_store_bind_text(stmt, 3, op->tenant->name);
-	aiq_store_bind_text(stmt, 4, op->tenant->tier);
-	sqlite3_bind_int(stmt, 5, op->tenant->retention_days);
-	aiq_store_bind_text(stmt, 6, op->tenant->status);
-	sqlite3_bind_int64(stmt, 7, op->tenant->created_us);
+	aiq_store_bind_text(stmt, 1, tenant->id);
+	aiq_store_bind_text(stmt, 2, tenant->slug);
+	aiq_store_bind_text(stmt, 3, tenant->name);
+	aiq_store_bind_text(stmt, 4, tenant->tier);
+	sqlite3_bind_int(stmt, 5, tenant->retention_days);
+	aiq_store_bind_text(stmt, 6, tenant->status);
+	sqlite3_bind_int64(stmt, 7, tenant->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "tenant", error)) {
 		if (g_error_matches(*error, AIQ_ERROR, AIQ_ERROR_CONFLICT)) {
 			g_clear_error(error);
@@ -142,7 +143,7 @@ aiq_store_create_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				    AIQ_ERROR,
 				    AIQ_ERROR_CONFLICT,
 				    _("a tenant with slug “%s” exists already"),
-				    op->tenant->slug);
+				    tenant->slug);
 		}
 		return FALSE;
 	}
@@ -157,18 +158,11 @@ aiq_store_create_tenant(AiqStore *self,
 			gint retention_days,
 			GError **error)
 {
-	g_autoptr(AiqTenant) tenant = g_new0(AiqTenant, 1);
-	AiqCreateTenant op = { .tenant = tenant };
+	g_autoptr(AiqTenant) tenant = NULL;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
-	tenant->id = aiq_id_new();
-	tenant->slug = g_strdup(slug);
-	tenant->name = g_strdup(name);
-	tenant->tier = g_strdup(tier);
-	tenant->retention_days = retention_days;
-	tenant->status = g_strdup("active");
-	tenant->created_us = tenant->updated_us = g_get_real_time();
-	if (!aiq_store_write(self, aiq_store_create_tenant_cb, &op, error))
+	tenant = aiq_tenant_new(slug, name, tier, retention_days, g_get_real_time());
+	if (!aiq_store_write(self, aiq_store_create_tenant_cb, tenant, error))
 		return NULL;
 	return g_steal_pointer(&tenant);
 }
@@ -267,13 +261,7 @@ aiq_store_update_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	sqlite3_bind_int(stmt, 4, op->retention_days);
 	aiq_store_bind_text(stmt, 5, op->status);
 	sqlite3_bind_int64(stmt, 6, g_get_real_time());
-	if (!aiq_store_tx_exec(tx, stmt, "tenant", error))
-		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no tenant “%s”"), op->id);
-		return FALSE;
-	}
-	return TRUE;
+	return aiq_store_tx_exec_existing(tx, stmt, "tenant", op->id, error);
 }
 
 /**
@@ -322,6 +310,25 @@ aiq_user_from_row(sqlite3_stmt *stmt)
 	return user;
 }
 
+static AiqUser *
+aiq_user_new(const gchar *tenant_id,
+	     const gchar *username,
+	     const gchar *display_name,
+	     const gchar *role,
+	     const gchar *password_hash,
+	     gint64 now_us)
+{
+	AiqUser *user = g_new0(AiqUser, 1);
+	user->tenant_id = g_strdup(tenant_id);
+	user->id = aiq_id_new();
+	user->username = g_strdup(username);
+	user->display_name = g_strdup(display_name);
+	user->role = g_strdup(role);
+	user->password_hash = g_strdup(password_hash);
+	user->created_us = user->updated_us = now_us;
+	return user;
+}
+
 static gboolean
 aiq_store_create_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
@@ -363,23 +370,22 @@ aiq_store_create_user(AiqStore *self,
 		      const gchar *password_hash,
 		      GError **error)
 {
-	g_autoptr(AiqUser) user = g_new0(AiqUser, 1);
+	g_autoptr(AiqUser) user = NULL;
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
-	user->tenant_id = g_strdup(tenant_id);
-	user->id = aiq_id_new();
-	user->username = g_strdup(username);
-	user->display_name = g_strdup(display_name);
-	user->role = g_strdup(role);
-	user->password_hash = g_strdup(password_hash);
-	user->created_us = user->updated_us = g_get_real_time();
+	user = aiq_user_new(tenant_id,
+			    username,
+			    display_name,
+			    role,
+			    password_hash,
+			    g_get_real_time());
 	if (!aiq_store_write(self, aiq_store_create_user_cb, user, error))
 		return NULL;
 	return g_steal_pointer(&user);
 }
 
 typedef struct {
-	const AiqTenant *tenant;
+	AiqTenant *tenant;
 	AiqUser *admin;
 } AiqCreateTenantWithAdmin;
 
@@ -387,9 +393,8 @@ static gboolean
 aiq_store_create_tenant_with_admin_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqCreateTenantWithAdmin *op = user_data;
-	AiqCreateTenant tenant_op = { .tenant = op->tenant };
 	/* one savepoint: when the admin fails, the tenant is undone with it */
-	if (!aiq_store_create_tenant_cb(tx, &tenant_op, error))
+	if (!aiq_store_create_tenant_cb(tx, op->tenant, error))
 		return FALSE;
 	if (!aiq_store_create_user_cb(tx, op->admin, error)) {
 		g_prefix_error(error, _("failed to create the tenant’s first admin: "));
@@ -423,28 +428,23 @@ aiq_store_create_tenant_with_admin(AiqStore *self,
 				   AiqUser **admin,
 				   GError **error)
 {
-	g_autoptr(AiqTenant) tenant = g_new0(AiqTenant, 1);
-	g_autoptr(AiqUser) user = g_new0(AiqUser, 1);
-	AiqCreateTenantWithAdmin op = { .tenant = tenant, .admin = user };
+	g_autoptr(AiqTenant) tenant = NULL;
+	g_autoptr(AiqUser) user = NULL;
+	AiqCreateTenantWithAdmin op;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(slug != NULL && name != NULL && tier != NULL, NULL);
 	g_return_val_if_fail(admin_username != NULL && admin_password_hash != NULL, NULL);
 
-	tenant->id = aiq_id_new();
-	tenant->slug = g_strdup(slug);
-	tenant->name = g_strdup(name);
-	tenant->tier = g_strdup(tier);
-	tenant->retention_days = retention_days;
-	tenant->status = g_strdup("active");
-	tenant->created_us = tenant->updated_us = now_us;
-	user->tenant_id = g_strdup(tenant->id);
-	user->id = aiq_id_new();
-	user->username = g_strdup(admin_username);
-	user->display_name = g_strdup(admin_display_name);
-	user->role = g_strdup("tenant_admin");
-	user->password_hash = g_strdup(admin_password_hash);
-	user->created_us = user->updated_us = now_us;
+	tenant = aiq_tenant_new(slug, name, tier, retention_days, now_us);
+	user = aiq_user_new(tenant->id,
+			    admin_username,
+			    admin_display_name,
+			    "tenant_admin",
+			    admin_password_hash,
+			    now_us);
+	op.tenant = tenant;
+	op.admin = user;
 	if (!aiq_store_write(self, aiq_store_create_tenant_with_admin_cb, &op, error))
 		return NULL;
 	if (admin != NULL)
@@ -573,13 +573,7 @@ aiq_store_update_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		sqlite3_bind_int(stmt, 6, op->disabled);
 		sqlite3_bind_int64(stmt, 7, g_get_real_time());
 	}
-	if (!aiq_store_tx_exec(tx, stmt, "user", error))
-		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no user “%s”"), op->id);
-		return FALSE;
-	}
-	return TRUE;
+	return aiq_store_tx_exec_existing(tx, stmt, "user", op->id, error);
 }
 
 /**
@@ -733,13 +727,10 @@ aiq_store_revoke_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	aiq_store_bind_text(stmt, 1, op->tenant_id);
 	aiq_store_bind_text(stmt, 2, op->id != NULL ? op->id : op->subject_id);
 	aiq_store_bind_text(stmt, 3, aiq_token_kind_to_string(op->kind));
-	if (!aiq_store_tx_exec(tx, stmt, "token", error))
-		return FALSE;
-	if (op->id != NULL && sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no token “%s”"), op->id);
-		return FALSE;
-	}
-	return TRUE;
+	/* revoking all of a subject's tokens finds none when it has none */
+	if (op->id == NULL)
+		return aiq_store_tx_exec(tx, stmt, "token", error);
+	return aiq_store_tx_exec_existing(tx, stmt, "token", op->id, error);
 }
 
 gboolean
@@ -787,18 +778,17 @@ aiq_store_list_tokens(AiqStore *self,
 		"AND kind = ?2 AND revoked = 0 AND (?3 IS NULL OR subject_id = ?3) "
 		"ORDER BY created DESC LIMIT 1000",
 		error);
-	gint rc;
 	if (stmt == NULL)
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
 	aiq_store_bind_text(stmt, 3, subject_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_token_row_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "tokens", error);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_token_row_from_row,
+				 result,
+				 "tokens",
+				 error))
 		return NULL;
-	}
 	return g_steal_pointer(&result);
 }
 
@@ -919,83 +909,4 @@ aiq_store_touch_tokens(AiqStore *self, GPtrArray *rows, GError **error)
 	if (rows->len == 0)
 		return TRUE;
 	return aiq_store_write(self, aiq_store_touch_tokens_cb, rows, error);
-}
-
-typedef struct {
-	const gchar *tenant_id;
-	const guint8 *hash;
-	AiqTokenKind kind;
-	gint64 now_us;
-	AiqTokenRow *row;
-} AiqConsumeToken;
-
-static gboolean
-aiq_store_consume_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
-{
-	AiqConsumeToken *op = user_data;
-	g_autoptr(AiqStmt) select = aiq_store_tx_prepare(
-		tx,
-		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 AND hash = ?2",
-		error);
-	g_autoptr(AiqStmt) update = NULL;
-	g_autoptr(AiqTokenRow) row = NULL;
-	if (select == NULL)
-		return FALSE;
-	aiq_store_bind_text(select, 1, op->tenant_id);
-	sqlite3_bind_blob(select, 2, op->hash, 32, SQLITE_STATIC);
-	if (sqlite3_step(select) != SQLITE_ROW) {
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_UNAUTHENTICATED,
-				    _("unknown token"));
-		return FALSE;
-	}
-	row = aiq_token_row_from_row(select);
-	sqlite3_reset(select);
-	if (row->kind != op->kind || row->revoked ||
-	    (row->expires_us > 0 && row->expires_us <= op->now_us)) {
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_UNAUTHENTICATED,
-				    row->revoked ? _("the token was used or revoked")
-						 : _("the token expired"));
-		return FALSE;
-	}
-	update = aiq_store_tx_prepare(tx,
-				      "UPDATE tokens SET revoked = 1, last_used = ?3 "
-				      "WHERE tenant_id = ?1 AND hash = ?2 AND revoked = 0",
-				      error);
-	if (update == NULL)
-		return FALSE;
-	aiq_store_bind_text(update, 1, op->tenant_id);
-	sqlite3_bind_blob(update, 2, op->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(update, 3, op->now_us);
-	if (!aiq_store_tx_exec(tx, update, "token", error))
-		return FALSE;
-	op->row = g_steal_pointer(&row);
-	return TRUE;
-}
-
-/**
- * aiq_store_consume_token:
- *
- * Uses a one-time token: checks it is of @kind, unrevoked and unexpired, and
- * revokes it in the same transaction, so it works once.
- *
- * Returns: (transfer full): the token as it was
- */
-AiqTokenRow *
-aiq_store_consume_token(AiqStore *self,
-			const gchar *tenant_id,
-			const guint8 *hash,
-			AiqTokenKind kind,
-			gint64 now_us,
-			GError **error)
-{
-	AiqConsumeToken op = { tenant_id, hash, kind, now_us, NULL };
-	if (!aiq_store_write(self, aiq_store_consume_token_cb, &op, error)) {
-		aiq_token_row_free(op.row);
-		return NULL;
-	}
-	return op.row;
 }

@@ -190,13 +190,6 @@ aiq_store_list_tokens_page(AiqStore *self,
 			   GError **error);
 gboolean
 aiq_store_touch_tokens(AiqStore *self, GPtrArray *rows, GError **error);
-AiqTokenRow *
-aiq_store_consume_token(AiqStore *self,
-			const gchar *tenant_id,
-			const guint8 *hash,
-			AiqTokenKind kind,
-			gint64 now_us,
-			GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqTenant, aiq_tenant_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqUser, aiq_user_free)

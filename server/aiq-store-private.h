@@ -39,13 +39,23 @@ AiqStmt *
 aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error);
 sqlite3 *
 aiq_store_tx_get_db(AiqStoreTx *tx);
-AiqStore *
-aiq_store_tx_get_store(AiqStoreTx *tx);
 /* sqlite3_step() for statements that return no rows, with an error naming @what */
 gboolean
 aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError **error);
+/* the same for an UPDATE or DELETE of one row: AIQ_ERROR_NOT_FOUND (“no @what
+ * “@id””) when it changed none */
+gboolean
+aiq_store_tx_exec_existing(AiqStoreTx *tx,
+			   sqlite3_stmt *stmt,
+			   const gchar *what,
+			   const gchar *id,
+			   GError **error);
 gboolean
 aiq_store_set_sqlite_error(sqlite3 *db, gint rc, const gchar *what, GError **error);
+/* sqlite3_step() to the one row a lookup wants: AIQ_ERROR_NOT_FOUND (“no @what
+ * “@id””) when there is none */
+gboolean
+aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GError **error);
 
 /* binding and reading helpers */
 void
@@ -62,6 +72,13 @@ gchar **
 aiq_store_column_strv(sqlite3_stmt *stmt, gint idx);
 
 typedef gpointer (*AiqStoreRowFunc)(sqlite3_stmt *stmt);
+/* every row of @stmt, made by @from_row, added to @result */
+gboolean
+aiq_store_step_rows(sqlite3_stmt *stmt,
+		    AiqStoreRowFunc from_row,
+		    GPtrArray *result,
+		    const gchar *what,
+		    GError **error);
 gboolean
 aiq_store_step_page(sqlite3_stmt *stmt,
 		    guint limit,

@@ -163,25 +163,7 @@ aiq_store_start_schedules(AiqStore *self,
 	return aiq_store_write(self, aiq_store_start_schedules_cb, &op, error);
 }
 
-guint
-aiq_store_count_schedule_fires(AiqStore *self,
-			       const gchar *tenant_id,
-			       const gchar *workflow_id,
-			       GError **error)
-{
-	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
-		self,
-		"SELECT count(*) FROM schedule_fires WHERE tenant_id = ?1 AND "
-		"workflow_id = ?2",
-		error);
-	if (stmt == NULL)
-		return 0;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return 0;
-	return (guint)sqlite3_column_int(stmt, 0);
-}
+#define AIQ_WEBHOOK_COLUMNS "tenant_id, workflow_id, token_hash, secret, created"
 
 static AiqWebhookRow *
 aiq_webhook_row_from_row(sqlite3_stmt *stmt)
@@ -204,9 +186,8 @@ aiq_store_get_webhook(AiqStore *self,
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
-				       "SELECT tenant_id, workflow_id, token_hash, "
-				       "secret, created FROM webhooks WHERE "
-				       "tenant_id = ?1 AND workflow_id = ?2",
+				       "SELECT " AIQ_WEBHOOK_COLUMNS
+				       " FROM webhooks WHERE tenant_id = ?1 AND workflow_id = ?2",
 				       error);
 	if (stmt == NULL)
 		return NULL;
@@ -227,9 +208,8 @@ aiq_store_lookup_webhook(AiqStore *self,
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
-				       "SELECT tenant_id, workflow_id, token_hash, "
-				       "secret, created FROM webhooks WHERE "
-				       "tenant_id = ?1 AND token_hash = ?2",
+				       "SELECT " AIQ_WEBHOOK_COLUMNS
+				       " FROM webhooks WHERE tenant_id = ?1 AND token_hash = ?2",
 				       error);
 	if (stmt == NULL)
 		return NULL;
@@ -248,10 +228,9 @@ aiq_store_set_webhook_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	const AiqWebhookRow *row = user_data;
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
 		tx,
-		"INSERT INTO webhooks (tenant_id, workflow_id, token_hash, secret, "
-		"created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, "
-		"workflow_id) DO UPDATE SET token_hash = excluded.token_hash, secret = "
-		"excluded.secret, created = excluded.created",
+		"INSERT INTO webhooks (" AIQ_WEBHOOK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (tenant_id, workflow_id) DO UPDATE SET token_hash = "
+		"excluded.token_hash, secret = excluded.secret, created = excluded.created",
 		error);
 	if (stmt == NULL)
 		return FALSE;

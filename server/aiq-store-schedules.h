@@ -50,11 +50,6 @@ aiq_store_start_schedules(AiqStore *self,
 			  guint n_keys,
 			  gint64 now_us,
 			  GError **error);
-guint
-aiq_store_count_schedule_fires(AiqStore *self,
-			       const gchar *tenant_id,
-			       const gchar *workflow_id,
-			       GError **error);
 
 AiqWebhookRow *
 aiq_store_get_webhook(AiqStore *self,

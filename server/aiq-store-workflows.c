@@ -89,19 +89,6 @@ aiq_workflow_version_from_row(sqlite3_stmt *stmt)
 	return version;
 }
 
-static gboolean
-aiq_store_workflows_step_row(sqlite3_stmt *stmt, const gchar *id, GError **error)
-{
-	gint rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return TRUE;
-	if (rc == SQLITE_DONE)
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no workflow “%s”"), id);
-	else
-		aiq_store_set_sqlite_error(NULL, rc, "workflow", error);
-	return FALSE;
-}
-
 static void
 aiq_store_workflows_name_conflict(GError **error, const gchar *name)
 {
@@ -129,7 +116,7 @@ aiq_store_workflows_tx_get(AiqStoreTx *tx, const gchar *tenant_id, const gchar *
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, id);
-	if (!aiq_store_workflows_step_row(stmt, id, error))
+	if (!aiq_store_step_row(stmt, "workflow", id, error))
 		return NULL;
 	return aiq_workflow_row_from_row(stmt);
 }
@@ -407,37 +394,7 @@ aiq_store_get_workflow(AiqStore *self, const gchar *tenant_id, const gchar *id, 
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, id);
-	if (!aiq_store_workflows_step_row(stmt, id, error))
-		return NULL;
-	return aiq_workflow_row_from_row(stmt);
-}
-
-/**
- * aiq_store_get_workflow_by_name:
- *
- * Returns: (transfer full): the live workflow with this name
- */
-AiqWorkflowRow *
-aiq_store_get_workflow_by_name(AiqStore *self,
-			       const gchar *tenant_id,
-			       const gchar *name,
-			       GError **error)
-{
-	g_autoptr(AiqStmt) stmt = NULL;
-
-	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
-	g_return_val_if_fail(tenant_id != NULL, NULL);
-	g_return_val_if_fail(name != NULL, NULL);
-
-	stmt = aiq_store_read_prepare(self,
-				      "SELECT " AIQ_WORKFLOW_COLUMNS " FROM workflows "
-				      "WHERE tenant_id = ?1 AND name = ?2 AND deleted = 0",
-				      error);
-	if (stmt == NULL)
-		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, name);
-	if (!aiq_store_workflows_step_row(stmt, name, error))
+	if (!aiq_store_step_row(stmt, "workflow", id, error))
 		return NULL;
 	return aiq_workflow_row_from_row(stmt);
 }
@@ -531,6 +488,74 @@ aiq_store_list_workflows(AiqStore *self,
 	return g_steal_pointer(&result);
 }
 
+/* binds a version query's ?1 tenant, ?2 workflow and ?3 version and steps
+ * to its row: %AIQ_ERROR_NOT_FOUND when there is none (@version 0 is the
+ * latest) */
+static gboolean
+aiq_store_workflows_step_version(sqlite3_stmt *stmt,
+				 const gchar *tenant_id,
+				 const gchar *workflow_id,
+				 gint version,
+				 GError **error)
+{
+	gint rc;
+
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, workflow_id);
+	sqlite3_bind_int(stmt, 3, version);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return TRUE;
+	if (rc != SQLITE_DONE)
+		aiq_store_set_sqlite_error(NULL, rc, "workflow version", error);
+	else if (version == 0)
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_NOT_FOUND,
+			    _("no workflow “%s”"),
+			    workflow_id);
+	else
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_NOT_FOUND,
+			    _("workflow “%s” has no version %d"),
+			    workflow_id,
+			    version);
+	return FALSE;
+}
+
+/* the version numbered ?3, or the latest when ?3 is 0 */
+#define AIQ_VERSION_WHERE                                                    \
+	" FROM workflow_versions WHERE tenant_id = ?1 AND workflow_id = ?2 " \
+	"AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1"
+
+static AiqWorkflowVersion *
+aiq_store_workflows_get_version(AiqStore *self,
+				const gchar *tenant_id,
+				const gchar *workflow_id,
+				gint version,
+				gboolean with_triggers,
+				GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+
+	/* the triggers cost a JSON parse of the definition in SQLite */
+	if (with_triggers)
+		stmt = aiq_store_read_prepare(
+			self,
+			"SELECT " AIQ_VERSION_COLUMNS
+			", json_extract(definition, '$.triggers')" AIQ_VERSION_WHERE,
+			error);
+	else
+		stmt = aiq_store_read_prepare(self,
+					      "SELECT " AIQ_VERSION_COLUMNS AIQ_VERSION_WHERE,
+					      error);
+	if (stmt == NULL ||
+	    !aiq_store_workflows_step_version(stmt, tenant_id, workflow_id, version, error))
+		return NULL;
+	return aiq_workflow_version_from_row(stmt);
+}
+
 /**
  * aiq_store_get_workflow_version:
  * @version: a version number, or 0 for the latest
@@ -548,45 +573,38 @@ aiq_store_get_workflow_version(AiqStore *self,
 			       gint version,
 			       GError **error)
 {
-	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
-
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
 	g_return_val_if_fail(workflow_id != NULL, NULL);
 	g_return_val_if_fail(version >= 0, NULL);
 
-	stmt = aiq_store_read_prepare(
-		self,
-		"SELECT " AIQ_VERSION_COLUMNS ", "
-		"json_extract(definition, '$.triggers') FROM workflow_versions "
-		"WHERE tenant_id = ?1 AND workflow_id = ?2 "
-		"AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1",
-		error);
-	if (stmt == NULL)
-		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
-	sqlite3_bind_int(stmt, 3, version);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return aiq_workflow_version_from_row(stmt);
-	if (rc != SQLITE_DONE)
-		aiq_store_set_sqlite_error(NULL, rc, "workflow version", error);
-	else if (version == 0)
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_NOT_FOUND,
-			    _("no workflow “%s”"),
-			    workflow_id);
-	else
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_NOT_FOUND,
-			    _("workflow “%s” has no version %d"),
-			    workflow_id,
-			    version);
-	return NULL;
+	return aiq_store_workflows_get_version(self, tenant_id, workflow_id, version, FALSE, error);
+}
+
+/**
+ * aiq_store_get_workflow_version_with_triggers:
+ * @version: a version number, or 0 for the latest
+ *
+ * The same as aiq_store_get_workflow_version(), with the definition's
+ * triggers also filled in (@triggers, as JSON), for the callers that show
+ * them.
+ *
+ * Returns: (transfer full): the version with its canonical definition and
+ * triggers
+ */
+AiqWorkflowVersion *
+aiq_store_get_workflow_version_with_triggers(AiqStore *self,
+					     const gchar *tenant_id,
+					     const gchar *workflow_id,
+					     gint version,
+					     GError **error)
+{
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL, NULL);
+	g_return_val_if_fail(workflow_id != NULL, NULL);
+	g_return_val_if_fail(version >= 0, NULL);
+
+	return aiq_store_workflows_get_version(self, tenant_id, workflow_id, version, TRUE, error);
 }
 
 /**
@@ -604,7 +622,6 @@ aiq_store_get_workflow_version_digest(AiqStore *self,
 				      GError **error)
 {
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(version > 0, NULL);
@@ -612,24 +629,10 @@ aiq_store_get_workflow_version_digest(AiqStore *self,
 				      "SELECT digest FROM workflow_versions WHERE tenant_id = ?1 "
 				      "AND workflow_id = ?2 AND version = ?3",
 				      error);
-	if (stmt == NULL)
+	if (stmt == NULL ||
+	    !aiq_store_workflows_step_version(stmt, tenant_id, workflow_id, version, error))
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
-	sqlite3_bind_int(stmt, 3, version);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return aiq_store_column_text(stmt, 0);
-	if (rc != SQLITE_DONE)
-		aiq_store_set_sqlite_error(NULL, rc, "workflow version", error);
-	else
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_NOT_FOUND,
-			    _("workflow “%s” has no version %d"),
-			    workflow_id,
-			    version);
-	return NULL;
+	return aiq_store_column_text(stmt, 0);
 }
 
 /**
@@ -647,7 +650,6 @@ aiq_store_list_workflow_versions(AiqStore *self,
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_workflow_version_free);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
@@ -663,12 +665,12 @@ aiq_store_list_workflow_versions(AiqStore *self,
 		return NULL;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	aiq_store_bind_text(stmt, 2, workflow_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, aiq_workflow_version_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "workflow versions", error);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_workflow_version_from_row,
+				 result,
+				 "workflow versions",
+				 error))
 		return NULL;
-	}
 	return g_steal_pointer(&result);
 }
 
@@ -702,13 +704,7 @@ aiq_store_set_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	sqlite3_bind_int64(stmt, 3, g_get_real_time());
 	if (!op->delete)
 		sqlite3_bind_int(stmt, 4, op->enabled ? 1 : 0);
-	if (!aiq_store_tx_exec(tx, stmt, "workflow", error))
-		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no workflow “%s”"), op->id);
-		return FALSE;
-	}
-	return TRUE;
+	return aiq_store_tx_exec_existing(tx, stmt, "workflow", op->id, error);
 }
 
 gboolean

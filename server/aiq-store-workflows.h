@@ -33,7 +33,7 @@ typedef struct {
 	gint version;
 	gchar *definition; /* canonical JSON */
 	gchar *triggers;   /* the definition's triggers as JSON; only from
-			      aiq_store_get_workflow_version() */
+			      aiq_store_get_workflow_version_with_triggers() */
 	gchar *digest;
 	gchar *author;
 	gint64 created_us;
@@ -76,11 +76,6 @@ aiq_store_update_workflow(AiqStore *self,
 			  GError **error);
 AiqWorkflowRow *
 aiq_store_get_workflow(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error);
-AiqWorkflowRow *
-aiq_store_get_workflow_by_name(AiqStore *self,
-			       const gchar *tenant_id,
-			       const gchar *name,
-			       GError **error);
 GPtrArray *
 aiq_store_list_workflows(AiqStore *self,
 			 const gchar *tenant_id,
@@ -89,19 +84,27 @@ aiq_store_list_workflows(AiqStore *self,
 			 guint limit,
 			 gchar **next_cursor,
 			 GError **error);
-/* @version 0 is the latest */
+/* @version is not 0 */
 gchar *
 aiq_store_get_workflow_version_digest(AiqStore *self,
 				      const gchar *tenant_id,
 				      const gchar *workflow_id,
 				      gint version,
 				      GError **error);
+/* @version 0 is the latest */
 AiqWorkflowVersion *
 aiq_store_get_workflow_version(AiqStore *self,
 			       const gchar *tenant_id,
 			       const gchar *workflow_id,
 			       gint version,
 			       GError **error);
+/* the same with @triggers filled in, for the callers that show them */
+AiqWorkflowVersion *
+aiq_store_get_workflow_version_with_triggers(AiqStore *self,
+					     const gchar *tenant_id,
+					     const gchar *workflow_id,
+					     gint version,
+					     GError **error);
 GPtrArray *
 aiq_store_list_workflow_versions(AiqStore *self,
 				 const gchar *tenant_id,

@@ -247,7 +247,6 @@ typedef struct {
 } AiqStoreWriteOp;
 
 struct _AiqStoreTx {
-	AiqStore *store;
 	sqlite3 *db;
 	GHashTable *stmts; /* sql -> sqlite3_stmt, the writer's */
 };
@@ -322,6 +321,19 @@ aiq_store_exec(sqlite3 *db, const gchar *sql, GError **error)
 	if (rc != SQLITE_OK)
 		return aiq_store_set_sqlite_error(db, rc, "store", error);
 	return TRUE;
+}
+
+gboolean
+aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return TRUE;
+	if (rc == SQLITE_DONE)
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
+	else
+		aiq_store_set_sqlite_error(NULL, rc, what, error);
+	return FALSE;
 }
 
 static void
@@ -470,12 +482,6 @@ aiq_store_tx_get_db(AiqStoreTx *tx)
 	return tx->db;
 }
 
-AiqStore *
-aiq_store_tx_get_store(AiqStoreTx *tx)
-{
-	return tx->store;
-}
-
 gboolean
 aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError **error)
 {
@@ -483,6 +489,22 @@ aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError 
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return aiq_store_set_sqlite_error(tx->db, rc, what, error);
+	return TRUE;
+}
+
+gboolean
+aiq_store_tx_exec_existing(AiqStoreTx *tx,
+			   sqlite3_stmt *stmt,
+			   const gchar *what,
+			   const gchar *id,
+			   GError **error)
+{
+	if (!aiq_store_tx_exec(tx, stmt, what, error))
+		return FALSE;
+	if (sqlite3_changes(tx->db) == 0) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -656,39 +678,40 @@ aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GErr
 	return TRUE;
 }
 
+/* the first column of the first row of @sql, read once (not cached) */
+static gboolean
+aiq_store_query_int64(sqlite3 *db, const gchar *sql, gint64 *value)
+{
+	sqlite3_stmt *stmt = NULL;
+	gboolean ok = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+		      sqlite3_step(stmt) == SQLITE_ROW;
+	if (ok)
+		*value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
 static gboolean
 aiq_store_migrate(AiqStore *self, GError **error)
 {
 	sqlite3 *db = self->tx.db;
-	sqlite3_stmt *stmt = NULL;
-	gint app_id = 0;
-	gint n_tables = 0;
+	gint64 app_id = 0;
+	gint64 n_tables = 0;
 	gint64 version = 0;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
+	if (!aiq_store_query_int64(db, "PRAGMA application_id", &app_id)) {
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_FAILED,
 			    _("%s: not an AutomateIQ store: %s"),
 			    self->filename,
 			    sqlite3_errmsg(db));
-		sqlite3_finalize(stmt);
 		return FALSE;
 	}
-	app_id = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (sqlite3_prepare_v2(db,
-			       "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-			       -1,
-			       &stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
+	if (!aiq_store_query_int64(db,
+				   "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+				   &n_tables))
 		return aiq_store_set_sqlite_error(db, SQLITE_ERROR, "store", error);
-	}
-	n_tables = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
 	if (app_id != AIQ_STORE_APPLICATION_ID && (app_id != 0 || n_tables > 0)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -701,22 +724,9 @@ aiq_store_migrate(AiqStore *self, GError **error)
 	    !aiq_store_exec(db, "PRAGMA synchronous=FULL", error) ||
 	    !aiq_store_exec(db, "PRAGMA foreign_keys=OFF", error))
 		return FALSE;
-	if (app_id == AIQ_STORE_APPLICATION_ID) {
-		if (sqlite3_prepare_v2(db,
-				       "SELECT max(version) FROM schema_version",
-				       -1,
-				       &stmt,
-				       NULL) != SQLITE_OK ||
-		    sqlite3_step(stmt) != SQLITE_ROW) {
-			sqlite3_finalize(stmt);
-			return aiq_store_set_sqlite_error(db,
-							  SQLITE_ERROR,
-							  "schema_version",
-							  error);
-		}
-		version = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-	}
+	if (app_id == AIQ_STORE_APPLICATION_ID &&
+	    !aiq_store_query_int64(db, "SELECT max(version) FROM schema_version", &version))
+		return aiq_store_set_sqlite_error(db, SQLITE_ERROR, "schema_version", error);
 	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -934,6 +944,21 @@ aiq_store_close(AiqStore *self, GError **error)
 	return TRUE;
 }
 
+gboolean
+aiq_store_step_rows(sqlite3_stmt *stmt,
+		    AiqStoreRowFunc from_row,
+		    GPtrArray *result,
+		    const gchar *what,
+		    GError **error)
+{
+	gint rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(result, from_row(stmt));
+	if (rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(NULL, rc, what, error);
+	return TRUE;
+}
+
 /**
  * aiq_store_step_page:
  * @stmt: a page's query, its LIMIT bound to @limit + 1, ordered by
@@ -956,11 +981,8 @@ aiq_store_step_page(sqlite3_stmt *stmt,
 		    gchar **next_cursor,
 		    GError **error)
 {
-	gint rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(result, from_row(stmt));
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(NULL, rc, what, error);
+	if (!aiq_store_step_rows(stmt, from_row, result, what, error))
+		return FALSE;
 	if (next_cursor != NULL)
 		*next_cursor = NULL;
 	if (result->len > limit) {
@@ -1138,7 +1160,6 @@ aiq_store_init(AiqStore *self)
 	g_queue_init(&self->ops);
 	self->lock_fd = -1;
 	self->readers = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_store_reader_unref);
-	self->tx.store = self;
 	self->tx.stmts =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, aiq_store_stmt_finalize);
 	self->serial = (guint64)g_atomic_int_add(&aiq_store_next_serial, 1);
