@@ -93,6 +93,27 @@ aiq_api_check_members(JsonObject *obj, const gchar *const *known, GError **error
 }
 
 /**
+ * aiq_api_read_body:
+ * @known: the members the body may have
+ * @body: (out) (transfer full): the parsed body, which owns the object
+ *
+ * Returns: (transfer none) (nullable): the body as a JSON object with only
+ * @known members, or %NULL with an error: 415, 400 or 422
+ */
+JsonObject *
+aiq_api_read_body(AiqRequest *req, const gchar *const *known, JsonNode **body, GError **error)
+{
+	JsonObject *obj;
+	*body = aiq_request_parse_json(req, error);
+	if (*body == NULL)
+		return NULL;
+	obj = aiq_api_body_object(*body, error);
+	if (obj == NULL || !aiq_api_check_members(obj, known, error))
+		return NULL;
+	return obj;
+}
+
+/**
  * aiq_api_get_string:
  *
  * Returns: (nullable): the member, or %NULL when absent (an error when
@@ -121,6 +142,31 @@ aiq_api_get_string(JsonObject *obj, const gchar *member, gboolean required, GErr
 		return NULL;
 	}
 	return json_node_get_string(node);
+}
+
+/**
+ * aiq_api_lookup_string:
+ * @value: (out) (nullable): the member; %NULL when absent
+ *
+ * aiq_api_get_string() for checks that go on with the value.
+ *
+ * Returns: %FALSE with an error when the member is not a string, or is
+ * absent and @required
+ */
+gboolean
+aiq_api_lookup_string(JsonObject *obj,
+		      const gchar *member,
+		      gboolean required,
+		      const gchar **value,
+		      GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	*value = aiq_api_get_string(obj, member, required, &error_local);
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /**

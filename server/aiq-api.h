@@ -9,6 +9,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "aiq-request.h"
+
 G_BEGIN_DECLS
 
 #define AIQ_API_DEFAULT_LIMIT 50
@@ -21,10 +23,18 @@ void
 aiq_api_set_time(JsonObject *obj, const gchar *member, gint64 us);
 JsonObject *
 aiq_api_body_object(JsonNode *body, GError **error);
+JsonObject *
+aiq_api_read_body(AiqRequest *req, const gchar *const *known, JsonNode **body, GError **error);
 gboolean
 aiq_api_check_members(JsonObject *obj, const gchar *const *known, GError **error);
 const gchar *
 aiq_api_get_string(JsonObject *obj, const gchar *member, gboolean required, GError **error);
+gboolean
+aiq_api_lookup_string(JsonObject *obj,
+		      const gchar *member,
+		      gboolean required,
+		      const gchar **value,
+		      GError **error);
 gboolean
 aiq_api_get_int(JsonObject *obj,
 		const gchar *member,

@@ -86,12 +86,6 @@ aiq_principal_unref(AiqPrincipal *self)
 	g_free(self);
 }
 
-gboolean
-aiq_principal_is_platform_admin(AiqPrincipal *self)
-{
-	return self != NULL && self->role == AIQ_ROLE_PLATFORM_ADMIN;
-}
-
 static gchar *
 aiq_auth_b64url(const guint8 *data, gsize len)
 {
@@ -116,14 +110,16 @@ aiq_auth_sha256(const gchar *text, guint8 hash[32])
 }
 
 /**
- * aiq_auth_token_generate:
+ * aiq_auth_token_new_with_prefix:
+ * @prefix: what the token is for, e.g. `aiqs` or `whk`
  * @hash: (out): the SHA-256 of the token, the only thing stored
  *
- * Returns: a new token: a kind prefix, the tenant (so that even the lookup
- * of a token is scoped by tenant) and 256 random bits
+ * Returns: a new token `PREFIX_TENANTHEX_RANDOM`: the prefix, the tenant
+ * (so that even the lookup of a token is scoped by tenant) and 256 random
+ * bits
  */
 gchar *
-aiq_auth_token_generate(AiqTokenKind kind, const gchar *tenant_id, guint8 hash[32])
+aiq_auth_token_new_with_prefix(const gchar *prefix, const gchar *tenant_id, guint8 hash[32])
 {
 	guint8 random[32];
 	g_autofree gchar *secret = NULL;
@@ -137,9 +133,60 @@ aiq_auth_token_generate(AiqTokenKind kind, const gchar *tenant_id, guint8 hash[3
 	randombytes_buf(random, sizeof(random));
 	secret = aiq_auth_b64url(random, sizeof(random));
 	sodium_memzero(random, sizeof(random));
-	token = g_strdup_printf("%s_%s_%s", aiq_token_prefixes[kind], tenant->str, secret);
+	token = g_strdup_printf("%s_%s_%s", prefix, tenant->str, secret);
 	aiq_auth_sha256(token, hash);
 	return token;
+}
+
+/**
+ * aiq_auth_token_generate:
+ *
+ * Returns: a new token of @kind; see aiq_auth_token_new_with_prefix()
+ */
+gchar *
+aiq_auth_token_generate(AiqTokenKind kind, const gchar *tenant_id, guint8 hash[32])
+{
+	return aiq_auth_token_new_with_prefix(aiq_token_prefixes[kind], tenant_id, hash);
+}
+
+/**
+ * aiq_auth_token_parse_with_prefix:
+ * @token: (nullable): what was sent
+ *
+ * Returns: whether @token has the form of a token made with @prefix, and
+ * if so its tenant and hash
+ */
+gboolean
+aiq_auth_token_parse_with_prefix(const gchar *token,
+				 const gchar *prefix,
+				 gchar **tenant_id,
+				 guint8 hash[32])
+{
+	gsize plen = strlen(prefix);
+	gsize len = token != NULL ? strlen(token) : 0;
+	const gchar *hex;
+
+	/* prefix _ tenant (32) _ secret (43) */
+	if (len != plen + 1 + 32 + 1 + 43 || strncmp(token, prefix, plen) != 0 ||
+	    token[plen] != '_' || token[plen + 33] != '_')
+		return FALSE;
+	hex = token + plen + 1;
+	for (guint i = 0; i < 32; i++) {
+		if (!g_ascii_isxdigit(hex[i]) || g_ascii_isupper(hex[i]))
+			return FALSE;
+	}
+	for (gsize i = plen + 34; i < len; i++) {
+		if (!g_ascii_isalnum(token[i]) && token[i] != '-' && token[i] != '_')
+			return FALSE;
+	}
+	*tenant_id = g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s",
+				     hex,
+				     hex + 8,
+				     hex + 12,
+				     hex + 16,
+				     hex + 20);
+	aiq_auth_sha256(token, hash);
+	return TRUE;
 }
 
 /**
@@ -155,38 +202,15 @@ aiq_auth_token_parse(const gchar *token,
 		     guint8 hash[32],
 		     GError **error)
 {
-	gsize len = token != NULL ? strlen(token) : 0;
-	guint k;
-	const gchar *hex;
-
-	/* prefix (4) _ tenant (32) _ secret (43) */
-	if (len != 4 + 1 + 32 + 1 + 43 || token[4] != '_' || token[37] != '_')
-		goto fail;
-	for (k = 0; k < AIQ_TOKEN_KIND_LAST; k++) {
-		if (strncmp(token, aiq_token_prefixes[k], 4) == 0)
-			break;
+	for (guint k = 0; k < AIQ_TOKEN_KIND_LAST; k++) {
+		if (aiq_auth_token_parse_with_prefix(token,
+						     aiq_token_prefixes[k],
+						     tenant_id,
+						     hash)) {
+			*kind = (AiqTokenKind)k;
+			return TRUE;
+		}
 	}
-	if (k == AIQ_TOKEN_KIND_LAST)
-		goto fail;
-	hex = token + 5;
-	for (guint i = 0; i < 32; i++) {
-		if (!g_ascii_isxdigit(hex[i]) || g_ascii_isupper(hex[i]))
-			goto fail;
-	}
-	for (guint i = 38; i < len; i++) {
-		if (!g_ascii_isalnum(token[i]) && token[i] != '-' && token[i] != '_')
-			goto fail;
-	}
-	*kind = (AiqTokenKind)k;
-	*tenant_id = g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s",
-				     hex,
-				     hex + 8,
-				     hex + 12,
-				     hex + 16,
-				     hex + 20);
-	aiq_auth_sha256(token, hash);
-	return TRUE;
-fail:
 	g_set_error_literal(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_UNAUTHENTICATED,

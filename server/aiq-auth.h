@@ -48,10 +48,15 @@ AiqPrincipal *
 aiq_principal_ref(AiqPrincipal *self);
 void
 aiq_principal_unref(AiqPrincipal *self);
-gboolean
-aiq_principal_is_platform_admin(AiqPrincipal *self);
 
 /* tokens: PREFIX_TENANTHEX_RANDOM, e.g. aiqs_0196f3c25b1e7c3a9d2e4f5a6b7c8d9e_… */
+gchar *
+aiq_auth_token_new_with_prefix(const gchar *prefix, const gchar *tenant_id, guint8 hash[32]);
+gboolean
+aiq_auth_token_parse_with_prefix(const gchar *token,
+				 const gchar *prefix,
+				 gchar **tenant_id,
+				 guint8 hash[32]);
 gchar *
 aiq_auth_token_generate(AiqTokenKind kind, const gchar *tenant_id, guint8 hash[32]);
 gboolean

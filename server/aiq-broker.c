@@ -403,26 +403,48 @@ aiq_broker_render(AiqServer *server, const gchar *tenant_id, const gchar *type, 
 	return g_string_free_to_bytes(str);
 }
 
+static gboolean
+aiq_broker_is_listened(AiqBroker *self, const gchar *tenant_id)
+{
+	gboolean ret;
+	g_mutex_lock(&self->mutex);
+	ret = g_hash_table_contains(self->tenants, tenant_id);
+	g_mutex_unlock(&self->mutex);
+	return ret;
+}
+
+/**
+ * aiq_broker_has_subscribers:
+ *
+ * Returns: whether anyone listens to the events of @tenant_id, so that a
+ * publisher need not even make an event nobody would get
+ */
+gboolean
+aiq_broker_has_subscribers(AiqServer *server, const gchar *tenant_id)
+{
+	AiqBroker *self;
+
+	g_return_val_if_fail(AIQ_IS_SERVER(server), FALSE);
+	g_return_val_if_fail(tenant_id != NULL, FALSE);
+
+	self = aiq_broker_get(server);
+	return self != NULL && aiq_broker_is_listened(self, tenant_id);
+}
+
 void
 aiq_broker_publish(AiqServer *server, const gchar *tenant_id, const gchar *type, JsonNode *data)
 {
 	AiqBroker *self;
 	GPtrArray *subscribers;
 	g_autoptr(GBytes) message = NULL;
-	gboolean listened;
 
 	g_return_if_fail(AIQ_IS_SERVER(server));
 	g_return_if_fail(tenant_id != NULL);
 	g_return_if_fail(type != NULL);
 
-	self = aiq_broker_get(server);
-	if (self == NULL)
-		return;
 	/* nobody listens: not even the text is written */
-	g_mutex_lock(&self->mutex);
-	listened = g_hash_table_contains(self->tenants, tenant_id);
-	g_mutex_unlock(&self->mutex);
-	if (!listened)
+	self = aiq_broker_get(server);
+	if (self == NULL || !aiq_broker_is_listened(self, tenant_id))
 		return;
 
 	message = aiq_broker_render(server, tenant_id, type, data);

@@ -24,5 +24,7 @@ G_BEGIN_DECLS
  */
 void
 aiq_broker_publish(AiqServer *server, const gchar *tenant_id, const gchar *type, JsonNode *data);
+gboolean
+aiq_broker_has_subscribers(AiqServer *server, const gchar *tenant_id);
 
 G_END_DECLS

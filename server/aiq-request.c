@@ -196,12 +196,6 @@ aiq_request_get_query(AiqRequest *self, const gchar *name)
 	return g_hash_table_lookup(self->query, name);
 }
 
-GHashTable *
-aiq_request_get_queries(AiqRequest *self)
-{
-	return self->query;
-}
-
 const gchar *
 aiq_request_get_header(AiqRequest *self, const gchar *name)
 {
@@ -237,6 +231,13 @@ aiq_request_get_received(AiqRequest *self)
 	return self->received_us;
 }
 
+static const gchar *const aiq_request_json_types[] = { "application/json", NULL };
+static const gchar *const aiq_request_yaml_types[] = { "application/yaml",
+						       "application/x-yaml",
+						       "text/yaml",
+						       "text/x-yaml",
+						       NULL };
+
 static gboolean
 aiq_request_content_type_is(AiqRequest *self, const gchar *const *types)
 {
@@ -248,11 +249,20 @@ aiq_request_content_type_is(AiqRequest *self, const gchar *const *types)
  * still refuses — nesting, node count, a huge scalar — is a bad document,
  * 400, checked as the parser goes and before any tree is built */
 static JsonNode *
-aiq_request_parse_body(const gchar *data, gsize len, AiqDocumentFormat format, GError **error)
+aiq_request_parse_body(AiqRequest *self, AiqDocumentFormat format, GError **error)
 {
 	AiqDocumentLimits limits = *aiq_document_limits_default();
 	g_autoptr(GError) error_local = NULL;
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(self->body, &len);
 	JsonNode *node;
+	if (len == 0) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_DOCUMENT,
+				    _("the request has no body"));
+		return NULL;
+	}
 	limits.max_size = MAX(limits.max_size, len);
 	node = aiq_document_parse(data, len, format, &limits, &error_local);
 	if (node == NULL) {
@@ -272,24 +282,14 @@ aiq_request_parse_body(const gchar *data, gsize len, AiqDocumentFormat format, G
 JsonNode *
 aiq_request_parse_json(AiqRequest *self, GError **error)
 {
-	const gchar *const json_types[] = { "application/json", NULL };
-	gsize len = 0;
-	const gchar *data = g_bytes_get_data(self->body, &len);
-	if (!aiq_request_content_type_is(self, json_types)) {
+	if (!aiq_request_content_type_is(self, aiq_request_json_types)) {
 		g_set_error_literal(error,
 				    G_IO_ERROR,
 				    G_IO_ERROR_NOT_SUPPORTED,
 				    _("send the body as application/json"));
 		return NULL;
 	}
-	if (len == 0) {
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_INVALID_DOCUMENT,
-				    _("the request has no body"));
-		return NULL;
-	}
-	return aiq_request_parse_body(data, len, AIQ_DOCUMENT_FORMAT_JSON, error);
+	return aiq_request_parse_body(self, AIQ_DOCUMENT_FORMAT_JSON, error);
 }
 
 /**
@@ -301,32 +301,15 @@ aiq_request_parse_json(AiqRequest *self, GError **error)
 JsonNode *
 aiq_request_parse_document(AiqRequest *self, GError **error)
 {
-	const gchar *const yaml_types[] = { "application/yaml",
-					    "application/x-yaml",
-					    "text/yaml",
-					    "text/x-yaml",
-					    NULL };
-	gsize len = 0;
-	const gchar *data = g_bytes_get_data(self->body, &len);
-	if (aiq_request_content_type_is(self, yaml_types)) {
-		if (len == 0) {
-			g_set_error_literal(error,
-					    AIQ_ERROR,
-					    AIQ_ERROR_INVALID_DOCUMENT,
-					    _("the request has no body"));
-			return NULL;
-		}
-		return aiq_request_parse_body(data, len, AIQ_DOCUMENT_FORMAT_YAML, error);
-	}
-	if (!aiq_request_content_type_is(self,
-					 (const gchar *const[]){ "application/json", NULL })) {
-		g_set_error_literal(error,
-				    G_IO_ERROR,
-				    G_IO_ERROR_NOT_SUPPORTED,
-				    _("send the body as application/json or application/yaml"));
-		return NULL;
-	}
-	return aiq_request_parse_json(self, error);
+	if (aiq_request_content_type_is(self, aiq_request_yaml_types))
+		return aiq_request_parse_body(self, AIQ_DOCUMENT_FORMAT_YAML, error);
+	if (aiq_request_content_type_is(self, aiq_request_json_types))
+		return aiq_request_parse_body(self, AIQ_DOCUMENT_FORMAT_JSON, error);
+	g_set_error_literal(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_SUPPORTED,
+			    _("send the body as application/json or application/yaml"));
+	return NULL;
 }
 
 /**
@@ -489,16 +472,6 @@ aiq_request_respond_gerror(AiqRequest *self, const GError *error)
 	if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
 		aiq_request_set_header(self, "Retry-After", "5");
 	aiq_request_respond_error(self, status, code, error->message, NULL);
-}
-
-gboolean
-aiq_request_has_response(AiqRequest *self)
-{
-	gboolean ret;
-	g_mutex_lock(&self->mutex);
-	ret = self->status != 0;
-	g_mutex_unlock(&self->mutex);
-	return ret;
 }
 
 guint

@@ -42,8 +42,6 @@ const gchar *
 aiq_request_get_param(AiqRequest *self, const gchar *name);
 const gchar *
 aiq_request_get_query(AiqRequest *self, const gchar *name);
-GHashTable *
-aiq_request_get_queries(AiqRequest *self);
 const gchar *
 aiq_request_get_header(AiqRequest *self, const gchar *name);
 AiqPrincipal *
@@ -76,8 +74,6 @@ aiq_request_respond_error(AiqRequest *self,
 			  JsonNode *details);
 void
 aiq_request_respond_gerror(AiqRequest *self, const GError *error);
-gboolean
-aiq_request_has_response(AiqRequest *self);
 guint
 aiq_request_get_status(AiqRequest *self);
 

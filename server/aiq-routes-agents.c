@@ -22,6 +22,7 @@
 #include "aiq-util.h"
 
 #define AIQ_AGENT_NAME_MAX 200
+#define AIQ_AGENT_VERSION_MAX 64
 #define AIQ_AGENT_LABEL_MAX 64
 #define AIQ_AGENT_LABELS_MAX 64
 #define AIQ_AGENT_CAPACITY_MAX 1000
@@ -66,11 +67,54 @@ aiq_check_labels(gchar **labels, const gchar *member, GError **error)
 	return TRUE;
 }
 
-static void
-aiq_agents_publish(AiqServer *server, const gchar *tenant_id, const gchar *agent_id)
+/* the "name" member: 1 to %AIQ_AGENT_NAME_MAX bytes */
+static gboolean
+aiq_agent_get_name(JsonObject *obj, gboolean required, const gchar **name, GError **error)
 {
-	g_autoptr(AiqAgentRow) row =
-		aiq_store_get_agent(aiq_server_get_store(server), tenant_id, agent_id, NULL);
+	if (!aiq_api_lookup_string(obj, "name", required, name, error))
+		return FALSE;
+	if (*name != NULL && (strlen(*name) == 0 || strlen(*name) > AIQ_AGENT_NAME_MAX)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_INPUT,
+			    _("name: 1 to %u characters"),
+			    (guint)AIQ_AGENT_NAME_MAX);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the optional "version" an agent reports */
+static gboolean
+aiq_agent_get_version(JsonObject *obj, const gchar **version, GError **error)
+{
+	if (!aiq_api_lookup_string(obj, "version", FALSE, version, error))
+		return FALSE;
+	if (*version != NULL && strlen(*version) > AIQ_AGENT_VERSION_MAX) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_INPUT,
+				    _("version: at most 64 characters"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static JsonNode *
+aiq_agents_to_json(AiqServer *server, AiqAgentRow *row)
+{
+	return aiq_agent_row_to_json(row,
+				     aiq_server_now(server),
+				     aiq_server_get_config(server)->agent_offline_us);
+}
+
+/* @row: (nullable): the agent as stored now; %NULL once it is deleted */
+static void
+aiq_agents_publish(AiqServer *server,
+		   const gchar *tenant_id,
+		   const gchar *agent_id,
+		   AiqAgentRow *row)
+{
 	g_autoptr(JsonNode) node = NULL;
 	if (row == NULL) {
 		JsonObject *obj = json_object_new();
@@ -78,9 +122,7 @@ aiq_agents_publish(AiqServer *server, const gchar *tenant_id, const gchar *agent
 		json_object_set_string_member(obj, "status", "deleted");
 		node = aiq_json_new_object(obj);
 	} else {
-		node = aiq_agent_row_to_json(row,
-					     aiq_server_now(server),
-					     aiq_server_get_config(server)->agent_offline_us);
+		node = aiq_agents_to_json(server, row);
 	}
 	aiq_broker_publish(server, tenant_id, "agent.updated", node);
 }
@@ -133,17 +175,8 @@ aiq_route_create_enrollment_token(AiqRequest *req)
 	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
 	    !aiq_api_check_members(obj, known, &error))
 		goto fail;
-	name = aiq_api_get_string(obj, "name", FALSE, &error);
-	if (error != NULL)
+	if (!aiq_agent_get_name(obj, FALSE, &name, &error))
 		goto fail;
-	if (name != NULL && (strlen(name) == 0 || strlen(name) > AIQ_AGENT_NAME_MAX)) {
-		g_set_error(&error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_INPUT,
-			    _("name: 1 to %u characters"),
-			    (guint)AIQ_AGENT_NAME_MAX);
-		goto fail;
-	}
 	labels = aiq_api_get_strv(obj, "labels", &error);
 	if (error != NULL || !aiq_check_labels(labels, "labels", &error))
 		goto fail;
@@ -271,35 +304,11 @@ aiq_route_enroll(AiqRequest *req)
 					  NULL);
 		return;
 	}
-	body = aiq_request_parse_json(req, &error);
-	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
-	    !aiq_api_check_members(obj, known, &error))
-		goto fail;
-	token = aiq_api_get_string(obj, "token", TRUE, &error);
-	if (token == NULL)
-		goto fail;
-	name = aiq_api_get_string(obj, "name", TRUE, &error);
-	if (name == NULL)
-		goto fail;
-	if (strlen(name) == 0 || strlen(name) > AIQ_AGENT_NAME_MAX) {
-		g_set_error(&error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_INPUT,
-			    _("name: 1 to %u characters"),
-			    (guint)AIQ_AGENT_NAME_MAX);
-		goto fail;
-	}
-	version = aiq_api_get_string(obj, "version", FALSE, &error);
-	if (error != NULL)
-		goto fail;
-	if (version != NULL && strlen(version) > 64) {
-		g_set_error_literal(&error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_INVALID_INPUT,
-				    _("version: at most 64 characters"));
-		goto fail;
-	}
-	if (!aiq_api_get_int(obj, "capacity", 0, AIQ_AGENT_CAPACITY_MAX, &capacity, &error))
+	obj = aiq_api_read_body(req, known, &body, &error);
+	if (obj == NULL || (token = aiq_api_get_string(obj, "token", TRUE, &error)) == NULL ||
+	    !aiq_agent_get_name(obj, TRUE, &name, &error) ||
+	    !aiq_agent_get_version(obj, &version, &error) ||
+	    !aiq_api_get_int(obj, "capacity", 0, AIQ_AGENT_CAPACITY_MAX, &capacity, &error))
 		goto fail;
 	agent->labels = aiq_api_get_strv(obj, "labels", &error);
 	if (error != NULL || !aiq_check_labels(agent->labels, "labels", &error))
@@ -341,7 +350,8 @@ aiq_route_enroll(AiqRequest *req)
 	}
 	aiq_auth_login_succeeded(auth, account, address);
 	g_info("agent %s (%s) enrolled in tenant %s", agent->id, agent->name, tenant_id);
-	aiq_agents_publish(server, tenant_id, agent->id);
+	/* the store took @agent as it is */
+	aiq_agents_publish(server, tenant_id, agent->id, agent);
 
 	reply = json_object_new();
 	json_object_set_string_member(reply, "agent_id", agent->id);
@@ -373,17 +383,13 @@ aiq_route_list_agents(AiqRequest *req)
 	gint64 offline = aiq_server_get_config(server)->agent_offline_us;
 	JsonArray *items;
 
-	if (!aiq_request_get_limit(req, &limit, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	rows = aiq_store_list_agents(aiq_server_get_store(server),
-				     aiq_request_get_tenant_id(req),
-				     aiq_request_get_query(req, "cursor"),
-				     limit,
-				     &next,
-				     &error);
-	if (rows == NULL) {
+	if (!aiq_request_get_limit(req, &limit, &error) ||
+	    (rows = aiq_store_list_agents(aiq_server_get_store(server),
+					  aiq_request_get_tenant_id(req),
+					  aiq_request_get_query(req, "cursor"),
+					  limit,
+					  &next,
+					  &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -408,12 +414,7 @@ aiq_route_get_agent(AiqRequest *req)
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
-	aiq_request_respond_json(
-		req,
-		SOUP_STATUS_OK,
-		aiq_agent_row_to_json(row,
-				      aiq_server_now(server),
-				      aiq_server_get_config(server)->agent_offline_us));
+	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_agents_to_json(server, row));
 }
 
 /* disabled or deleted: no more leases, the credential fails at once, the
@@ -428,6 +429,7 @@ aiq_route_disable_or_delete(AiqRequest *req, gboolean remove)
 	const gchar *id = aiq_request_get_param(req, "id");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) leased = NULL;
+	g_autoptr(AiqAgentRow) row = NULL;
 	AiqAgentScope scope = {
 		.tenant_id = tenant_id,
 		.agent_id = id,
@@ -445,12 +447,19 @@ aiq_route_disable_or_delete(AiqRequest *req, gboolean remove)
 		return;
 	}
 	g_info("agent %s %s", id, remove ? "deleted" : "disabled");
-	aiq_agents_publish(server, tenant_id, id);
 	if (remove) {
+		aiq_agents_publish(server, tenant_id, id, NULL);
 		aiq_request_respond_json(req, SOUP_STATUS_NO_CONTENT, NULL);
 		return;
 	}
-	aiq_route_get_agent(req);
+	/* read once, for the event and the answer */
+	row = aiq_store_get_agent(store, tenant_id, id, &error);
+	if (row == NULL) {
+		aiq_request_respond_gerror(req, error);
+		return;
+	}
+	aiq_agents_publish(server, tenant_id, id, row);
+	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_agents_to_json(server, row));
 }
 
 static void
@@ -494,9 +503,8 @@ aiq_route_lease(AiqRequest *req)
 		goto fail;
 	/* by default, as many as it said it runs at once */
 	capacity = MAX(agent->capacity, 1);
-	body = aiq_request_parse_json(req, &error);
-	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
-	    !aiq_api_check_members(obj, known, &error) ||
+	obj = aiq_api_read_body(req, known, &body, &error);
+	if (obj == NULL ||
 	    !aiq_api_get_int(obj, "capacity", 0, AIQ_AGENT_CAPACITY_MAX, &capacity, &error) ||
 	    !aiq_api_get_int(obj, "wait_ms", 0, G_MAXINT32, &wait_ms, &error))
 		goto fail;
@@ -578,22 +586,11 @@ aiq_route_heartbeat(AiqRequest *req)
 		.platform = aiq_agent_is_platform(principal),
 	};
 
-	body = aiq_request_parse_json(req, &error);
-	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
-	    !aiq_api_check_members(obj, known, &error) ||
-	    !aiq_get_execution_ids(obj, "running", &running, &error) ||
-	    !aiq_api_get_int(obj, "capacity", 0, AIQ_AGENT_CAPACITY_MAX, &capacity, &error))
+	obj = aiq_api_read_body(req, known, &body, &error);
+	if (obj == NULL || !aiq_get_execution_ids(obj, "running", &running, &error) ||
+	    !aiq_api_get_int(obj, "capacity", 0, AIQ_AGENT_CAPACITY_MAX, &capacity, &error) ||
+	    !aiq_agent_get_version(obj, &version, &error))
 		goto fail;
-	version = aiq_api_get_string(obj, "version", FALSE, &error);
-	if (error != NULL)
-		goto fail;
-	if (version != NULL && strlen(version) > 64) {
-		g_set_error_literal(&error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_INVALID_INPUT,
-				    _("version: at most 64 characters"));
-		goto fail;
-	}
 	if (!aiq_queue_heartbeat(aiq_queue_get(server),
 				 &scope,
 				 running,
@@ -729,6 +726,9 @@ aiq_find_execution_tenant(AiqServer *server, const gchar *execution_id)
 static void
 aiq_publish_ingested(AiqServer *server, AiqIngestGroup *group)
 {
+	/* the hot path of ingest: no events made for nobody */
+	if (!aiq_broker_has_subscribers(server, group->tenant_id))
+		return;
 	if (group->after != NULL) {
 		g_autoptr(JsonNode) summary = aiq_execution_row_to_json(group->after, NULL);
 		aiq_broker_publish(server, group->tenant_id, "execution.updated", summary);
@@ -765,9 +765,8 @@ aiq_route_events(AiqRequest *req)
 	JsonObject *obj;
 	JsonObject *reply;
 
-	body = aiq_request_parse_json(req, &error);
-	if (body == NULL || (obj = aiq_api_body_object(body, &error)) == NULL ||
-	    !aiq_api_check_members(obj, known, &error))
+	obj = aiq_api_read_body(req, known, &body, &error);
+	if (obj == NULL)
 		goto fail;
 	events = aiq_json_object_get_array(obj, "events");
 	if (events == NULL) {

@@ -87,8 +87,22 @@ aiq_start_request_digest(const AiqStartRequest *request)
 static void
 aiq_executions_publish(AiqServer *server, AiqExecutionRow *row)
 {
-	g_autoptr(JsonNode) summary = aiq_execution_row_to_json(row, NULL);
+	g_autoptr(JsonNode) summary = NULL;
+	if (!aiq_broker_has_subscribers(server, row->tenant_id))
+		return;
+	summary = aiq_execution_row_to_json(row, NULL);
 	aiq_broker_publish(server, row->tenant_id, "execution.updated", summary);
+}
+
+/* the execution, as the API shows it, with its steps */
+static JsonNode *
+aiq_executions_to_json(AiqStore *store, AiqExecutionRow *execution, GError **error)
+{
+	g_autoptr(GPtrArray) steps =
+		aiq_store_list_execution_steps(store, execution->tenant_id, execution->id, error);
+	if (steps == NULL)
+		return NULL;
+	return aiq_execution_row_to_json(execution, steps);
 }
 
 /**
@@ -211,16 +225,12 @@ aiq_executions_get(AiqServer *server,
 {
 	AiqStore *store = aiq_server_get_store(server);
 	g_autoptr(AiqExecutionRow) execution = NULL;
-	g_autoptr(GPtrArray) steps = NULL;
 
 	g_return_val_if_fail(AIQ_IS_SERVER(server), NULL);
 	execution = aiq_store_get_execution(store, tenant_id, execution_id, error);
 	if (execution == NULL)
 		return NULL;
-	steps = aiq_store_list_execution_steps(store, tenant_id, execution_id, error);
-	if (steps == NULL)
-		return NULL;
-	return aiq_execution_row_to_json(execution, steps);
+	return aiq_executions_to_json(store, execution, error);
 }
 
 /* handlers */
@@ -396,18 +406,14 @@ aiq_route_list(AiqRequest *req)
 				    &filter.trigger,
 				    &error) ||
 	    !aiq_route_query_time(req, "since", &filter.since_us, &error) ||
-	    !aiq_route_query_time(req, "until", &filter.until_us, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	rows = aiq_store_list_executions(store,
-					 aiq_request_get_tenant_id(req),
-					 &filter,
-					 aiq_request_get_query(req, "cursor"),
-					 limit,
-					 &next,
-					 &error);
-	if (rows == NULL) {
+	    !aiq_route_query_time(req, "until", &filter.until_us, &error) ||
+	    (rows = aiq_store_list_executions(store,
+					      aiq_request_get_tenant_id(req),
+					      &filter,
+					      aiq_request_get_query(req, "cursor"),
+					      limit,
+					      &next,
+					      &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -422,6 +428,7 @@ static void
 aiq_route_cancel(AiqRequest *req)
 {
 	AiqServer *server = aiq_request_get_server(req);
+	AiqStore *store = aiq_server_get_store(server);
 	const gchar *tenant_id = aiq_request_get_tenant_id(req);
 	const gchar *id = aiq_request_get_param(req, "id");
 	g_autoptr(GError) error = NULL;
@@ -430,7 +437,7 @@ aiq_route_cancel(AiqRequest *req)
 	AiqCancelOutcome outcome;
 	JsonNode *node;
 
-	if (!aiq_store_cancel_execution(aiq_server_get_store(server),
+	if (!aiq_store_cancel_execution(store,
 					tenant_id,
 					id,
 					aiq_server_now(server),
@@ -442,10 +449,14 @@ aiq_route_cancel(AiqRequest *req)
 	}
 	if (outcome == AIQ_CANCEL_DONE && job_id != NULL)
 		aiq_queue_remove(aiq_queue_get(server), job_id);
-	row = aiq_store_get_execution(aiq_server_get_store(server), tenant_id, id, NULL);
-	if (row != NULL)
-		aiq_executions_publish(server, row);
-	node = aiq_executions_get(server, tenant_id, id, &error);
+	/* read once, for the event and the answer */
+	row = aiq_store_get_execution(store, tenant_id, id, &error);
+	if (row == NULL) {
+		aiq_request_respond_gerror(req, error);
+		return;
+	}
+	aiq_executions_publish(server, row);
+	node = aiq_executions_to_json(store, row, &error);
 	if (node == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;

@@ -84,22 +84,6 @@ aiq_identity_key_to_json(const AiqTokenRow *row)
 
 /* reading bodies */
 
-/* the body as an object with only @known members: 415, 400 or 422 */
-static JsonObject *
-aiq_identity_read_body(AiqRequest *req, const gchar *const *known, JsonNode **body, GError **error)
-{
-	JsonObject *obj;
-	*body = aiq_request_parse_json(req, error);
-	if (*body == NULL)
-		return NULL;
-	obj = aiq_api_body_object(*body, error);
-	if (obj == NULL)
-		return NULL;
-	if (!aiq_api_check_members(obj, known, error))
-		return NULL;
-	return obj;
-}
-
 /* a string member of 1 to @max_chars characters without control characters */
 static gboolean
 aiq_identity_get_text(JsonObject *obj,
@@ -109,13 +93,10 @@ aiq_identity_get_text(JsonObject *obj,
 		      const gchar **value,
 		      GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	const gchar *str = aiq_api_get_string(obj, member, required, &error_local);
+	const gchar *str;
 	glong len;
-	if (error_local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
+	if (!aiq_api_lookup_string(obj, member, required, &str, error))
 		return FALSE;
-	}
 	if (str == NULL) {
 		*value = NULL;
 		return TRUE;
@@ -153,12 +134,9 @@ aiq_identity_get_choice(JsonObject *obj,
 			const gchar **value,
 			GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	const gchar *str = aiq_api_get_string(obj, member, required, &error_local);
-	if (error_local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
+	const gchar *str;
+	if (!aiq_api_lookup_string(obj, member, required, &str, error))
 		return FALSE;
-	}
 	if (str != NULL && !g_strv_contains(choices, str)) {
 		g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
 		g_set_error(error,
@@ -227,11 +205,9 @@ static gboolean
 aiq_identity_get_password(JsonObject *obj, gboolean required, const gchar **value, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	const gchar *password = aiq_api_get_string(obj, "password", required, &error_local);
-	if (error_local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
+	const gchar *password;
+	if (!aiq_api_lookup_string(obj, "password", required, &password, error))
 		return FALSE;
-	}
 	if (password != NULL && !aiq_auth_check_password_strength(password, &error_local)) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
@@ -258,12 +234,9 @@ aiq_identity_get_role(JsonObject *obj,
 		      AiqRole *role,
 		      GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	const gchar *str = aiq_api_get_string(obj, "role", required, &error_local);
-	if (error_local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
+	const gchar *str;
+	if (!aiq_api_lookup_string(obj, "role", required, &str, error))
 		return FALSE;
-	}
 	if (str == NULL) {
 		*role = AIQ_ROLE_NONE;
 		return TRUE;
@@ -350,7 +323,7 @@ aiq_route_login(AiqRequest *req)
 	JsonObject *obj;
 	JsonObject *answer;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL || (slug = aiq_api_get_string(obj, "tenant", TRUE, &error)) == NULL ||
 	    (username = aiq_api_get_string(obj, "username", TRUE, &error)) == NULL ||
 	    (password = aiq_api_get_string(obj, "password", TRUE, &error)) == NULL) {
@@ -484,16 +457,12 @@ aiq_route_tenants_list(AiqRequest *req)
 	guint limit = AIQ_API_DEFAULT_LIMIT;
 	JsonArray *items;
 
-	if (!aiq_request_get_limit(req, &limit, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	tenants = aiq_store_list_tenants(store,
-					 aiq_request_get_query(req, "cursor"),
-					 limit,
-					 &next,
-					 &error);
-	if (tenants == NULL) {
+	if (!aiq_request_get_limit(req, &limit, &error) ||
+	    (tenants = aiq_store_list_tenants(store,
+					      aiq_request_get_query(req, "cursor"),
+					      limit,
+					      &next,
+					      &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -527,7 +496,7 @@ aiq_route_tenants_create(AiqRequest *req)
 	JsonObject *admin;
 	JsonObject *answer;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL || !aiq_identity_get_text(obj, "slug", TRUE, 63, &slug, &error) ||
 	    !aiq_identity_get_text(obj, "name", TRUE, AIQ_IDENTITY_NAME_MAX, &name, &error) ||
 	    !aiq_identity_get_choice(obj, "tier", TRUE, aiq_identity_tiers, &tier, &error) ||
@@ -631,7 +600,7 @@ aiq_route_tenants_update(AiqRequest *req)
 	gint64 retention_days = 0;
 	JsonObject *obj;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL ||
 	    !aiq_identity_get_text(obj, "name", FALSE, AIQ_IDENTITY_NAME_MAX, &name, &error) ||
 	    !aiq_identity_get_choice(obj, "tier", FALSE, aiq_identity_tiers, &tier, &error) ||
@@ -703,17 +672,13 @@ aiq_route_users_list(AiqRequest *req)
 	guint limit = AIQ_API_DEFAULT_LIMIT;
 	JsonArray *items;
 
-	if (!aiq_request_get_limit(req, &limit, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	users = aiq_store_list_users(store,
-				     aiq_request_get_tenant_id(req),
-				     aiq_request_get_query(req, "cursor"),
-				     limit,
-				     &next,
-				     &error);
-	if (users == NULL) {
+	if (!aiq_request_get_limit(req, &limit, &error) ||
+	    (users = aiq_store_list_users(store,
+					  aiq_request_get_tenant_id(req),
+					  aiq_request_get_query(req, "cursor"),
+					  limit,
+					  &next,
+					  &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -741,7 +706,7 @@ aiq_route_users_create(AiqRequest *req)
 	AiqRole role = AIQ_ROLE_NONE;
 	JsonObject *obj;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL || !aiq_identity_get_username(obj, &username, &error) ||
 	    !aiq_identity_get_text(obj,
 				   "display_name",
@@ -860,7 +825,7 @@ aiq_route_users_update(AiqRequest *req)
 	gboolean self;
 	JsonObject *obj;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL ||
 	    !aiq_identity_get_text(obj,
 				   "display_name",
@@ -983,18 +948,14 @@ aiq_route_keys_list(AiqRequest *req)
 	guint limit = AIQ_API_DEFAULT_LIMIT;
 	JsonArray *items;
 
-	if (!aiq_request_get_limit(req, &limit, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	keys = aiq_store_list_tokens_page(store,
-					  aiq_request_get_tenant_id(req),
-					  AIQ_TOKEN_KIND_API_KEY,
-					  aiq_request_get_query(req, "cursor"),
-					  limit,
-					  &next,
-					  &error);
-	if (keys == NULL) {
+	if (!aiq_request_get_limit(req, &limit, &error) ||
+	    (keys = aiq_store_list_tokens_page(store,
+					       aiq_request_get_tenant_id(req),
+					       AIQ_TOKEN_KIND_API_KEY,
+					       aiq_request_get_query(req, "cursor"),
+					       limit,
+					       &next,
+					       &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -1022,15 +983,11 @@ aiq_route_keys_create(AiqRequest *req)
 	JsonObject *obj;
 	JsonObject *answer;
 
-	obj = aiq_identity_read_body(req, known, &body, &error);
+	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL ||
 	    !aiq_identity_get_text(obj, "name", TRUE, AIQ_IDENTITY_KEY_NAME_MAX, &name, &error) ||
-	    !aiq_identity_get_role(obj, TRUE, p, &role, &error)) {
-		aiq_request_respond_gerror(req, error);
-		return;
-	}
-	expires_in = aiq_api_get_string(obj, "expires_in", FALSE, &error);
-	if (error != NULL) {
+	    !aiq_identity_get_role(obj, TRUE, p, &role, &error) ||
+	    !aiq_api_lookup_string(obj, "expires_in", FALSE, &expires_in, &error)) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}

@@ -20,6 +20,7 @@
 #include "aiq-error.h"
 #include "aiq-executions.h"
 #include "aiq-json.h"
+#include "aiq-queue.h"
 #include "aiq-routes.h"
 #include "aiq-store-schedules.h"
 #include "aiq-store-workflows.h"
@@ -119,93 +120,27 @@ fail:
 	return NULL;
 }
 
-/* whk_TENANTHEX_RANDOM */
-static gchar *
-aiq_webhook_token_new(const gchar *tenant_id, guint8 hash[32])
-{
-	guint8 random[32];
-	g_autoptr(GString) token = g_string_new(AIQ_WEBHOOK_PREFIX "_");
-	g_autofree gchar *b64 = NULL;
-	for (const gchar *p = tenant_id; *p != '\0'; p++) {
-		if (*p != '-')
-			g_string_append_c(token, *p);
-	}
-	randombytes_buf(random, sizeof(random));
-	b64 = g_base64_encode(random, sizeof(random));
-	g_string_append_c(token, '_');
-	for (const gchar *p = b64; *p != '\0' && *p != '='; p++)
-		g_string_append_c(token, *p == '+' ? '-' : *p == '/' ? '_' : *p);
-	crypto_hash_sha256(hash, (const guchar *)token->str, token->len);
-	return g_string_free(g_steal_pointer(&token), FALSE);
-}
-
-static gboolean
-aiq_webhook_token_parse(const gchar *token, gchar **tenant_id, guint8 hash[32])
-{
-	gsize len = token != NULL ? strlen(token) : 0;
-	const gchar *hex;
-	if (len != 3 + 1 + 32 + 1 + 43 || strncmp(token, AIQ_WEBHOOK_PREFIX "_", 4) != 0 ||
-	    token[36] != '_')
-		return FALSE;
-	hex = token + 4;
-	for (guint i = 0; i < 32; i++) {
-		if (!g_ascii_isxdigit(hex[i]))
-			return FALSE;
-	}
-	for (gsize i = 37; i < len; i++) {
-		if (!g_ascii_isalnum(token[i]) && token[i] != '-' && token[i] != '_')
-			return FALSE;
-	}
-	*tenant_id = g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s",
-				     hex,
-				     hex + 8,
-				     hex + 12,
-				     hex + 16,
-				     hex + 20);
-	crypto_hash_sha256(hash, (const guchar *)token, len);
-	return TRUE;
-}
-
 static AiqServerKey *
 aiq_webhooks_key(AiqServer *server)
 {
 	return aiq_server_get_module(server, "server-key");
 }
 
-/* the latest definition and its first webhook trigger */
+/* the latest definition, parsed once and shared with the queue, and its
+ * first webhook trigger */
 static AiqDefinition *
 aiq_webhook_definition(AiqServer *server,
-		       const gchar *tenant_id,
-		       const gchar *workflow_id,
+		       AiqWorkflowRow *workflow,
 		       const AiqTrigger **trigger,
 		       GError **error)
 {
-	g_autoptr(AiqWorkflowVersion) version = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(AiqProblems) problems = aiq_problems_new();
-	AiqDefinition *definition;
-
-	version = aiq_store_get_workflow_version(aiq_server_get_store(server),
-						 tenant_id,
-						 workflow_id,
-						 0,
-						 error);
-	if (version == NULL)
+	AiqDefinition *definition = aiq_queue_get_definition(aiq_queue_get(server),
+							     workflow->tenant_id,
+							     workflow->id,
+							     workflow->latest_version,
+							     error);
+	if (definition == NULL)
 		return NULL;
-	root = aiq_json_parse(version->definition,
-			      strlen(version->definition),
-			      AIQ_JSON_MAX_DEPTH,
-			      error);
-	if (root == NULL)
-		return NULL;
-	definition = aiq_definition_new_from_node(root, NULL, problems);
-	if (definition == NULL) {
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_FAILED,
-				    "stored definition is invalid");
-		return NULL;
-	}
 	*trigger = NULL;
 	for (guint i = 0; i < aiq_definition_get_n_triggers(definition); i++) {
 		const AiqTrigger *t = aiq_definition_get_trigger(definition, i);
@@ -225,6 +160,30 @@ aiq_webhook_definition(AiqServer *server,
 	return definition;
 }
 
+/* the token and secret sealed in a webhook row */
+static gboolean
+aiq_webhook_open(AiqServer *server,
+		 AiqWebhookRow *row,
+		 gchar **token,
+		 gchar **secret,
+		 GError **error)
+{
+	g_autofree gchar *plain = aiq_unseal(aiq_webhooks_key(server), row->sealed, error);
+	g_autoptr(JsonNode) node = NULL;
+	JsonObject *obj;
+	if (plain == NULL)
+		return FALSE;
+	node = aiq_json_parse(plain, strlen(plain), 4, error);
+	sodium_memzero(plain, strlen(plain));
+	if (node == NULL)
+		return FALSE;
+	obj = json_node_get_object(node);
+	if (token != NULL)
+		*token = g_strdup(aiq_json_object_get_string(obj, "token"));
+	*secret = g_strdup(aiq_json_object_get_string(obj, "secret"));
+	return TRUE;
+}
+
 /* makes (or, with @rotate, remakes) the webhook; gives its token and secret */
 static gboolean
 aiq_webhook_ensure(AiqServer *server,
@@ -241,22 +200,8 @@ aiq_webhook_ensure(AiqServer *server,
 
 	if (!rotate) {
 		row = aiq_store_get_webhook(store, tenant_id, workflow_id, &error_local);
-		if (row != NULL) {
-			g_autofree gchar *plain =
-				aiq_unseal(aiq_webhooks_key(server), row->sealed, error);
-			g_autoptr(JsonNode) node = NULL;
-			if (plain == NULL)
-				return FALSE;
-			node = aiq_json_parse(plain, strlen(plain), 4, error);
-			sodium_memzero(plain, strlen(plain));
-			if (node == NULL)
-				return FALSE;
-			*token = g_strdup(
-				aiq_json_object_get_string(json_node_get_object(node), "token"));
-			*secret = g_strdup(
-				aiq_json_object_get_string(json_node_get_object(node), "secret"));
-			return TRUE;
-		}
+		if (row != NULL)
+			return aiq_webhook_open(server, row, token, secret, error);
 		if (!g_error_matches(error_local, AIQ_ERROR, AIQ_ERROR_NOT_FOUND)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
@@ -271,7 +216,9 @@ aiq_webhook_ensure(AiqServer *server,
 		fresh->tenant_id = g_strdup(tenant_id);
 		fresh->workflow_id = g_strdup(workflow_id);
 		fresh->created_us = aiq_server_now(server);
-		*token = aiq_webhook_token_new(tenant_id, fresh->token_hash);
+		*token = aiq_auth_token_new_with_prefix(AIQ_WEBHOOK_PREFIX,
+							tenant_id,
+							fresh->token_hash);
 		randombytes_buf(random, sizeof(random));
 		*secret = g_malloc0(sizeof(random) * 2 + 1);
 		sodium_bin2hex(*secret, sizeof(random) * 2 + 1, random, sizeof(random));
@@ -309,7 +256,7 @@ aiq_route_webhook_get_or_rotate(AiqRequest *req, gboolean rotate)
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
-	definition = aiq_webhook_definition(server, tenant_id, workflow_id, &trigger, &error);
+	definition = aiq_webhook_definition(server, workflow, &trigger, &error);
 	if (definition == NULL ||
 	    !aiq_webhook_ensure(server, tenant_id, workflow_id, rotate, &token, &secret, &error)) {
 		aiq_request_respond_gerror(req, error);
@@ -458,14 +405,6 @@ aiq_webhook_wait_free(AiqWebhookWait *wait)
 	g_free(wait);
 }
 
-static gboolean
-aiq_webhook_is_final(JsonNode *execution)
-{
-	const gchar *status = aiq_json_object_get_string(json_node_get_object(execution), "status");
-	return g_strcmp0(status, "succeeded") == 0 || g_strcmp0(status, "failed") == 0 ||
-	       g_strcmp0(status, "cancelled") == 0 || g_strcmp0(status, "timed_out") == 0;
-}
-
 static JsonNode *
 aiq_webhook_result(JsonNode *execution)
 {
@@ -496,7 +435,9 @@ aiq_webhook_poll_cb(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) execution =
 		aiq_executions_get(wait->server, wait->tenant_id, wait->execution_id, &error);
-	if (execution != NULL && aiq_webhook_is_final(execution)) {
+	if (execution != NULL &&
+	    aiq_execution_status_is_final_str(
+		    aiq_json_object_get_string(json_node_get_object(execution), "status"))) {
 		aiq_request_respond_json(wait->req, SOUP_STATUS_OK, aiq_webhook_result(execution));
 		aiq_request_finish(wait->req);
 		return G_SOURCE_REMOVE;
@@ -518,7 +459,6 @@ aiq_route_hook(AiqRequest *req)
 	AiqServer *server = aiq_request_get_server(req);
 	AiqStore *store = aiq_server_get_store(server);
 	g_autofree gchar *tenant_id = NULL;
-	g_autofree gchar *token = NULL;
 	g_autofree gchar *secret = NULL;
 	g_autoptr(AiqWebhookRow) row = NULL;
 	g_autoptr(AiqWorkflowRow) workflow = NULL;
@@ -530,9 +470,13 @@ aiq_route_hook(AiqRequest *req)
 	AiqStartRequest start = { 0 };
 	guint8 hash[32];
 
-	/* an unknown, malformed or rotated token: the same 404 */
-	if (!aiq_webhook_token_parse(aiq_request_get_param(req, "token"), &tenant_id, hash) ||
-	    (row = aiq_store_lookup_webhook(store, tenant_id, hash, NULL)) == NULL) {
+	/* an unknown, malformed or rotated token, a workflow gone: the same 404 */
+	if (!aiq_auth_token_parse_with_prefix(aiq_request_get_param(req, "token"),
+					      AIQ_WEBHOOK_PREFIX,
+					      &tenant_id,
+					      hash) ||
+	    (row = aiq_store_lookup_webhook(store, tenant_id, hash, NULL)) == NULL ||
+	    (workflow = aiq_store_get_workflow(store, tenant_id, row->workflow_id, NULL)) == NULL) {
 		aiq_request_respond_error(req,
 					  SOUP_STATUS_NOT_FOUND,
 					  "not_found",
@@ -540,31 +484,17 @@ aiq_route_hook(AiqRequest *req)
 					  NULL);
 		goto out;
 	}
-	workflow = aiq_store_get_workflow(store, tenant_id, row->workflow_id, &error);
-	if (workflow == NULL) {
-		aiq_request_respond_error(req,
-					  SOUP_STATUS_NOT_FOUND,
-					  "not_found",
-					  _("no such webhook"),
-					  NULL);
-		goto out;
-	}
-	definition = aiq_webhook_definition(server, tenant_id, row->workflow_id, &trigger, &error);
+	definition = aiq_webhook_definition(server, workflow, &trigger, &error);
 	if (definition == NULL) {
 		aiq_request_respond_gerror(req, error);
 		goto out;
 	}
 	if (trigger->signature_header != NULL) {
-		g_autofree gchar *plain = aiq_unseal(aiq_webhooks_key(server), row->sealed, &error);
-		g_autoptr(JsonNode) node = NULL;
 		gboolean ok;
-		if (plain == NULL) {
+		if (!aiq_webhook_open(server, row, NULL, &secret, &error)) {
 			aiq_request_respond_gerror(req, error);
 			goto out;
 		}
-		node = aiq_json_parse(plain, strlen(plain), 4, NULL);
-		sodium_memzero(plain, strlen(plain));
-		secret = g_strdup(aiq_json_object_get_string(json_node_get_object(node), "secret"));
 		ok = aiq_webhook_signature_ok(
 			secret,
 			aiq_request_get_body(req),

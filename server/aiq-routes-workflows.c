@@ -152,11 +152,12 @@ aiq_workflows_respond_workflow(AiqRequest *req,
 	GString *body;
 	JsonObject *obj;
 
-	v = aiq_store_get_workflow_version(aiq_workflows_store(req),
-					   row->tenant_id,
-					   row->id,
-					   version > 0 ? version : row->latest_version,
-					   &error);
+	v = aiq_store_get_workflow_version_with_triggers(aiq_workflows_store(req),
+							 row->tenant_id,
+							 row->id,
+							 version > 0 ? version
+								     : row->latest_version,
+							 &error);
 	if (v == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;

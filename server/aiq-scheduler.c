@@ -26,13 +26,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
 #include "aiq-cron.h"
 #include "aiq-definition.h"
 #include "aiq-error.h"
 #include "aiq-executions.h"
-#include "aiq-json.h"
+#include "aiq-queue.h"
 #include "aiq-routes.h"
 #include "aiq-store-identity.h"
 #include "aiq-store-schedules.h"
@@ -70,9 +69,8 @@ typedef struct {
 	GSource *tick;
 	GMutex mutex; /* one pass at a time */
 	gint busy;
-	GHashTable *definitions; /* digest -> AiqDefinition, under @mutex */
-	GHashTable *zones;       /* IANA name -> GTimeZone, under @mutex */
-	GPtrArray *plan;         /* of AiqSchedulerEntry, under @mutex; NULL: none yet */
+	GHashTable *zones; /* IANA name -> GTimeZone, under @mutex */
+	GPtrArray *plan;   /* of AiqSchedulerEntry, under @mutex; NULL: none yet */
 	guint plan_generation;
 	gint64 planned_us; /* monotonic */
 } AiqScheduler;
@@ -84,35 +82,10 @@ aiq_scheduler_free(AiqScheduler *self)
 		g_source_destroy(self->tick);
 		g_source_unref(self->tick);
 	}
-	g_hash_table_unref(self->definitions);
 	g_hash_table_unref(self->zones);
 	g_clear_pointer(&self->plan, g_ptr_array_unref);
 	g_mutex_clear(&self->mutex);
 	g_free(self);
-}
-
-static AiqDefinition *
-aiq_scheduler_definition(AiqScheduler *self, AiqWorkflowVersion *version)
-{
-	AiqDefinition *definition = g_hash_table_lookup(self->definitions, version->digest);
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(AiqProblems) problems = NULL;
-	if (definition != NULL)
-		return definition;
-	root = aiq_json_parse(version->definition,
-			      strlen(version->definition),
-			      AIQ_JSON_MAX_DEPTH,
-			      NULL);
-	if (root == NULL)
-		return NULL;
-	problems = aiq_problems_new();
-	definition = aiq_definition_new_from_node(root, NULL, problems);
-	if (definition == NULL)
-		return NULL;
-	if (g_hash_table_size(self->definitions) > 10000)
-		g_hash_table_remove_all(self->definitions);
-	g_hash_table_insert(self->definitions, g_strdup(version->digest), definition);
-	return definition;
 }
 
 static gboolean
@@ -269,22 +242,25 @@ aiq_scheduler_scan_trigger(AiqScheduler *self,
 static void
 aiq_scheduler_plan_tenant(AiqScheduler *self, AiqTenant *tenant, GPtrArray *plan)
 {
-	AiqStore *store = aiq_server_get_store(self->server);
+	AiqQueue *queue = aiq_queue_get(self->server);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) workflows =
-		aiq_store_list_scheduled_workflows(store, tenant->id, &error);
+		aiq_store_list_scheduled_workflows(aiq_server_get_store(self->server),
+						   tenant->id,
+						   &error);
 	if (workflows == NULL) {
 		g_warning("schedules of tenant %s: %s", tenant->slug, error->message);
 		return;
 	}
 	for (guint i = 0; i < workflows->len; i++) {
 		AiqWorkflowRow *wf = g_ptr_array_index(workflows, i);
-		g_autoptr(AiqWorkflowVersion) version = NULL;
-		AiqDefinition *definition;
-		version = aiq_store_get_workflow_version(store, tenant->id, wf->id, 0, NULL);
-		if (version == NULL)
-			continue;
-		definition = aiq_scheduler_definition(self, version);
+		/* the queue's cache, by digest: parsed once for the executions
+		 * these schedules start too */
+		g_autoptr(AiqDefinition) definition = aiq_queue_get_definition(queue,
+									       tenant->id,
+									       wf->id,
+									       wf->latest_version,
+									       NULL);
 		if (definition == NULL)
 			continue;
 		for (guint j = 0; j < aiq_definition_get_n_triggers(definition); j++) {
@@ -426,10 +402,6 @@ aiq_scheduler_start(AiqServer *server, GError **error)
 	AiqScheduler *self = g_new0(AiqScheduler, 1);
 	self->server = server;
 	g_mutex_init(&self->mutex);
-	self->definitions = g_hash_table_new_full(g_str_hash,
-						  g_str_equal,
-						  g_free,
-						  (GDestroyNotify)aiq_definition_unref);
 	self->zones = g_hash_table_new_full(g_str_hash,
 					    g_str_equal,
 					    g_free,
