@@ -194,7 +194,6 @@ aiqctl_config_save(AiqctlConfig *config, GError **error)
 typedef struct {
 	AiqClient *client;
 	gchar *server;
-	gboolean json;
 	gboolean token_from_env;
 	gboolean private_trust; /* a CA file or a pinned certificate */
 } AiqctlRemote;
@@ -352,11 +351,10 @@ static gint
 aiqctl_remote_fail(AiqctlRemote *remote, const GError *error)
 {
 	/* failed before any request: the message says what to do */
-	if (remote->client == NULL) {
+	if (remote->client == NULL)
 		g_printerr("aiqctl: %s\n", error->message);
-		return AIQCTL_EXIT_FAILED;
-	}
-	aiqctl_print_error(remote->client, error, remote->token_from_env);
+	else
+		aiqctl_print_error(remote->client, error, remote->token_from_env);
 	return AIQCTL_EXIT_FAILED;
 }
 
@@ -367,6 +365,14 @@ aiqctl_print_json(JsonNode *node)
 {
 	g_autofree gchar *text = aiq_json_to_string(node, TRUE);
 	g_print("%s\n", text);
+}
+
+/* @obj: (transfer none): an answer made here rather than by the server */
+static void
+aiqctl_print_json_object(JsonObject *obj)
+{
+	g_autoptr(JsonNode) node = aiq_json_new_object(json_object_ref(obj));
+	aiqctl_print_json(node);
 }
 
 static gboolean
@@ -423,6 +429,13 @@ aiqctl_format_time(const gchar *iso)
 		return g_strdup(iso);
 	local = g_date_time_to_local(dt);
 	return g_date_time_format(local, "%Y-%m-%d %H:%M:%S");
+}
+
+/* an integer member, 0 when missing */
+static gchar *
+aiqctl_format_int(JsonObject *obj, const gchar *member)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT, aiq_json_object_get_int(obj, member, 0));
 }
 
 static gchar *
@@ -529,6 +542,8 @@ aiqctl_table_print(AiqctlTable *table)
 
 typedef struct {
 	gchar *output;
+	gboolean yaml_ok; /* set by the command: it also prints `-o yaml` */
+	gboolean json;    /* `-o json`, once parsed */
 } AiqctlCommon;
 
 static void
@@ -557,8 +572,14 @@ aiqctl_context_new(const gchar *parameters, const GOptionEntry *entries, AiqctlC
 	return ctx;
 }
 
+/* the options and arguments, then --output; FALSE for a usage error */
 static gboolean
-aiqctl_parse(GOptionContext *ctx, gint *argc, gchar ***argv, gint min_args, gint max_args)
+aiqctl_parse(GOptionContext *ctx,
+	     gint *argc,
+	     gchar ***argv,
+	     gint min_args,
+	     gint max_args,
+	     AiqctlCommon *common)
 {
 	g_autoptr(GError) error = NULL;
 	if (!g_option_context_parse(ctx, argc, argv, &error)) {
@@ -571,7 +592,7 @@ aiqctl_parse(GOptionContext *ctx, gint *argc, gchar ***argv, gint min_args, gint
 		g_printerr("%s", help);
 		return FALSE;
 	}
-	return TRUE;
+	return aiqctl_check_output(common->output, common->yaml_ok, &common->json);
 }
 
 /* subcommands of a command group */
@@ -648,6 +669,15 @@ aiqctl_resolve_workflow(AiqctlRemote *remote, const gchar *ref, GError **error)
 		return NULL;
 	}
 	return g_strdup(aiq_json_object_get_string(first, "id"));
+}
+
+/* the connection, and the id of the workflow the command is about */
+static gchar *
+aiqctl_remote_open_workflow(AiqctlRemote *remote, const gchar *ref, GError **error)
+{
+	if (!aiqctl_remote_open(remote, error))
+		return NULL;
+	return aiqctl_resolve_workflow(remote, ref, error);
 }
 
 /* every page of a list, as one `{items, next_cursor: null}` */
@@ -871,10 +901,8 @@ aiqctl_cmd_login(gint argc, gchar **argv)
 	g_autofree gchar *expires = NULL;
 	gchar *password = NULL;
 	JsonObject *obj;
-	gboolean json = FALSE;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	saved = aiqctl_config_load(&error);
 	if (saved == NULL) {
@@ -884,9 +912,10 @@ aiqctl_cmd_login(gint argc, gchar **argv)
 		saved = g_new0(AiqctlConfig, 1);
 	}
 	/* what is not given comes from the environment or the last login */
-	if (server == NULL)
-		server = g_strdup(aiqctl_getenv("AIQ_SERVER") != NULL ? aiqctl_getenv("AIQ_SERVER")
-								      : saved->server);
+	if (server == NULL) {
+		const gchar *env_server = aiqctl_getenv("AIQ_SERVER");
+		server = g_strdup(env_server != NULL ? env_server : saved->server);
+	}
 	if (tenant == NULL)
 		tenant = g_strdup(saved->tenant);
 	if (user == NULL)
@@ -952,10 +981,9 @@ aiqctl_cmd_login(gint argc, gchar **argv)
 		g_printerr("aiqctl: %s\n", error->message);
 		return AIQCTL_EXIT_FAILED;
 	}
-	if (json) {
+	if (common.json) {
 		/* the answer without the token, which stays in the file */
 		g_autoptr(JsonObject) out = json_object_new();
-		g_autoptr(JsonNode) node = NULL;
 		json_object_set_string_member(out, "server", config->server);
 		json_object_set_string_member(out, "tenant", config->tenant);
 		aiqctl_object_set_nullable(out, "expires_at", config->expires_at);
@@ -964,8 +992,7 @@ aiqctl_cmd_login(gint argc, gchar **argv)
 					       "user",
 					       json_node_copy(json_object_get_member(obj, "user")));
 		json_object_set_string_member(out, "config", filename);
-		node = aiq_json_new_object(json_object_ref(out));
-		aiqctl_print_json(node);
+		aiqctl_print_json_object(out);
 		return AIQCTL_EXIT_OK;
 	}
 	expires = aiqctl_format_time(config->expires_at);
@@ -985,11 +1012,9 @@ aiqctl_cmd_logout(gint argc, gchar **argv)
 		aiqctl_context_new(_("— end the session and forget its token"), NULL, &common);
 	g_autoptr(AiqctlConfig) config = NULL;
 	g_autoptr(GError) error = NULL;
-	gboolean json = FALSE;
 	gboolean revoked = FALSE;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	config = aiqctl_config_load(&error);
 	if (config == NULL) {
@@ -1019,13 +1044,11 @@ aiqctl_cmd_logout(gint argc, gchar **argv)
 	}
 	if (aiqctl_getenv("AIQ_TOKEN") != NULL)
 		g_printerr(_("note: AIQ_TOKEN is still set in the environment\n"));
-	if (json) {
+	if (common.json) {
 		g_autoptr(JsonObject) out = json_object_new();
-		g_autoptr(JsonNode) node = NULL;
 		aiqctl_object_set_nullable(out, "server", config->server);
 		json_object_set_boolean_member(out, "revoked", revoked);
-		node = aiq_json_new_object(json_object_ref(out));
-		aiqctl_print_json(node);
+		aiqctl_print_json_object(out);
 	} else if (config->server != NULL) {
 		g_print(_("Logged out of %s.\n"), config->server);
 	} else {
@@ -1168,8 +1191,7 @@ aiqctl_cmd_apply(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	gint rc = AIQCTL_EXIT_OK;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, -1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, -1, &common))
 		return AIQCTL_EXIT_USAGE;
 	for (guint i = 0; files != NULL && files[i] != NULL; i++)
 		g_ptr_array_add(all, files[i]);
@@ -1211,7 +1233,7 @@ aiqctl_cmd_apply(gint argc, gchar **argv)
 			continue;
 		}
 		json_array_add_element(answers, json_node_ref(answer));
-		if (remote.json)
+		if (common.json)
 			continue;
 		switch (result) {
 		case AIQCTL_APPLY_CREATED:
@@ -1236,7 +1258,7 @@ aiqctl_cmd_apply(gint argc, gchar **argv)
 			g_assert_not_reached();
 		}
 	}
-	if (remote.json) {
+	if (common.json) {
 		g_autoptr(JsonNode) node = aiq_json_new_array(json_array_ref(answers));
 		aiqctl_print_json(node);
 	}
@@ -1292,8 +1314,7 @@ aiqctl_workflows_list(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	JsonArray *items;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (!aiqctl_remote_open(&remote, &error))
 		return aiqctl_remote_fail(&remote, error);
@@ -1303,7 +1324,7 @@ aiqctl_workflows_list(gint argc, gchar **argv)
 	list = aiqctl_list_all(&remote, aiqctl_workflows_page, &page, &error);
 	if (list == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(list);
 		return AIQCTL_EXIT_OK;
 	}
@@ -1311,9 +1332,7 @@ aiqctl_workflows_list(gint argc, gchar **argv)
 	aiqctl_table_add(table, _("NAME"), _("VERSION"), _("ENABLED"), _("UPDATED"), _("ID"));
 	for (guint i = 0; i < json_array_get_length(items); i++) {
 		JsonObject *obj = aiqctl_object(json_array_get_element(items, i));
-		g_autofree gchar *version =
-			g_strdup_printf("%" G_GINT64_FORMAT,
-					aiq_json_object_get_int(obj, "version", 0));
+		g_autofree gchar *version = aiqctl_format_int(obj, "version");
 		g_autofree gchar *updated =
 			aiqctl_format_time(aiq_json_object_get_string(obj, "updated"));
 		aiqctl_table_add(table,
@@ -1339,7 +1358,7 @@ aiqctl_print_field(const gchar *label, const gchar *value)
 static gint
 aiqctl_workflows_get(gint argc, gchar **argv)
 {
-	g_auto(AiqctlCommon) common = { 0 };
+	g_auto(AiqctlCommon) common = { .yaml_ok = TRUE };
 	g_auto(AiqctlRemote) remote = { 0 };
 	gint version = 0;
 	const GOptionEntry entries[] = { { "version",
@@ -1361,22 +1380,19 @@ aiqctl_workflows_get(gint argc, gchar **argv)
 	JsonObject *obj;
 	JsonNode *definition;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, TRUE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (version < 0) {
 		g_printerr(_("--version: give a version number\n"));
 		return AIQCTL_EXIT_USAGE;
 	}
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_get_workflow_sync(remote.client, id, version, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(answer);
 		return AIQCTL_EXIT_OK;
 	}
@@ -1392,8 +1408,7 @@ aiqctl_workflows_get(gint argc, gchar **argv)
 		return AIQCTL_EXIT_OK;
 	}
 	{
-		g_autofree gchar *ver = g_strdup_printf("%" G_GINT64_FORMAT,
-							aiq_json_object_get_int(obj, "version", 0));
+		g_autofree gchar *ver = aiqctl_format_int(obj, "version");
 		g_autofree gchar *labels =
 			aiqctl_join_strings(aiq_json_object_get_array(obj, "labels"), ", ");
 		g_autofree gchar *created =
@@ -1429,18 +1444,15 @@ aiqctl_workflows_versions(gint argc, gchar **argv)
 	g_autofree gchar *id = NULL;
 	JsonArray *items;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_list_workflow_versions_sync(remote.client, id, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(answer);
 		return AIQCTL_EXIT_OK;
 	}
@@ -1448,9 +1460,7 @@ aiqctl_workflows_versions(gint argc, gchar **argv)
 	aiqctl_table_add(table, _("VERSION"), _("CREATED"), _("AUTHOR"), _("DIGEST"));
 	for (guint i = 0; items != NULL && i < json_array_get_length(items); i++) {
 		JsonObject *obj = aiqctl_object(json_array_get_element(items, i));
-		g_autofree gchar *version =
-			g_strdup_printf("%" G_GINT64_FORMAT,
-					aiq_json_object_get_int(obj, "version", 0));
+		g_autofree gchar *version = aiqctl_format_int(obj, "version");
 		g_autofree gchar *created =
 			aiqctl_format_time(aiq_json_object_get_string(obj, "created"));
 		g_autofree gchar *digest =
@@ -1501,22 +1511,19 @@ aiqctl_workflows_diff(gint argc, gchar **argv)
 	g_autofree gchar *id = NULL;
 	JsonArray *changes;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (from <= 0 || to <= 0) {
 		g_printerr(_("diff: give --from N and --to M, two version numbers\n"));
 		return AIQCTL_EXIT_USAGE;
 	}
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_diff_workflow_sync(remote.client, id, from, to, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(answer);
 		return AIQCTL_EXIT_OK;
 	}
@@ -1564,22 +1571,19 @@ aiqctl_workflows_rollback(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *id = NULL;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (version <= 0) {
 		g_printerr(_("rollback: give --version N\n"));
 		return AIQCTL_EXIT_USAGE;
 	}
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_rollback_workflow_sync(remote.client, id, version, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json)
+	if (common.json)
 		aiqctl_print_json(answer);
 	else
 		g_print(_("%s rolled back to version %d (now version %" G_GINT64_FORMAT ")\n"),
@@ -1603,18 +1607,15 @@ aiqctl_workflows_set_enabled(gint argc, gchar **argv, gboolean enabled)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *id = NULL;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_set_workflow_enabled_sync(remote.client, id, enabled, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json)
+	if (common.json)
 		aiqctl_print_json(answer);
 	else
 		g_print(enabled ? _("%s enabled\n") : _("%s disabled\n"), argv[1]);
@@ -1646,25 +1647,20 @@ aiqctl_workflows_delete(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *id = NULL;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 	answer = aiq_client_delete_workflow_sync(remote.client, id, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		/* 204 has no body; say what was done */
 		g_autoptr(JsonObject) out = json_object_new();
-		g_autoptr(JsonNode) node = NULL;
 		json_object_set_string_member(out, "id", id);
 		json_object_set_boolean_member(out, "deleted", TRUE);
-		node = aiq_json_new_object(json_object_ref(out));
-		aiqctl_print_json(node);
+		aiqctl_print_json_object(out);
 	} else {
 		g_print(_("%s deleted\n"), argv[1]);
 	}
@@ -1914,8 +1910,7 @@ aiqctl_cmd_run(gint argc, gchar **argv)
 	gboolean created = TRUE;
 	const gchar *status;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (timeout != NULL && !aiq_duration_parse(timeout, &timeout_ms, &error)) {
 		g_printerr("--timeout: %s\n", error->message);
@@ -1928,9 +1923,7 @@ aiqctl_cmd_run(gint argc, gchar **argv)
 			return AIQCTL_EXIT_USAGE;
 		}
 	}
-	if (!aiqctl_remote_open(&remote, &error))
-		return aiqctl_remote_fail(&remote, error);
-	workflow_id = aiqctl_resolve_workflow(&remote, argv[1], &error);
+	workflow_id = aiqctl_remote_open_workflow(&remote, argv[1], &error);
 	if (workflow_id == NULL)
 		return aiqctl_remote_fail(&remote, error);
 
@@ -1991,7 +1984,7 @@ aiqctl_cmd_run(gint argc, gchar **argv)
 		return AIQCTL_EXIT_FAILED;
 	}
 	if (!wait) {
-		if (remote.json)
+		if (common.json)
 			aiqctl_print_json(exec);
 		else if (created)
 			g_print(_("Started execution %s of %s (%s).\n"),
@@ -2006,7 +1999,7 @@ aiqctl_cmd_run(gint argc, gchar **argv)
 				aiqctl_or_dash(status));
 		return AIQCTL_EXIT_OK;
 	}
-	if (!quiet && !remote.json)
+	if (!quiet && !common.json)
 		g_printerr(created ? _("started execution %s\n")
 				   : _("execution %s was started before with this key\n"),
 			   exec_id);
@@ -2014,7 +2007,7 @@ aiqctl_cmd_run(gint argc, gchar **argv)
 	exec = aiqctl_wait_execution(&remote, exec_id, timeout_ms, quiet, &error);
 	if (exec == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json)
+	if (common.json)
 		aiqctl_print_json(exec);
 	else
 		aiqctl_print_execution(aiqctl_object(exec));
@@ -2064,8 +2057,7 @@ aiqctl_executions_list(gint argc, gchar **argv)
 	AiqClientExecutionQuery query = { 0 };
 	JsonArray *items;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (limit < 1 || limit > 1000) {
 		g_printerr(_("--limit: give a number from 1 to 1000\n"));
@@ -2084,7 +2076,7 @@ aiqctl_executions_list(gint argc, gchar **argv)
 	page = aiq_client_list_executions_sync(remote.client, &query, NULL, &error);
 	if (page == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(page);
 		return AIQCTL_EXIT_OK;
 	}
@@ -2103,9 +2095,7 @@ aiqctl_executions_list(gint argc, gchar **argv)
 			 _("DURATION"));
 	for (guint i = 0; i < json_array_get_length(items); i++) {
 		JsonObject *obj = aiqctl_object(json_array_get_element(items, i));
-		g_autofree gchar *version =
-			g_strdup_printf("%" G_GINT64_FORMAT,
-					aiq_json_object_get_int(obj, "version", 0));
+		g_autofree gchar *version = aiqctl_format_int(obj, "version");
 		g_autofree gchar *created =
 			aiqctl_format_time(aiq_json_object_get_string(obj, "created"));
 		g_autofree gchar *duration = aiqctl_format_duration(obj);
@@ -2132,15 +2122,14 @@ aiqctl_executions_get(gint argc, gchar **argv)
 	g_autoptr(JsonNode) exec = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (!aiqctl_remote_open(&remote, &error))
 		return aiqctl_remote_fail(&remote, error);
 	exec = aiq_client_get_execution_sync(remote.client, argv[1], NULL, &error);
 	if (exec == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json)
+	if (common.json)
 		aiqctl_print_json(exec);
 	else
 		aiqctl_print_execution(aiqctl_object(exec));
@@ -2158,15 +2147,14 @@ aiqctl_executions_cancel(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	const gchar *status;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (!aiqctl_remote_open(&remote, &error))
 		return aiqctl_remote_fail(&remote, error);
 	exec = aiq_client_cancel_execution_sync(remote.client, argv[1], NULL, &error);
 	if (exec == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(exec);
 		return AIQCTL_EXIT_OK;
 	}
@@ -2193,15 +2181,14 @@ aiqctl_executions_retry(gint argc, gchar **argv)
 	g_autoptr(JsonNode) exec = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (!aiqctl_remote_open(&remote, &error))
 		return aiqctl_remote_fail(&remote, error);
 	exec = aiq_client_retry_execution_sync(remote.client, argv[1], NULL, &error);
 	if (exec == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json)
+	if (common.json)
 		aiqctl_print_json(exec);
 	else
 		g_print(_("Retrying %s as execution %s (%s).\n"),
@@ -2232,8 +2219,7 @@ aiqctl_executions_events(gint argc, gchar **argv)
 	g_autoptr(GError) error = NULL;
 	JsonArray *items;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 1, 1, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (after < 0) {
 		g_printerr(_("--after: give a sequence number\n"));
@@ -2244,7 +2230,7 @@ aiqctl_executions_events(gint argc, gchar **argv)
 	answer = aiq_client_list_execution_events_sync(remote.client, argv[1], after, NULL, &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(answer);
 		return AIQCTL_EXIT_OK;
 	}
@@ -2259,8 +2245,7 @@ aiqctl_executions_events(gint argc, gchar **argv)
 	for (guint i = 0; items != NULL && i < json_array_get_length(items); i++) {
 		JsonObject *obj = aiqctl_object(json_array_get_element(items, i));
 		JsonObject *data = aiq_json_object_get_object(obj, "data");
-		g_autofree gchar *seq = g_strdup_printf("%" G_GINT64_FORMAT,
-							aiq_json_object_get_int(obj, "seq", 0));
+		g_autofree gchar *seq = aiqctl_format_int(obj, "seq");
 		g_autofree gchar *time =
 			aiqctl_format_time(aiq_json_object_get_string(obj, "time"));
 		g_autofree gchar *step = NULL;
@@ -2331,15 +2316,14 @@ aiqctl_agents_list(gint argc, gchar **argv)
 	AiqctlAgentsPage page = { .limit = 1000 };
 	JsonArray *items;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (!aiqctl_remote_open(&remote, &error))
 		return aiqctl_remote_fail(&remote, error);
 	list = aiqctl_list_all(&remote, aiqctl_agents_page, &page, &error);
 	if (list == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(list);
 		return AIQCTL_EXIT_OK;
 	}
@@ -2450,8 +2434,7 @@ aiqctl_enrollment_tokens_create(gint argc, gchar **argv)
 	const gchar *token;
 	gint64 ms = 0;
 
-	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0) ||
-	    !aiqctl_check_output(common.output, FALSE, &remote.json))
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
 		return AIQCTL_EXIT_USAGE;
 	if (expires_in != NULL && !aiq_duration_parse(expires_in, &ms, &error)) {
 		g_printerr("--expires-in: %s\n", error->message);
@@ -2469,7 +2452,7 @@ aiqctl_enrollment_tokens_create(gint argc, gchar **argv)
 							 &error);
 	if (answer == NULL)
 		return aiqctl_remote_fail(&remote, error);
-	if (remote.json) {
+	if (common.json) {
 		aiqctl_print_json(answer);
 		return AIQCTL_EXIT_OK;
 	}

@@ -1369,11 +1369,88 @@ aiq_client_request_bytes_sync(AiqClient *self,
 }
 
 /*
- * Typed calls: each fills an AiqClientCall, sent by one async and one sync
- * wrapper.
+ * Typed calls: each is described once, by an aiq_client_call_*() builder
+ * that fills an AiqClientCall (its method, path, body and headers) or, for
+ * a call that takes nothing but an id, by an AiqClientRoute; the public
+ * async and sync wrappers check their arguments and send what it made.
  */
 
 #define AIQ_API "/api/v1"
+
+/* METHOD PREFIX/{id}[/SUFFIX] with an optional JSON body */
+static void
+aiq_client_call_init_item(AiqClientCall *call,
+			  const gchar *method,
+			  const gchar *prefix,
+			  const gchar *id,
+			  const gchar *suffix,
+			  JsonNode *body)
+{
+	aiq_client_call_init_json(call, method, aiq_client_path(prefix, id, suffix), body, NULL);
+}
+
+/* the calls on one item that take nothing but its id */
+typedef enum {
+	AIQ_CLIENT_ROUTE_LIST_WORKFLOW_VERSIONS,
+	AIQ_CLIENT_ROUTE_ENABLE_WORKFLOW,
+	AIQ_CLIENT_ROUTE_DISABLE_WORKFLOW,
+	AIQ_CLIENT_ROUTE_DELETE_WORKFLOW,
+	AIQ_CLIENT_ROUTE_GET_EXECUTION,
+	AIQ_CLIENT_ROUTE_CANCEL_EXECUTION,
+	AIQ_CLIENT_ROUTE_RETRY_EXECUTION,
+} AiqClientRoute;
+
+/* METHOD PREFIX/{id}[/SUFFIX] */
+static const struct {
+	const gchar *method;
+	const gchar *prefix;
+	const gchar *suffix;
+} aiq_client_routes[] = {
+	[AIQ_CLIENT_ROUTE_LIST_WORKFLOW_VERSIONS] = { "GET", AIQ_API "/workflows", "versions" },
+	[AIQ_CLIENT_ROUTE_ENABLE_WORKFLOW] = { "POST", AIQ_API "/workflows", "enable" },
+	[AIQ_CLIENT_ROUTE_DISABLE_WORKFLOW] = { "POST", AIQ_API "/workflows", "disable" },
+	[AIQ_CLIENT_ROUTE_DELETE_WORKFLOW] = { "DELETE", AIQ_API "/workflows", NULL },
+	[AIQ_CLIENT_ROUTE_GET_EXECUTION] = { "GET", AIQ_API "/executions", NULL },
+	[AIQ_CLIENT_ROUTE_CANCEL_EXECUTION] = { "POST", AIQ_API "/executions", "cancel" },
+	[AIQ_CLIENT_ROUTE_RETRY_EXECUTION] = { "POST", AIQ_API "/executions", "retry" },
+};
+
+static void
+aiq_client_call_init_route(AiqClientCall *call, AiqClientRoute route, const gchar *id)
+{
+	g_assert(route < G_N_ELEMENTS(aiq_client_routes));
+	aiq_client_call_init_item(call,
+				  aiq_client_routes[route].method,
+				  aiq_client_routes[route].prefix,
+				  id,
+				  aiq_client_routes[route].suffix,
+				  NULL);
+}
+
+static void
+aiq_client_route_async(AiqClient *self,
+		       AiqClientRoute route,
+		       const gchar *id,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	aiq_client_call_init_route(&call, route, id);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
+}
+
+static JsonNode *
+aiq_client_route_sync(AiqClient *self,
+		      AiqClientRoute route,
+		      const gchar *id,
+		      GCancellable *cancellable,
+		      GError **error)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	aiq_client_call_init_route(&call, route, id);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
+}
 
 static void
 aiq_client_call_login(AiqClientCall *call,
@@ -1427,33 +1504,10 @@ aiq_client_login_sync(AiqClient *self,
 	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-/* calls without parameters beyond a path and an optional JSON body */
 static void
-aiq_client_simple_async(AiqClient *self,
-			const gchar *method,
-			gchar *path,
-			JsonNode *body,
-			GCancellable *cancellable,
-			GAsyncReadyCallback callback,
-			gpointer user_data)
+aiq_client_call_logout(AiqClientCall *call)
 {
-	g_auto(AiqClientCall) call = { 0 };
-	aiq_client_call_init_json(&call, method, path, body, NULL);
-	aiq_client_call_async(self, &call, cancellable, callback, user_data);
-}
-
-static JsonNode *
-aiq_client_simple_sync(AiqClient *self,
-		       const gchar *method,
-		       gchar *path,
-		       JsonNode *body,
-		       GCancellable *cancellable,
-		       AiqClientReply **reply,
-		       GError **error)
-{
-	g_auto(AiqClientCall) call = { 0 };
-	aiq_client_call_init_json(&call, method, path, body, NULL);
-	return aiq_client_call_sync(self, &call, cancellable, reply, error);
+	aiq_client_call_init_json(call, "POST", g_strdup(AIQ_API "/auth/logout"), NULL, NULL);
 }
 
 /**
@@ -1467,27 +1521,25 @@ aiq_client_logout_async(AiqClient *self,
 			GAsyncReadyCallback callback,
 			gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"POST",
-				g_strdup(AIQ_API "/auth/logout"),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_logout(&call);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
 aiq_client_logout_sync(AiqClient *self, GCancellable *cancellable, GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      g_strdup(AIQ_API "/auth/logout"),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_logout(&call);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
+}
+
+static void
+aiq_client_call_get_me(AiqClientCall *call)
+{
+	aiq_client_call_init_json(call, "GET", g_strdup(AIQ_API "/me"), NULL, NULL);
 }
 
 /**
@@ -1501,46 +1553,40 @@ aiq_client_get_me_async(AiqClient *self,
 			GAsyncReadyCallback callback,
 			gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"GET",
-				g_strdup(AIQ_API "/me"),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_get_me(&call);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
 aiq_client_get_me_sync(AiqClient *self, GCancellable *cancellable, GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      g_strdup(AIQ_API "/me"),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_get_me(&call);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
 /* workflows */
 
-static gchar *
-aiq_client_path_list_workflows(const AiqClientWorkflowQuery *query)
+static void
+aiq_client_call_list_workflows(AiqClientCall *call, const AiqClientWorkflowQuery *query)
 {
 	GString *path = g_string_new(AIQ_API "/workflows");
-	if (query == NULL)
-		return g_string_free(path, FALSE);
-	aiq_client_query_add(path, "name", query->name);
-	aiq_client_query_add(path, "search", query->search);
-	aiq_client_query_add(path, "label", query->label);
-	if (query->enabled != 0)
-		aiq_client_query_add(path, "enabled", query->enabled > 0 ? "true" : "false");
-	aiq_client_query_add(path, "cursor", query->cursor);
-	if (query->limit > 0)
-		aiq_client_query_add_int(path, "limit", query->limit);
-	return g_string_free(path, FALSE);
+	if (query != NULL) {
+		aiq_client_query_add(path, "name", query->name);
+		aiq_client_query_add(path, "search", query->search);
+		aiq_client_query_add(path, "label", query->label);
+		if (query->enabled != 0)
+			aiq_client_query_add(path,
+					     "enabled",
+					     query->enabled > 0 ? "true" : "false");
+		aiq_client_query_add(path, "cursor", query->cursor);
+		if (query->limit > 0)
+			aiq_client_query_add_int(path, "limit", query->limit);
+	}
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -1556,14 +1602,10 @@ aiq_client_list_workflows_async(AiqClient *self,
 				GAsyncReadyCallback callback,
 				gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_list_workflows(query),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_list_workflows(&call, query);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -1572,25 +1614,21 @@ aiq_client_list_workflows_sync(AiqClient *self,
 			       GCancellable *cancellable,
 			       GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_list_workflows(query),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_list_workflows(&call, query);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-static gchar *
-aiq_client_path_get_workflow(const gchar *id, gint version)
+static void
+aiq_client_call_get_workflow(AiqClientCall *call, const gchar *id, gint version)
 {
 	GString *path = g_string_new(NULL);
 	g_autofree gchar *base = aiq_client_path(AIQ_API "/workflows", id, NULL);
 	g_string_append(path, base);
 	if (version > 0)
 		aiq_client_query_add_int(path, "version", version);
-	return g_string_free(path, FALSE);
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -1608,15 +1646,11 @@ aiq_client_get_workflow_async(AiqClient *self,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_get_workflow(id, version),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_get_workflow(&call, id, version);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -1626,41 +1660,58 @@ aiq_client_get_workflow_sync(AiqClient *self,
 			     GCancellable *cancellable,
 			     GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_get_workflow(id, version),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_get_workflow(&call, id, version);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-static const gchar *
-aiq_client_definition_type(GBytes *definition, const gchar *content_type)
-{
-	gsize len = 0;
-	const gchar *data = g_bytes_get_data(definition, &len);
-	if (content_type != NULL)
-		return content_type;
-	if (aiq_document_format_guess(data, len) == AIQ_DOCUMENT_FORMAT_JSON)
-		return "application/json";
-	return "application/yaml";
-}
-
-/* the problems of a 422 answer, for the sync calls that take a definition */
+/* POST /workflows (@id NULL) or PUT /workflows/{id}, with a definition of
+ * its own type */
 static void
-aiq_client_add_problems(AiqClientReply *reply, AiqProblems *problems)
+aiq_client_call_put_definition(AiqClientCall *call,
+			       const gchar *id,
+			       GBytes *definition,
+			       const gchar *content_type)
 {
+	if (content_type == NULL) {
+		gsize len = 0;
+		const gchar *data = g_bytes_get_data(definition, &len);
+		content_type = aiq_document_format_guess(data, len) == AIQ_DOCUMENT_FORMAT_JSON
+				       ? "application/json"
+				       : "application/yaml";
+	}
+	aiq_client_call_init(call,
+			     id != NULL ? "PUT" : "POST",
+			     id != NULL ? aiq_client_path(AIQ_API "/workflows", id, NULL)
+					: g_strdup(AIQ_API "/workflows"),
+			     definition,
+			     content_type,
+			     NULL);
+}
+
+/* sends a definition; a 422 answer's problems go to @problems */
+static JsonNode *
+aiq_client_call_sync_definition(AiqClient *self,
+				const AiqClientCall *call,
+				AiqProblems *problems,
+				GCancellable *cancellable,
+				GError **error)
+{
+	g_autoptr(AiqClientReply) reply = NULL;
 	g_autoptr(AiqProblems) found = NULL;
-	if (problems == NULL || reply == NULL)
-		return;
+	JsonNode *node = aiq_client_call_sync(self, call, cancellable, &reply, error);
+
+	/* no reply when the request could not be made at all */
+	if (node != NULL || problems == NULL || reply == NULL)
+		return node;
 	found = aiq_client_reply_get_problems(reply);
 	for (guint i = 0; found != NULL && i < aiq_problems_get_size(found); i++) {
 		const AiqProblem *problem = aiq_problems_index(found, i);
 		aiq_problems_add(problems, problem->path, "%s", problem->message);
 	}
+	return NULL;
 }
 
 /**
@@ -1684,12 +1735,7 @@ aiq_client_create_workflow_async(AiqClient *self,
 	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(definition != NULL);
-	aiq_client_call_init(&call,
-			     "POST",
-			     g_strdup(AIQ_API "/workflows"),
-			     definition,
-			     aiq_client_definition_type(definition, content_type),
-			     NULL);
+	aiq_client_call_put_definition(&call, NULL, definition, content_type);
 	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
@@ -1707,21 +1753,10 @@ aiq_client_create_workflow_sync(AiqClient *self,
 				GError **error)
 {
 	g_auto(AiqClientCall) call = { 0 };
-	g_autoptr(AiqClientReply) reply = NULL;
-	JsonNode *node;
-
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(definition != NULL, NULL);
-	aiq_client_call_init(&call,
-			     "POST",
-			     g_strdup(AIQ_API "/workflows"),
-			     definition,
-			     aiq_client_definition_type(definition, content_type),
-			     NULL);
-	node = aiq_client_call_sync(self, &call, cancellable, &reply, error);
-	if (node == NULL)
-		aiq_client_add_problems(reply, problems);
-	return node;
+	aiq_client_call_put_definition(&call, NULL, definition, content_type);
+	return aiq_client_call_sync_definition(self, &call, problems, cancellable, error);
 }
 
 /**
@@ -1743,12 +1778,7 @@ aiq_client_update_workflow_async(AiqClient *self,
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
 	g_return_if_fail(definition != NULL);
-	aiq_client_call_init(&call,
-			     "PUT",
-			     aiq_client_path(AIQ_API "/workflows", id, NULL),
-			     definition,
-			     aiq_client_definition_type(definition, content_type),
-			     NULL);
+	aiq_client_call_put_definition(&call, id, definition, content_type);
 	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
@@ -1766,22 +1796,11 @@ aiq_client_update_workflow_sync(AiqClient *self,
 				GError **error)
 {
 	g_auto(AiqClientCall) call = { 0 };
-	g_autoptr(AiqClientReply) reply = NULL;
-	JsonNode *node;
-
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
 	g_return_val_if_fail(definition != NULL, NULL);
-	aiq_client_call_init(&call,
-			     "PUT",
-			     aiq_client_path(AIQ_API "/workflows", id, NULL),
-			     definition,
-			     aiq_client_definition_type(definition, content_type),
-			     NULL);
-	node = aiq_client_call_sync(self, &call, cancellable, &reply, error);
-	if (node == NULL)
-		aiq_client_add_problems(reply, problems);
-	return node;
+	aiq_client_call_put_definition(&call, id, definition, content_type);
+	return aiq_client_call_sync_definition(self, &call, problems, cancellable, error);
 }
 
 /**
@@ -1799,13 +1818,12 @@ aiq_client_list_workflow_versions_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path(AIQ_API "/workflows", id, "versions"),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_route_async(self,
+			       AIQ_CLIENT_ROUTE_LIST_WORKFLOW_VERSIONS,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -1816,23 +1834,21 @@ aiq_client_list_workflow_versions_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path(AIQ_API "/workflows", id, "versions"),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	return aiq_client_route_sync(self,
+				     AIQ_CLIENT_ROUTE_LIST_WORKFLOW_VERSIONS,
+				     id,
+				     cancellable,
+				     error);
 }
 
-static gchar *
-aiq_client_path_diff(const gchar *id, gint from, gint to)
+static void
+aiq_client_call_diff_workflow(AiqClientCall *call, const gchar *id, gint from, gint to)
 {
 	g_autofree gchar *base = aiq_client_path(AIQ_API "/workflows", id, "diff");
 	GString *path = g_string_new(base);
 	aiq_client_query_add_int(path, "from", from);
 	aiq_client_query_add_int(path, "to", to);
-	return g_string_free(path, FALSE);
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -1850,15 +1866,11 @@ aiq_client_diff_workflow_async(AiqClient *self,
 			       GAsyncReadyCallback callback,
 			       gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_diff(id, from, to),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_diff_workflow(&call, id, from, to);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -1869,23 +1881,21 @@ aiq_client_diff_workflow_sync(AiqClient *self,
 			      GCancellable *cancellable,
 			      GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_diff(id, from, to),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_diff_workflow(&call, id, from, to);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-static JsonNode *
-aiq_client_version_body(gint version)
+static void
+aiq_client_call_rollback_workflow(AiqClientCall *call, const gchar *id, gint version)
 {
 	JsonObject *obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
 	json_object_set_int_member(obj, "version", version);
-	return aiq_json_new_object(obj);
+	body = aiq_json_new_object(obj);
+	aiq_client_call_init_item(call, "POST", AIQ_API "/workflows", id, "rollback", body);
 }
 
 /**
@@ -1901,16 +1911,11 @@ aiq_client_rollback_workflow_async(AiqClient *self,
 				   GAsyncReadyCallback callback,
 				   gpointer user_data)
 {
-	g_autoptr(JsonNode) body = aiq_client_version_body(version);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"POST",
-				aiq_client_path(AIQ_API "/workflows", id, "rollback"),
-				body,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_rollback_workflow(&call, id, version);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -1920,16 +1925,11 @@ aiq_client_rollback_workflow_sync(AiqClient *self,
 				  GCancellable *cancellable,
 				  GError **error)
 {
-	g_autoptr(JsonNode) body = aiq_client_version_body(version);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      aiq_client_path(AIQ_API "/workflows", id, "rollback"),
-				      body,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_rollback_workflow(&call, id, version);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
 /**
@@ -1947,14 +1947,13 @@ aiq_client_set_workflow_enabled_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(
-		self,
-		"POST",
-		aiq_client_path(AIQ_API "/workflows", id, enabled ? "enable" : "disable"),
-		NULL,
-		cancellable,
-		callback,
-		user_data);
+	aiq_client_route_async(self,
+			       enabled ? AIQ_CLIENT_ROUTE_ENABLE_WORKFLOW
+				       : AIQ_CLIENT_ROUTE_DISABLE_WORKFLOW,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -1966,14 +1965,12 @@ aiq_client_set_workflow_enabled_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(
-		self,
-		"POST",
-		aiq_client_path(AIQ_API "/workflows", id, enabled ? "enable" : "disable"),
-		NULL,
-		cancellable,
-		NULL,
-		error);
+	return aiq_client_route_sync(self,
+				     enabled ? AIQ_CLIENT_ROUTE_ENABLE_WORKFLOW
+					     : AIQ_CLIENT_ROUTE_DISABLE_WORKFLOW,
+				     id,
+				     cancellable,
+				     error);
 }
 
 /**
@@ -1990,13 +1987,12 @@ aiq_client_delete_workflow_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"DELETE",
-				aiq_client_path(AIQ_API "/workflows", id, NULL),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_route_async(self,
+			       AIQ_CLIENT_ROUTE_DELETE_WORKFLOW,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -2007,13 +2003,11 @@ aiq_client_delete_workflow_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "DELETE",
-				      aiq_client_path(AIQ_API "/workflows", id, NULL),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	return aiq_client_route_sync(self,
+				     AIQ_CLIENT_ROUTE_DELETE_WORKFLOW,
+				     id,
+				     cancellable,
+				     error);
 }
 
 /* executions */
@@ -2028,17 +2022,18 @@ aiq_client_inputs_body(JsonObject *inputs)
 }
 
 static void
-aiq_client_call_start(AiqClientCall *call,
-		      const gchar *workflow_id,
-		      JsonObject *inputs,
-		      const gchar *idempotency_key)
+aiq_client_call_start_execution(AiqClientCall *call,
+				const gchar *workflow_id,
+				JsonObject *inputs,
+				const gchar *idempotency_key)
 {
 	g_autoptr(JsonNode) body = aiq_client_inputs_body(inputs);
-	aiq_client_call_init_json(call,
+	aiq_client_call_init_item(call,
 				  "POST",
-				  aiq_client_path(AIQ_API "/workflows", workflow_id, "executions"),
-				  body,
-				  NULL);
+				  AIQ_API "/workflows",
+				  workflow_id,
+				  "executions",
+				  body);
 	if (idempotency_key != NULL) {
 		call->headers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 		g_hash_table_insert(call->headers,
@@ -2067,7 +2062,7 @@ aiq_client_start_execution_async(AiqClient *self,
 	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(workflow_id != NULL);
-	aiq_client_call_start(&call, workflow_id, inputs, idempotency_key);
+	aiq_client_call_start_execution(&call, workflow_id, inputs, idempotency_key);
 	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
@@ -2091,7 +2086,7 @@ aiq_client_start_execution_sync(AiqClient *self,
 
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(workflow_id != NULL, NULL);
-	aiq_client_call_start(&call, workflow_id, inputs, idempotency_key);
+	aiq_client_call_start_execution(&call, workflow_id, inputs, idempotency_key);
 	node = aiq_client_call_sync(self, &call, cancellable, &reply, error);
 	if (created != NULL)
 		*created =
@@ -2099,21 +2094,21 @@ aiq_client_start_execution_sync(AiqClient *self,
 	return node;
 }
 
-static gchar *
-aiq_client_path_list_executions(const AiqClientExecutionQuery *query)
+static void
+aiq_client_call_list_executions(AiqClientCall *call, const AiqClientExecutionQuery *query)
 {
 	GString *path = g_string_new(AIQ_API "/executions");
-	if (query == NULL)
-		return g_string_free(path, FALSE);
-	aiq_client_query_add(path, "workflow_id", query->workflow_id);
-	aiq_client_query_add(path, "status", query->status);
-	aiq_client_query_add(path, "trigger", query->trigger);
-	aiq_client_query_add_time(path, "since", query->since);
-	aiq_client_query_add_time(path, "until", query->until);
-	aiq_client_query_add(path, "cursor", query->cursor);
-	if (query->limit > 0)
-		aiq_client_query_add_int(path, "limit", query->limit);
-	return g_string_free(path, FALSE);
+	if (query != NULL) {
+		aiq_client_query_add(path, "workflow_id", query->workflow_id);
+		aiq_client_query_add(path, "status", query->status);
+		aiq_client_query_add(path, "trigger", query->trigger);
+		aiq_client_query_add_time(path, "since", query->since);
+		aiq_client_query_add_time(path, "until", query->until);
+		aiq_client_query_add(path, "cursor", query->cursor);
+		if (query->limit > 0)
+			aiq_client_query_add_int(path, "limit", query->limit);
+	}
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -2129,14 +2124,10 @@ aiq_client_list_executions_async(AiqClient *self,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_list_executions(query),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_list_executions(&call, query);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -2145,14 +2136,10 @@ aiq_client_list_executions_sync(AiqClient *self,
 				GCancellable *cancellable,
 				GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_list_executions(query),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_list_executions(&call, query);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
 /**
@@ -2169,13 +2156,12 @@ aiq_client_get_execution_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path(AIQ_API "/executions", id, NULL),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_route_async(self,
+			       AIQ_CLIENT_ROUTE_GET_EXECUTION,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -2186,13 +2172,7 @@ aiq_client_get_execution_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path(AIQ_API "/executions", id, NULL),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	return aiq_client_route_sync(self, AIQ_CLIENT_ROUTE_GET_EXECUTION, id, cancellable, error);
 }
 
 /**
@@ -2210,13 +2190,12 @@ aiq_client_cancel_execution_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"POST",
-				aiq_client_path(AIQ_API "/executions", id, "cancel"),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_route_async(self,
+			       AIQ_CLIENT_ROUTE_CANCEL_EXECUTION,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -2227,13 +2206,11 @@ aiq_client_cancel_execution_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      aiq_client_path(AIQ_API "/executions", id, "cancel"),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	return aiq_client_route_sync(self,
+				     AIQ_CLIENT_ROUTE_CANCEL_EXECUTION,
+				     id,
+				     cancellable,
+				     error);
 }
 
 /**
@@ -2251,13 +2228,12 @@ aiq_client_retry_execution_async(AiqClient *self,
 {
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"POST",
-				aiq_client_path(AIQ_API "/executions", id, "retry"),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_route_async(self,
+			       AIQ_CLIENT_ROUTE_RETRY_EXECUTION,
+			       id,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 JsonNode *
@@ -2268,13 +2244,18 @@ aiq_client_retry_execution_sync(AiqClient *self,
 {
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      aiq_client_path(AIQ_API "/executions", id, "retry"),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	return aiq_client_route_sync(self,
+				     AIQ_CLIENT_ROUTE_RETRY_EXECUTION,
+				     id,
+				     cancellable,
+				     error);
+}
+
+static void
+aiq_client_call_rerun_execution(AiqClientCall *call, const gchar *id, JsonObject *inputs)
+{
+	g_autoptr(JsonNode) body = aiq_client_inputs_body(inputs);
+	aiq_client_call_init_item(call, "POST", AIQ_API "/executions", id, "rerun", body);
 }
 
 /**
@@ -2292,16 +2273,11 @@ aiq_client_rerun_execution_async(AiqClient *self,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data)
 {
-	g_autoptr(JsonNode) body = aiq_client_inputs_body(inputs);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"POST",
-				aiq_client_path(AIQ_API "/executions", id, "rerun"),
-				body,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_rerun_execution(&call, id, inputs);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -2311,26 +2287,21 @@ aiq_client_rerun_execution_sync(AiqClient *self,
 				GCancellable *cancellable,
 				GError **error)
 {
-	g_autoptr(JsonNode) body = aiq_client_inputs_body(inputs);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      aiq_client_path(AIQ_API "/executions", id, "rerun"),
-				      body,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_rerun_execution(&call, id, inputs);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-static gchar *
-aiq_client_path_events(const gchar *id, gint64 after)
+static void
+aiq_client_call_list_execution_events(AiqClientCall *call, const gchar *id, gint64 after)
 {
 	g_autofree gchar *base = aiq_client_path(AIQ_API "/executions", id, "events");
 	GString *path = g_string_new(base);
 	if (after > 0)
 		aiq_client_query_add_int(path, "after", after);
-	return g_string_free(path, FALSE);
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -2348,15 +2319,11 @@ aiq_client_list_execution_events_async(AiqClient *self,
 				       GAsyncReadyCallback callback,
 				       gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
 	g_return_if_fail(id != NULL);
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_events(id, after),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_list_execution_events(&call, id, after);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -2366,27 +2333,23 @@ aiq_client_list_execution_events_sync(AiqClient *self,
 				      GCancellable *cancellable,
 				      GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_events(id, after),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_list_execution_events(&call, id, after);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
 /* agents */
 
-static gchar *
-aiq_client_path_agents(const gchar *cursor, guint limit)
+static void
+aiq_client_call_list_agents(AiqClientCall *call, const gchar *cursor, guint limit)
 {
 	GString *path = g_string_new(AIQ_API "/agents");
 	aiq_client_query_add(path, "cursor", cursor);
 	if (limit > 0)
 		aiq_client_query_add_int(path, "limit", limit);
-	return g_string_free(path, FALSE);
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
 
 /**
@@ -2404,14 +2367,10 @@ aiq_client_list_agents_async(AiqClient *self,
 			     GAsyncReadyCallback callback,
 			     gpointer user_data)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"GET",
-				aiq_client_path_agents(cursor, limit),
-				NULL,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_list_agents(&call, cursor, limit);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -2421,20 +2380,20 @@ aiq_client_list_agents_sync(AiqClient *self,
 			    GCancellable *cancellable,
 			    GError **error)
 {
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "GET",
-				      aiq_client_path_agents(cursor, limit),
-				      NULL,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_list_agents(&call, cursor, limit);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
-static JsonNode *
-aiq_client_enrollment_body(const gchar *name, const gchar *const *labels, const gchar *expires_in)
+static void
+aiq_client_call_create_enrollment_token(AiqClientCall *call,
+					const gchar *name,
+					const gchar *const *labels,
+					const gchar *expires_in)
 {
 	JsonObject *obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
 	if (name != NULL)
 		json_object_set_string_member(obj, "name", name);
 	if (labels != NULL) {
@@ -2445,7 +2404,8 @@ aiq_client_enrollment_body(const gchar *name, const gchar *const *labels, const 
 	}
 	if (expires_in != NULL)
 		json_object_set_string_member(obj, "expires_in", expires_in);
-	return aiq_json_new_object(obj);
+	body = aiq_json_new_object(obj);
+	aiq_client_call_init_json(call, "POST", g_strdup(AIQ_API "/enrollment-tokens"), body, NULL);
 }
 
 /**
@@ -2467,15 +2427,10 @@ aiq_client_create_enrollment_token_async(AiqClient *self,
 					 GAsyncReadyCallback callback,
 					 gpointer user_data)
 {
-	g_autoptr(JsonNode) body = aiq_client_enrollment_body(name, labels, expires_in);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_if_fail(AIQ_IS_CLIENT(self));
-	aiq_client_simple_async(self,
-				"POST",
-				g_strdup(AIQ_API "/enrollment-tokens"),
-				body,
-				cancellable,
-				callback,
-				user_data);
+	aiq_client_call_create_enrollment_token(&call, name, labels, expires_in);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -2486,13 +2441,8 @@ aiq_client_create_enrollment_token_sync(AiqClient *self,
 					GCancellable *cancellable,
 					GError **error)
 {
-	g_autoptr(JsonNode) body = aiq_client_enrollment_body(name, labels, expires_in);
+	g_auto(AiqClientCall) call = { 0 };
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
-	return aiq_client_simple_sync(self,
-				      "POST",
-				      g_strdup(AIQ_API "/enrollment-tokens"),
-				      body,
-				      cancellable,
-				      NULL,
-				      error);
+	aiq_client_call_create_enrollment_token(&call, name, labels, expires_in);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
