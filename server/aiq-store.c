@@ -596,9 +596,11 @@ aiq_store_wal_hook(gpointer user_data, sqlite3 *db, const gchar *name, gint n_pa
 	g_mutex_unlock(&self->checkpoint_mutex);
 	/* under writes without a pause the WAL never starts over (a
 	 * checkpoint must catch up between two transactions): then the writer
-	 * finishes one itself, which is short as the checkpointer did most */
+	 * finishes one itself, waiting for the checkpointer's if one runs, and
+	 * the next transaction writes the WAL from its start; short, as the
+	 * checkpointer did most of it */
 	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	return SQLITE_OK;
 }
 
