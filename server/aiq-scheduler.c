@@ -240,9 +240,13 @@ aiq_scheduler_scan_trigger(AiqScheduler *self,
 
 /* adds the schedule triggers of one tenant to @plan */
 static void
-aiq_scheduler_plan_tenant(AiqScheduler *self, AiqTenant *tenant, GPtrArray *plan)
+aiq_scheduler_plan_tenant(AiqScheduler *self,
+			  AiqTenant *tenant,
+			  GHashTable *previous,
+			  GPtrArray *plan)
 {
 	AiqQueue *queue = aiq_queue_get(self->server);
+	AiqStore *store = aiq_server_get_store(self->server);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) workflows =
 		aiq_store_list_scheduled_workflows(aiq_server_get_store(self->server),
@@ -254,13 +258,30 @@ aiq_scheduler_plan_tenant(AiqScheduler *self, AiqTenant *tenant, GPtrArray *plan
 	}
 	for (guint i = 0; i < workflows->len; i++) {
 		AiqWorkflowRow *wf = g_ptr_array_index(workflows, i);
-		/* the queue's cache, by digest: parsed once for the executions
-		 * these schedules start too */
-		g_autoptr(AiqDefinition) definition = aiq_queue_get_definition(queue,
-									       tenant->id,
-									       wf->id,
-									       wf->latest_version,
-									       NULL);
+		g_autofree gchar *digest = aiq_store_get_workflow_version_digest(store,
+										 tenant->id,
+										 wf->id,
+										 wf->latest_version,
+										 NULL);
+		g_autoptr(AiqDefinition) definition = NULL;
+		g_autofree gchar *key = NULL;
+		AiqSchedulerEntry *old;
+		if (digest == NULL)
+			continue;
+		/* a workflow whose definition did not change keeps its entries'
+		 * definition and times: a replan neither parses nor rescans it */
+		key = g_strdup_printf("%s/%s", wf->id, digest);
+		old = g_hash_table_lookup(previous, key);
+		if (old != NULL)
+			definition = aiq_definition_ref(old->definition);
+		else
+			/* the queue's cache, by digest: parsed once for the
+			 * executions these schedules start too */
+			definition = aiq_queue_get_definition(queue,
+							      tenant->id,
+							      wf->id,
+							      wf->latest_version,
+							      NULL);
 		if (definition == NULL)
 			continue;
 		for (guint j = 0; j < aiq_definition_get_n_triggers(definition); j++) {
@@ -274,7 +295,15 @@ aiq_scheduler_plan_tenant(AiqScheduler *self, AiqTenant *tenant, GPtrArray *plan
 			entry->trigger_index = j;
 			entry->definition = aiq_definition_ref(definition);
 			entry->trigger = trigger;
-			entry->next_us = G_MININT64; /* look at it in this pass */
+			/* a new one is looked at in this pass */
+			entry->next_us = G_MININT64;
+			if (old != NULL) {
+				g_autofree gchar *trigger_key = g_strdup_printf("%s/%u", key, j);
+				AiqSchedulerEntry *same =
+					g_hash_table_lookup(previous, trigger_key);
+				if (same != NULL)
+					entry->next_us = same->next_us;
+			}
 			g_ptr_array_add(plan, entry);
 		}
 	}
@@ -287,7 +316,25 @@ aiq_scheduler_plan(AiqScheduler *self, GError **error)
 	AiqStore *store = aiq_server_get_store(self->server);
 	g_autoptr(GPtrArray) plan =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_scheduler_entry_free);
+	/* the current plan's entries by "workflow/digest" and
+	 * "workflow/digest/trigger" */
+	g_autoptr(GHashTable) previous =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree gchar *cursor = NULL;
+
+	for (guint i = 0; self->plan != NULL && i < self->plan->len; i++) {
+		AiqSchedulerEntry *entry = g_ptr_array_index(self->plan, i);
+		const gchar *digest = aiq_definition_get_digest(entry->definition);
+		g_hash_table_insert(previous,
+				    g_strdup_printf("%s/%s", entry->workflow_id, digest),
+				    entry);
+		g_hash_table_insert(previous,
+				    g_strdup_printf("%s/%s/%u",
+						    entry->workflow_id,
+						    digest,
+						    entry->trigger_index),
+				    entry);
+	}
 	do {
 		g_autofree gchar *next = NULL;
 		g_autoptr(GPtrArray) tenants =
@@ -297,7 +344,7 @@ aiq_scheduler_plan(AiqScheduler *self, GError **error)
 		for (guint i = 0; i < tenants->len; i++) {
 			AiqTenant *tenant = g_ptr_array_index(tenants, i);
 			if (g_strcmp0(tenant->status, "active") == 0)
-				aiq_scheduler_plan_tenant(self, tenant, plan);
+				aiq_scheduler_plan_tenant(self, tenant, previous, plan);
 		}
 		g_free(cursor);
 		cursor = g_steal_pointer(&next);
@@ -360,9 +407,9 @@ aiq_scheduler_tick(AiqServer *server, GError **error)
 				       starts->len,
 				       now,
 				       &start_error)) {
-		/* plan again next pass: the new schedules are looked at again */
+		/* plan afresh next pass: the new schedules are looked at again */
 		g_warning("new schedules: %s", start_error->message);
-		self->planned_us = 0;
+		g_clear_pointer(&self->plan, g_ptr_array_unref);
 	}
 	g_mutex_unlock(&self->mutex);
 	return TRUE;
