@@ -357,6 +357,7 @@ aiq_route_enroll(AiqRequest *req)
 	json_object_set_string_member(reply, "agent_id", agent->id);
 	json_object_set_string_member(reply, "tenant_id", tenant_id);
 	json_object_set_string_member(reply, "credential", secret);
+	json_object_set_string_member(reply, "name", agent->name);
 	json_object_set_member(reply, "labels", aiq_api_strv_node(agent->labels));
 	json_object_set_int_member(reply, "lease_ttl_ms", config->lease_ttl_us / 1000);
 	json_object_set_int_member(reply, "heartbeat_ms", config->lease_ttl_us / 3000);

@@ -1364,6 +1364,8 @@ aiq_engine_start(AiqEngine *self,
 	}
 
 	exec = aiq_execution_new(id, definition);
+	if (options != NULL && options->last_seq > 0)
+		aiq_execution_set_last_seq(exec, options->last_seq);
 	r = aiq_run_new(self, exec);
 	g_hash_table_insert(self->runs, g_strdup(id), r);
 

@@ -61,6 +61,7 @@ typedef struct {
 	const gchar *trigger;
 	const gchar *parent_id;
 	JsonObject *completed;
+	gint64 last_seq; /* events continue after this (a job leased again) */
 } AiqStartOptions;
 
 AiqEngine *

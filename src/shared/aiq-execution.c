@@ -547,6 +547,8 @@ aiq_execution_new_from_events(GPtrArray *events, AiqDefinition *definition, GErr
 		return NULL;
 	}
 	self = aiq_execution_new(first->execution_id, definition);
+	/* a job leased again numbers its events on from where the server was */
+	self->last_seq = first->seq - 1;
 	for (guint i = 0; i < events->len; i++) {
 		if (!aiq_execution_apply_event(self, g_ptr_array_index(events, i), error))
 			return NULL;

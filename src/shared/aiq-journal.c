@@ -44,6 +44,7 @@ struct _AiqJournal {
 	GCond cond;         /* work for the writer */
 	GCond durable_cond; /* a commit happened */
 	GPtrArray *pending; /* of AiqEvent */
+	GArray *marks;      /* of AiqJournalMark: acks and forgets, before @pending */
 	guint64 appended;
 	guint64 durable;
 	guint64 commits;
@@ -61,7 +62,25 @@ struct _AiqJournal {
 	sqlite3_stmt *stmt_exec_created;
 	sqlite3_stmt *stmt_exec_status;
 	sqlite3_stmt *stmt_exec_finished;
+	sqlite3_stmt *stmt_ack;
+	sqlite3_stmt *stmt_prune_events;
+	sqlite3_stmt *stmt_prune_execution;
+	sqlite3_stmt *stmt_forget_events;
+	sqlite3_stmt *stmt_forget_execution;
 };
+
+typedef struct {
+	gchar *execution_id;
+	gint64 seq;
+	gboolean forget;
+} AiqJournalMark;
+
+static void
+aiq_journal_mark_clear(gpointer data)
+{
+	AiqJournalMark *mark = data;
+	g_free(mark->execution_id);
+}
 
 G_DEFINE_TYPE(AiqJournal, aiq_journal, G_TYPE_OBJECT)
 
@@ -126,6 +145,8 @@ static const gchar *const aiq_journal_migrations[] = {
 	"  data TEXT,"
 	"  PRIMARY KEY (execution_id, seq)"
 	") WITHOUT ROWID;",
+	/* 2: the journal is the agent's outbox: what the server acknowledged */
+	"ALTER TABLE executions ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;",
 };
 
 static gboolean
@@ -249,6 +270,18 @@ aiq_journal_prepare_writer(AiqJournal *self, GError **error)
 		{ &self->stmt_exec_status, "UPDATE executions SET status = ?2 WHERE id = ?1" },
 		{ &self->stmt_exec_finished,
 		  "UPDATE executions SET status = ?2, finished = ?3 WHERE id = ?1" },
+		{ &self->stmt_ack,
+		  "UPDATE executions SET acked_seq = ?2 WHERE id = ?1 AND acked_seq < ?2" },
+		/* a finished execution whose every event is acknowledged leaves the outbox */
+		{ &self->stmt_prune_events,
+		  "DELETE FROM events WHERE execution_id = ?1 AND EXISTS (SELECT 1 FROM "
+		  "executions WHERE id = ?1 AND finished IS NOT NULL AND acked_seq >= "
+		  "(SELECT max(seq) FROM events WHERE execution_id = ?1))" },
+		{ &self->stmt_prune_execution,
+		  "DELETE FROM executions WHERE id = ?1 AND finished IS NOT NULL AND NOT EXISTS "
+		  "(SELECT 1 FROM events WHERE execution_id = ?1)" },
+		{ &self->stmt_forget_events, "DELETE FROM events WHERE execution_id = ?1" },
+		{ &self->stmt_forget_execution, "DELETE FROM executions WHERE id = ?1" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(stmts); i++) {
 		if (sqlite3_prepare_v3(self->db,
@@ -274,10 +307,37 @@ aiq_journal_step(AiqJournal *self, sqlite3_stmt *stmt, GError **error)
 
 /* writer thread: one transaction for the whole batch */
 static gboolean
-aiq_journal_write_batch(AiqJournal *self, GPtrArray *batch, GError **error)
+aiq_journal_write_mark(AiqJournal *self, const AiqJournalMark *mark, GError **error)
+{
+	sqlite3_stmt *stmts[3] = { NULL };
+	if (mark->forget) {
+		stmts[0] = self->stmt_forget_events;
+		stmts[1] = self->stmt_forget_execution;
+	} else {
+		stmts[0] = self->stmt_ack;
+		stmts[1] = self->stmt_prune_events;
+		stmts[2] = self->stmt_prune_execution;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(stmts) && stmts[i] != NULL; i++) {
+		sqlite3_bind_text(stmts[i], 1, mark->execution_id, -1, SQLITE_STATIC);
+		if (stmts[i] == self->stmt_ack)
+			sqlite3_bind_int64(stmts[i], 2, mark->seq);
+		if (!aiq_journal_step(self, stmts[i], error))
+			return FALSE;
+		sqlite3_clear_bindings(stmts[i]);
+	}
+	return TRUE;
+}
+
+static gboolean
+aiq_journal_write_batch(AiqJournal *self, GPtrArray *batch, GArray *marks, GError **error)
 {
 	if (!aiq_journal_exec(self, self->db, "BEGIN IMMEDIATE", error))
 		return FALSE;
+	for (guint i = 0; i < marks->len; i++) {
+		if (!aiq_journal_write_mark(self, &g_array_index(marks, AiqJournalMark, i), error))
+			goto fail;
+	}
 	for (guint i = 0; i < batch->len; i++) {
 		AiqEvent *event = g_ptr_array_index(batch, i);
 		sqlite3_stmt *stmt = self->stmt_event;
@@ -424,6 +484,14 @@ aiq_journal_schedule_notify_locked(AiqJournal *self)
 	g_source_unref(source);
 }
 
+static GArray *
+aiq_journal_marks_new(void)
+{
+	GArray *marks = g_array_new(FALSE, FALSE, sizeof(AiqJournalMark));
+	g_array_set_clear_func(marks, aiq_journal_mark_clear);
+	return marks;
+}
+
 static gpointer
 aiq_journal_writer_thread(gpointer user_data)
 {
@@ -432,20 +500,23 @@ aiq_journal_writer_thread(gpointer user_data)
 
 	for (;;) {
 		g_autoptr(GPtrArray) batch = NULL;
+		g_autoptr(GArray) marks = NULL;
 		g_autoptr(GError) error_local = NULL;
 
 		g_mutex_lock(&self->mutex);
-		while (self->pending->len == 0 && !self->stopping)
+		while (self->pending->len == 0 && self->marks->len == 0 && !self->stopping)
 			g_cond_wait(&self->cond, &self->mutex);
-		if (self->pending->len == 0) {
+		if (self->pending->len == 0 && self->marks->len == 0) {
 			g_mutex_unlock(&self->mutex);
 			break;
 		}
 		batch = g_steal_pointer(&self->pending);
 		self->pending = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+		marks = g_steal_pointer(&self->marks);
+		self->marks = aiq_journal_marks_new();
 		g_mutex_unlock(&self->mutex);
 
-		while (!aiq_journal_write_batch(self, batch, &error_local)) {
+		while (!aiq_journal_write_batch(self, batch, marks, &error_local)) {
 			gboolean give_up;
 			/* keep every event: report, wait and try the same batch again */
 			g_mutex_lock(&self->mutex);
@@ -485,6 +556,7 @@ aiq_journal_finalize(GObject *object)
 	while (!g_queue_is_empty(&self->waiters))
 		g_free(g_queue_pop_head(&self->waiters));
 	g_ptr_array_unref(self->pending);
+	g_array_unref(self->marks);
 	g_clear_error(&self->write_error);
 	g_mutex_clear(&self->mutex);
 	g_cond_clear(&self->cond);
@@ -511,6 +583,7 @@ aiq_journal_init(AiqJournal *self)
 	g_cond_init(&self->durable_cond);
 	g_queue_init(&self->waiters);
 	self->pending = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+	self->marks = aiq_journal_marks_new();
 }
 
 static gboolean
@@ -845,6 +918,11 @@ aiq_journal_close(AiqJournal *self, GError **error)
 	g_clear_pointer(&self->stmt_exec_created, sqlite3_finalize);
 	g_clear_pointer(&self->stmt_exec_status, sqlite3_finalize);
 	g_clear_pointer(&self->stmt_exec_finished, sqlite3_finalize);
+	g_clear_pointer(&self->stmt_ack, sqlite3_finalize);
+	g_clear_pointer(&self->stmt_prune_events, sqlite3_finalize);
+	g_clear_pointer(&self->stmt_prune_execution, sqlite3_finalize);
+	g_clear_pointer(&self->stmt_forget_events, sqlite3_finalize);
+	g_clear_pointer(&self->stmt_forget_execution, sqlite3_finalize);
 	g_clear_pointer(&self->read_db, sqlite3_close);
 	g_clear_pointer(&self->db, sqlite3_close);
 	if (self->lock_fd >= 0) {
@@ -900,6 +978,54 @@ aiq_journal_list_executions(AiqJournal *self, gboolean unfinished_only, guint li
 	return g_steal_pointer(&result);
 }
 
+/* the columns seq, type, time, step_id, item, attempt, status, data from @col */
+static AiqEvent *
+aiq_journal_event_from_row(AiqJournal *self,
+			   sqlite3_stmt *stmt,
+			   gint col,
+			   const gchar *execution_id,
+			   GError **error)
+{
+	g_autoptr(AiqEvent) event = NULL;
+	AiqEventType type;
+	const gchar *data = (const gchar *)sqlite3_column_text(stmt, col + 7);
+	if (!aiq_event_type_from_string((const gchar *)sqlite3_column_text(stmt, col + 1), &type)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_JOURNAL,
+			    _("%s: execution %s: unknown event type “%s”"),
+			    self->filename,
+			    execution_id,
+			    (const gchar *)sqlite3_column_text(stmt, col + 1));
+		return NULL;
+	}
+	event = aiq_event_new(type, execution_id, sqlite3_column_int64(stmt, col));
+	event->time_us = sqlite3_column_int64(stmt, col + 2);
+	event->step_id = g_strdup((const gchar *)sqlite3_column_text(stmt, col + 3));
+	event->item = sqlite3_column_type(stmt, col + 4) == SQLITE_NULL
+			      ? -1
+			      : sqlite3_column_int(stmt, col + 4);
+	event->attempt = (guint)sqlite3_column_int(stmt, col + 5);
+	event->status = g_strdup((const gchar *)sqlite3_column_text(stmt, col + 6));
+	if (data != NULL) {
+		g_autoptr(GError) error_local = NULL;
+		event->data =
+			aiq_json_parse(data, strlen(data), AIQ_JSON_MAX_DEPTH * 2, &error_local);
+		if (event->data == NULL) {
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_JOURNAL,
+				    _("%s: execution %s event %" G_GINT64_FORMAT ": %s"),
+				    self->filename,
+				    execution_id,
+				    event->seq,
+				    error_local->message);
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&event);
+}
+
 /**
  * aiq_journal_load_events:
  *
@@ -931,47 +1057,10 @@ aiq_journal_load_events(AiqJournal *self, const gchar *execution_id, GError **er
 	}
 	sqlite3_bind_text(stmt, 1, execution_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		AiqEventType type;
-		AiqEvent *event;
-		const gchar *data = (const gchar *)sqlite3_column_text(stmt, 7);
-		if (!aiq_event_type_from_string((const gchar *)sqlite3_column_text(stmt, 1),
-						&type)) {
-			g_set_error(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_JOURNAL,
-				    _("%s: execution %s: unknown event type “%s”"),
-				    self->filename,
-				    execution_id,
-				    (const gchar *)sqlite3_column_text(stmt, 1));
+		AiqEvent *event = aiq_journal_event_from_row(self, stmt, 0, execution_id, error);
+		if (event == NULL)
 			return NULL;
-		}
-		event = aiq_event_new(type, execution_id, sqlite3_column_int64(stmt, 0));
 		g_ptr_array_add(events, event);
-		event->time_us = sqlite3_column_int64(stmt, 2);
-		event->step_id = g_strdup((const gchar *)sqlite3_column_text(stmt, 3));
-		event->item = sqlite3_column_type(stmt, 4) == SQLITE_NULL
-				      ? -1
-				      : sqlite3_column_int(stmt, 4);
-		event->attempt = (guint)sqlite3_column_int(stmt, 5);
-		event->status = g_strdup((const gchar *)sqlite3_column_text(stmt, 6));
-		if (data != NULL) {
-			g_autoptr(GError) error_local = NULL;
-			event->data = aiq_json_parse(data,
-						     strlen(data),
-						     AIQ_JSON_MAX_DEPTH * 2,
-						     &error_local);
-			if (event->data == NULL) {
-				g_set_error(error,
-					    AIQ_ERROR,
-					    AIQ_ERROR_JOURNAL,
-					    _("%s: execution %s event %" G_GINT64_FORMAT ": %s"),
-					    self->filename,
-					    execution_id,
-					    event->seq,
-					    error_local->message);
-				return NULL;
-			}
-		}
 	}
 	if (rc != SQLITE_DONE) {
 		aiq_journal_sqlite_error(self, self->read_db, _("reading events"), error);
@@ -1014,4 +1103,191 @@ aiq_journal_load_definition(AiqJournal *self, const gchar *digest, GError **erro
 	}
 	aiq_journal_sqlite_error(self, self->read_db, _("reading a definition"), error);
 	return NULL;
+}
+
+static void
+aiq_journal_add_mark(AiqJournal *self, const gchar *execution_id, gint64 seq, gboolean forget)
+{
+	AiqJournalMark mark = { g_strdup(execution_id), seq, forget };
+	g_mutex_lock(&self->mutex);
+	g_array_append_val(self->marks, mark);
+	if (self->marks->len == 1 && self->pending->len == 0)
+		g_cond_signal(&self->cond);
+	g_mutex_unlock(&self->mutex);
+}
+
+/**
+ * aiq_journal_ack:
+ * @seq: the server holds the execution's events up to here
+ *
+ * Records the acknowledgement with the next group commit. A finished
+ * execution whose every event is acknowledged leaves the journal then.
+ */
+void
+aiq_journal_ack(AiqJournal *self, const gchar *execution_id, gint64 seq)
+{
+	g_return_if_fail(AIQ_IS_JOURNAL(self));
+	g_return_if_fail(execution_id != NULL);
+	g_return_if_fail(self->db != NULL);
+	aiq_journal_add_mark(self, execution_id, seq, FALSE);
+}
+
+/**
+ * aiq_journal_forget:
+ *
+ * Drops the execution and its events with the next group commit, before
+ * the events appended after this call (which may start it afresh).
+ */
+void
+aiq_journal_forget(AiqJournal *self, const gchar *execution_id)
+{
+	g_return_if_fail(AIQ_IS_JOURNAL(self));
+	g_return_if_fail(execution_id != NULL);
+	g_return_if_fail(self->db != NULL);
+	aiq_journal_add_mark(self, execution_id, 0, TRUE);
+}
+
+void
+aiq_journal_outbox_entry_free(AiqJournalOutboxEntry *entry)
+{
+	g_free(entry->execution_id);
+	g_free(entry);
+}
+
+/**
+ * aiq_journal_list_outbox:
+ *
+ * Returns: (transfer container) (element-type AiqJournalOutboxEntry): every
+ * execution in the journal with its committed and acknowledged positions
+ */
+GPtrArray *
+aiq_journal_list_outbox(AiqJournal *self, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_journal_outbox_entry_free);
+	const gchar *sql = "SELECT x.id, x.acked_seq, x.finished IS NOT NULL, "
+			   "(SELECT max(seq) FROM events WHERE execution_id = x.id) "
+			   "FROM executions x ORDER BY x.id";
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
+	if (self->read_db == NULL) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		AiqJournalOutboxEntry *entry = g_new0(AiqJournalOutboxEntry, 1);
+		entry->execution_id = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
+		entry->acked_seq = sqlite3_column_int64(stmt, 1);
+		entry->finished = sqlite3_column_int(stmt, 2) != 0;
+		entry->last_seq = sqlite3_column_int64(stmt, 3);
+		g_ptr_array_add(result, entry);
+	}
+	if (rc != SQLITE_DONE) {
+		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
+		return NULL;
+	}
+	return g_steal_pointer(&result);
+}
+
+/**
+ * aiq_journal_read_outbox:
+ * @after_execution: (nullable): read after this position; %NULL from the start
+ * @after_seq: with @after_execution
+ * @limit: at most this many events
+ * @max_bytes: stop once the events' data reach this size (at least one event is read)
+ *
+ * Reads committed events that the server has not acknowledged (as far as
+ * aiq_journal_ack() calls are committed), in (execution id, seq) order.
+ *
+ * Returns: (transfer container) (element-type AiqEvent): the events
+ */
+GPtrArray *
+aiq_journal_read_outbox(AiqJournal *self,
+			const gchar *after_execution,
+			gint64 after_seq,
+			guint limit,
+			gsize max_bytes,
+			GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(GPtrArray) events =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
+	const gchar *sql = "SELECT e.execution_id, e.seq, e.type, e.time, e.step_id, e.item, "
+			   "e.attempt, e.status, e.data FROM events e "
+			   "JOIN executions x ON x.id = e.execution_id "
+			   "WHERE (e.execution_id, e.seq) > (?1, ?2) AND e.seq > x.acked_seq "
+			   "ORDER BY e.execution_id, e.seq LIMIT ?3";
+	gsize bytes = 0;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
+	if (self->read_db == NULL) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
+		return NULL;
+	}
+	sqlite3_bind_text(stmt,
+			  1,
+			  after_execution != NULL ? after_execution : "",
+			  -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, after_execution != NULL ? after_seq : 0);
+	sqlite3_bind_int64(stmt, 3, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const gchar *id = (const gchar *)sqlite3_column_text(stmt, 0);
+		AiqEvent *event = aiq_journal_event_from_row(self, stmt, 1, id, error);
+		if (event == NULL)
+			return NULL;
+		g_ptr_array_add(events, event);
+		bytes += (gsize)sqlite3_column_bytes(stmt, 8) + 256;
+		if (bytes >= max_bytes)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
+		return NULL;
+	}
+	return g_steal_pointer(&events);
+}
+
+/**
+ * aiq_journal_get_size:
+ *
+ * Returns: the bytes the journal's data takes on disk (pages in use and
+ * the write-ahead log), or 0 when it cannot tell
+ */
+guint64
+aiq_journal_get_size(AiqJournal *self)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree gchar *wal = NULL;
+	guint64 size = 0;
+	GStatBuf st;
+
+	g_return_val_if_fail(AIQ_IS_JOURNAL(self), 0);
+	if (self->read_db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(self->read_db,
+			       "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT "
+			       "freelist_count FROM pragma_freelist_count), (SELECT page_size FROM "
+			       "pragma_page_size)",
+			       -1,
+			       &stmt,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		size = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0) *
+		       (guint64)sqlite3_column_int64(stmt, 1);
+	wal = g_strdup_printf("%s-wal", self->filename);
+	if (g_stat(wal, &st) == 0)
+		size += (guint64)st.st_size;
+	return size;
 }

@@ -82,6 +82,33 @@ aiq_journal_load_events(AiqJournal *self, const gchar *execution_id, GError **er
 gchar *
 aiq_journal_load_definition(AiqJournal *self, const gchar *digest, GError **error);
 
+/* the agent's outbox */
+typedef struct {
+	gchar *execution_id;
+	gint64 acked_seq; /* the server holds the events up to here */
+	gint64 last_seq;  /* the last committed event */
+	gboolean finished;
+} AiqJournalOutboxEntry;
+
+void
+aiq_journal_outbox_entry_free(AiqJournalOutboxEntry *entry);
+void
+aiq_journal_ack(AiqJournal *self, const gchar *execution_id, gint64 seq);
+void
+aiq_journal_forget(AiqJournal *self, const gchar *execution_id);
+GPtrArray *
+aiq_journal_list_outbox(AiqJournal *self, GError **error);
+GPtrArray *
+aiq_journal_read_outbox(AiqJournal *self,
+			const gchar *after_execution,
+			gint64 after_seq,
+			guint limit,
+			gsize max_bytes,
+			GError **error);
+guint64
+aiq_journal_get_size(AiqJournal *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqJournalExecution, aiq_journal_execution_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqJournalOutboxEntry, aiq_journal_outbox_entry_free)
 
 G_END_DECLS
