@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <locale.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "aiq-agent-cli.h"
@@ -154,6 +155,7 @@ aiq_agent_cli_proxy(AiqAgentCliOptions *o)
 /* logging: the journal when stderr is connected to it, stderr otherwise */
 
 static gboolean aiq_agent_cli_verbose = FALSE;
+static gboolean aiq_agent_cli_quiet = TRUE;
 
 static GLogWriterOutput
 aiq_agent_cli_log_writer(GLogLevelFlags level,
@@ -161,7 +163,18 @@ aiq_agent_cli_log_writer(GLogLevelFlags level,
 			 gsize n_fields,
 			 gpointer user_data)
 {
-	if ((level & G_LOG_LEVEL_DEBUG) != 0 && !aiq_agent_cli_verbose)
+	const gchar *domain = NULL;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
+			domain = fields[i].value;
+	}
+	/* debug lines of our own domains with --verbose; G_MESSAGES_DEBUG for the rest */
+	if ((level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0 &&
+	    !(aiq_agent_cli_verbose && domain != NULL && g_str_has_prefix(domain, "aiq")) &&
+	    g_log_writer_default_would_drop(level, domain))
+		return G_LOG_WRITER_HANDLED;
+	/* the commands other than run say what they did on stdout */
+	if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO)) != 0 && aiq_agent_cli_quiet)
 		return G_LOG_WRITER_HANDLED;
 	if (g_log_writer_is_journald(fileno(stderr)) &&
 	    g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
@@ -200,8 +213,11 @@ aiq_agent_cli_run(gint argc, gchar **argv)
 	g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
 	if (!aiq_agent_cli_parse(ctx, &o, &argc, &argv, 0, "run [OPTION…]"))
 		return 2;
+	aiq_agent_cli_quiet = FALSE;
 	aiq_agent_cli_verbose = o.verbose;
-	g_log_set_writer_func(aiq_agent_cli_log_writer, NULL, NULL);
+	/* a file size limit (ulimit -f) is a full disk to the journal, which
+	 * waits and retries; the signal would kill the agent instead */
+	signal(SIGXFSZ, SIG_IGN);
 
 	agent = aiq_agent_new(aiq_agent_cli_config(&o), aiq_agent_cli_state_dir(&o), &error);
 	if (agent == NULL || !aiq_agent_start(agent, &error)) {
@@ -655,6 +671,7 @@ aiq_agent_cli_main(gint argc, gchar **argv)
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 
+	g_log_set_writer_func(aiq_agent_cli_log_writer, NULL, NULL);
 	if (argc < 2) {
 		aiq_agent_cli_usage();
 		return 2;

@@ -31,9 +31,7 @@ gboolean
 aiq_agent_dbus_start(AiqAgentDbus *self, GBusType bus_type, GError **error);
 /* exports on an existing connection (tests) */
 gboolean
-aiq_agent_dbus_start_on_connection(AiqAgentDbus *self,
-				   GDBusConnection *connection,
-				   GError **error);
+aiq_agent_dbus_start_on_connection(AiqAgentDbus *self, GDBusConnection *connection, GError **error);
 void
 aiq_agent_dbus_stop(AiqAgentDbus *self);
 

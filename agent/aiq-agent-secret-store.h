@@ -18,6 +18,12 @@ G_BEGIN_DECLS
  * created on first use); each write replaces the encrypted file atomically.
  * Secrets never leave the machine: the engine reads them through
  * aiq_agent_secret_store_load() and masks their values everywhere.
+ *
+ * Errors: AIQ_ERROR_INVALID_ARGUMENT for a bad name or value (the message
+ * never holds the value), AIQ_ERROR_PERMISSION_DENIED for a key file others
+ * may read (or a symbolic link), AIQ_ERROR_JOURNAL for files that cannot be
+ * read, written or decrypted (a wrong key, a changed file), each naming the
+ * file. A write never replaces a file it could not read.
  */
 #define AIQ_TYPE_AGENT_SECRET_STORE (aiq_agent_secret_store_get_type())
 G_DECLARE_FINAL_TYPE(AiqAgentSecretStore, aiq_agent_secret_store, AIQ, AGENT_SECRET_STORE, GObject)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aiq-config.h"
+#include "aiq-connector-sql-private.h"
 #include "aiq-connectors.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
@@ -1121,6 +1122,316 @@ test_pg_bad_password(Fixture *f, gconstpointer user_data)
 	g_clear_error(&data.error);
 }
 
+/* ---- secrets in a PostgreSQL dsn ---- */
+
+#define SECRET_PW "it's a \\ pass word"
+#define SECRET_USER "aiq user"
+#define SECRET_URI_PW "p@ss:w/rd %?#&"
+
+static AiqSecrets *
+dsn_secrets_new(void)
+{
+	AiqSecrets *secrets = aiq_secrets_new();
+	aiq_secrets_set(secrets, "PG_PASSWORD", SECRET_PW);
+	aiq_secrets_set(secrets, "PG_USER", SECRET_USER);
+	aiq_secrets_set(secrets, "URI_PW", SECRET_URI_PW);
+	aiq_secrets_set(secrets, "PG_DSN", "host=h1 password='x y'");
+	return secrets;
+}
+
+/* what libpq reads from @dsn for @keyword */
+static gchar *
+conninfo_get(const gchar *dsn, const gchar *keyword)
+{
+	g_autoptr(PQconninfoOption) options = PQconninfoParse(dsn, NULL);
+	if (options == NULL)
+		g_error("libpq cannot parse the expanded dsn");
+	for (PQconninfoOption *opt = options; opt->keyword != NULL; opt++) {
+		if (g_strcmp0(opt->keyword, keyword) == 0)
+			return g_strdup(opt->val);
+	}
+	return NULL;
+}
+
+static gchar *
+expand_ok(AiqSecrets *secrets, const gchar *dsn)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *expanded = aiq_sql_dsn_expand_secrets("db", dsn, secrets, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(expanded);
+	return expanded;
+}
+
+static void
+assert_conninfo(const gchar *dsn, const gchar *keyword, const gchar *expected)
+{
+	g_autofree gchar *value = conninfo_get(dsn, keyword);
+	g_assert_cmpstr(value, ==, expected);
+}
+
+/* the message names the connection, and holds no secret value */
+static void
+assert_no_secret_values(const GError *error)
+{
+	const gchar *values[] = { SECRET_PW, SECRET_USER, SECRET_URI_PW, "x y", NULL };
+	assert_message_prefix(error, "db");
+	for (guint i = 0; values[i] != NULL; i++) {
+		if (strstr(error->message, values[i]) != NULL)
+			g_error("“%s” shows a secret value", error->message);
+	}
+}
+
+static void
+test_dsn_secrets(void)
+{
+	g_autoptr(AiqSecrets) secrets = dsn_secrets_new();
+	g_autoptr(AiqSecrets) used = aiq_secrets_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) used_names = NULL;
+	gchar *dsn;
+
+	/* without ${{ the dsn is left as it is */
+	dsn = expand_ok(secrets, "host=x  port=5432 password=pa\\ ss");
+	g_assert_cmpstr(dsn, ==, "host=x  port=5432 password=pa\\ ss");
+	g_free(dsn);
+
+	/* a whole value: quoted for libpq, other values kept */
+	dsn = aiq_sql_dsn_expand_secrets("db",
+					 "host=db.example password=${{ secrets.PG_PASSWORD }} "
+					 "dbname=app",
+					 secrets,
+					 used,
+					 &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(dsn,
+			==,
+			"host='db.example' password='it\\'s a \\\\ pass word' dbname='app'");
+	assert_conninfo(dsn, "password", SECRET_PW);
+	assert_conninfo(dsn, "host", "db.example");
+	assert_conninfo(dsn, "dbname", "app");
+	g_free(dsn);
+
+	/* the spaces inside the braces are optional */
+	dsn = expand_ok(secrets, "password=${{secrets.PG_PASSWORD}} user = ${{ secrets.PG_USER}}");
+	assert_conninfo(dsn, "password", SECRET_PW);
+	assert_conninfo(dsn, "user", SECRET_USER);
+	g_free(dsn);
+
+	/* part of a quoted value, and of an unquoted one with libpq's escapes */
+	dsn = expand_ok(secrets,
+			"password='pre \\'${{ secrets.PG_PASSWORD }}\\' post' "
+			"user=a\\ b${{ secrets.PG_USER }}c options='-c x=1'");
+	assert_conninfo(dsn, "password", "pre '" SECRET_PW "' post");
+	assert_conninfo(dsn, "user", "a b" SECRET_USER "c");
+	assert_conninfo(dsn, "options", "-c x=1");
+	g_free(dsn);
+
+	/* a URI: percent-encoded */
+	dsn = expand_ok(secrets, "postgresql://app:${{ secrets.URI_PW }}@db.example:5432/app");
+	assert_conninfo(dsn, "password", SECRET_URI_PW);
+	assert_conninfo(dsn, "user", "app");
+	assert_conninfo(dsn, "host", "db.example");
+	g_free(dsn);
+
+	/* the whole dsn from one secret */
+	dsn = expand_ok(secrets, " ${{ secrets.PG_DSN }} ");
+	g_assert_cmpstr(dsn, ==, "host=h1 password='x y'");
+	g_free(dsn);
+
+	/* the secrets used, to mask them in messages */
+	used_names = aiq_secrets_list_names(used);
+	g_assert_cmpuint(g_strv_length(used_names), ==, 1);
+	g_assert_cmpstr(used_names[0], ==, "PG_PASSWORD");
+}
+
+static void
+test_dsn_secrets_errors(void)
+{
+	g_autoptr(AiqSecrets) secrets = dsn_secrets_new();
+	const gchar *not_secrets[] = {
+		"password=${{ inputs.pw }}",
+		"password=${{ secrets.PG_PASSWORD",
+		"password=${{ secrets.PG_PASSWORD | upper }}",
+		"password=${{ secrets['PG_PASSWORD'] }}",
+		"password=${{ secrets.1X }}",
+		"password=${{ secrets.PG_PASSWORD }} host=${{ env.HOST }}",
+		"postgresql://u:${{ secret.PG_PASSWORD }}@h/db",
+		"${{ steps.x.output }}",
+		NULL,
+	};
+	const gchar *invalid[] = {
+		"${{ secrets.PG_USER }}=x",
+		"host x password=${{ secrets.PG_PASSWORD }}",
+		"host='x password=${{ secrets.PG_PASSWORD }}",
+		"password=${{ secrets.PG_PASSWORD }} =x",
+		NULL,
+	};
+
+	for (guint i = 0; not_secrets[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *dsn =
+			aiq_sql_dsn_expand_secrets("db", not_secrets[i], secrets, NULL, &error);
+		g_assert_null(dsn);
+		g_assert_error(error, AIQ_ERROR, AIQ_ERROR_CONFIG);
+		assert_no_secret_values(error);
+		g_assert_nonnull(strstr(error->message, "${{ secrets.NAME }}"));
+	}
+	for (guint i = 0; invalid[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *dsn =
+			aiq_sql_dsn_expand_secrets("db", invalid[i], secrets, NULL, &error);
+		g_assert_null(dsn);
+		g_assert_error(error, AIQ_ERROR, AIQ_ERROR_CONFIG);
+		assert_no_secret_values(error);
+		g_assert_nonnull(strstr(error->message, "[connection.db]"));
+	}
+
+	/* a secret that is not set: named, with the connection */
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *dsn = aiq_sql_dsn_expand_secrets(
+			"db",
+			"password=${{ secrets.NOT_SET }} user=${{ secrets.PG_USER }}",
+			i == 0 ? secrets : NULL,
+			NULL,
+			&error);
+		g_assert_null(dsn);
+		g_assert_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND);
+		assert_no_secret_values(error);
+		g_assert_nonnull(strstr(error->message, "“NOT_SET”"));
+		g_assert_nonnull(strstr(error->message, "[connection.db]"));
+	}
+}
+
+/* @with_json: the step's parameters; @secrets: (nullable): the engine's */
+static JsonNode *
+run_json_with_secrets(Fixture *f, const gchar *with_json, AiqSecrets *secrets, GError **error)
+{
+	g_autoptr(JsonObject) with = parse_object(with_json);
+	g_autoptr(JsonObject) params = NULL;
+	g_autoptr(AiqStepRun) run = NULL;
+	RunData data = { 0 };
+
+	params = aiq_step_kind_resolve_params(&aiq_step_kind_sql, with, error);
+	if (params == NULL)
+		return NULL;
+	run = aiq_step_run_new(&aiq_step_kind_sql, params, f->config);
+	if (secrets != NULL)
+		aiq_step_run_set_secrets(run, secrets);
+	data.loop = g_main_loop_new(NULL, FALSE);
+	aiq_step_run_run_async(run, NULL, run_done_cb, &data);
+	run_wait(&data);
+	if (data.error != NULL) {
+		g_propagate_error(error, data.error);
+		return NULL;
+	}
+	return data.output;
+}
+
+/* a step on a connection whose dsn uses a secret the agent does not have */
+static void
+test_dsn_unknown_secret_step(Fixture *f, gconstpointer user_data)
+{
+	g_autoptr(AiqSecrets) secrets = dsn_secrets_new();
+
+	/* port 1: were the dsn used, the step would fail differently */
+	aiq_config_add_connection(f->config,
+				  "pgsecret",
+				  "postgresql",
+				  NULL,
+				  "host=127.0.0.1 port=1 password=${{ secrets.PG_PASSWORD_TYPO }} "
+				  "user=${{ secrets.PG_USER }}");
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_null(run_json_with_secrets(
+			f,
+			"{\"connection\": \"pgsecret\", \"query\": \"SELECT 1\"}",
+			i == 0 ? secrets : NULL,
+			&error));
+		g_assert_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND);
+		assert_message_prefix(error, "pgsecret");
+		g_assert_nonnull(strstr(error->message, "“PG_PASSWORD_TYPO”"));
+		g_assert_null(strstr(error->message, SECRET_USER));
+	}
+}
+
+/*
+ * Against the server: a role of its own whose password needs quoting, taken
+ * from the secrets at connect time.
+ */
+static void
+test_pg_dsn_secret(Fixture *f, gconstpointer user_data)
+{
+	const gchar *admin_dsn = g_getenv("AIQ_TEST_PG_ADMIN_DSN");
+	const gchar *password = "it's \\ a 'pass' word";
+	g_autofree gchar *role = g_strdup_printf("aiq_r_%08x", g_random_int());
+	g_autoptr(PGconn) admin = NULL;
+	g_autoptr(PGresult) res = NULL;
+	g_autoptr(AiqSecrets) secrets = aiq_secrets_new();
+	g_autoptr(GString) dsn = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) output = NULL;
+	g_autofree gchar *literal = NULL;
+	g_autofree gchar *sql = NULL;
+	g_autofree gchar *base = NULL;
+
+	if (admin_dsn == NULL) {
+		g_test_skip(
+			"AIQ_TEST_PG_ADMIN_DSN is not set (run under tests/pg-test-cluster.sh)");
+		return;
+	}
+	admin = PQconnectdb(admin_dsn);
+	g_assert_cmpint(PQstatus(admin), ==, CONNECTION_OK);
+	literal = PQescapeLiteral(admin, password, strlen(password));
+	sql = g_strdup_printf("CREATE ROLE %s LOGIN PASSWORD %s", role, literal);
+	res = PQexec(admin, sql);
+	g_assert_cmpint(PQresultStatus(res), ==, PGRES_COMMAND_OK);
+	g_clear_pointer(&res, PQclear);
+
+	/* the base dsn as another user, and the password left to the secret */
+	base = pg_dsn_for(f->schema, "PLACEHOLDER", NULL);
+	dsn = g_string_new(base);
+	g_string_replace(dsn, "password='PLACEHOLDER'", "password=${{ secrets.PG_PASSWORD }}", 1);
+	g_string_replace(dsn, "user='aiq_test'", "", 1);
+	g_string_append_printf(dsn, " user=%s", role);
+	g_assert_nonnull(strstr(dsn->str, "${{ secrets.PG_PASSWORD }}"));
+	aiq_config_add_connection(f->config, "secretpw", "postgresql", NULL, dsn->str);
+
+	aiq_secrets_set(secrets, "PG_PASSWORD", password);
+	output = run_json_with_secrets(
+		f,
+		"{\"connection\": \"secretpw\", \"query\": \"SELECT current_user::text AS u\"}",
+		secrets,
+		&error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(json_object_get_string_member(output_row(output, 0), "u"), ==, role);
+
+	/* a wrong value: the server says no, and the message does not show it */
+	aiq_secrets_set(secrets, "PG_PASSWORD", "Wr0ng 'secret' \\ value");
+	g_assert_null(
+		run_json_with_secrets(f,
+				      "{\"connection\": \"secretpw\", \"query\": \"SELECT 1\"}",
+				      NULL,
+				      &error));
+	g_assert_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_null(
+		run_json_with_secrets(f,
+				      "{\"connection\": \"secretpw\", \"query\": \"SELECT 1\"}",
+				      secrets,
+				      &error));
+	g_assert_error(error, AIQ_ERROR, AIQ_ERROR_CONNECTION);
+	assert_message_prefix(error, "secretpw");
+	g_assert_nonnull(strstr(error->message, "password authentication failed"));
+	g_assert_null(strstr(error->message, "Wr0ng"));
+
+	g_clear_pointer(&sql, g_free);
+	sql = g_strdup_printf("DROP ROLE %s", role);
+	res = PQexec(admin, sql);
+	g_assert_cmpint(PQresultStatus(res), ==, PGRES_COMMAND_OK);
+}
+
 static void
 add_backend_tests(const gchar *name, const Backend *backend)
 {
@@ -1153,6 +1464,14 @@ main(int argc, char **argv)
 
 	g_test_add_func("/aiq/connector/sql/declaration", test_declaration);
 	g_test_add_func("/aiq/connector/sql/validate", test_validate);
+	g_test_add_func("/aiq/connector/sql/dsn-secrets", test_dsn_secrets);
+	g_test_add_func("/aiq/connector/sql/dsn-secrets-errors", test_dsn_secrets_errors);
+	g_test_add("/aiq/connector/sql/dsn-unknown-secret",
+		   Fixture,
+		   &backend_sqlite,
+		   fixture_setup,
+		   test_dsn_unknown_secret_step,
+		   fixture_teardown);
 
 	add_backend_tests("sqlite", &backend_sqlite);
 	g_test_add("/aiq/connector/sql/sqlite/types",
@@ -1188,6 +1507,12 @@ main(int argc, char **argv)
 			   &backend_postgresql,
 			   fixture_setup,
 			   test_pg_bad_password,
+			   fixture_teardown);
+		g_test_add("/aiq/connector/sql/postgresql/dsn-secret",
+			   Fixture,
+			   &backend_postgresql,
+			   fixture_setup,
+			   test_pg_dsn_secret,
 			   fixture_teardown);
 	}
 	return g_test_run();

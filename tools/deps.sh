@@ -10,6 +10,7 @@ AIQ_BUILD_PACKAGES=(
 )
 AIQ_TEST_PACKAGES=(
   clang clang-format libclang-rt-14-dev postgresql sqlite3 procps psmisc
+  systemd dbus libxml2-utils
 )
 # bench/api drives the server with wrk (HTTPS, Lua scripts)
 AIQ_BENCH_PACKAGES=(wrk)

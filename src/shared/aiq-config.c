@@ -132,10 +132,9 @@ static const gchar *const aiq_config_breaker_keys[] = { "failure-threshold", "op
 static const gchar *const aiq_config_connection_keys[] = { "driver", "path", "dsn", NULL };
 static const gchar *const aiq_config_smtp_keys[] = { "url",      "username", "password", "from",
 						     "starttls", "ca",       NULL };
-static const gchar *const aiq_config_groups[] = { "engine",          "circuit-breaker",
-						  "file-roots",      "ca",
-						  "connection.NAME", "smtp",
-						  "smtp.NAME",       NULL };
+static const gchar *const aiq_config_groups[] = { "engine",    "circuit-breaker", "file-roots",
+						  "ca",        "connection.NAME", "smtp",
+						  "smtp.NAME", "agent",           NULL };
 
 static gboolean
 aiq_config_check_keys(GKeyFile *kf, const gchar *group, const gchar *const *known, GError **error)
@@ -231,6 +230,9 @@ aiq_config_load_keyfile(AiqConfig *self, GKeyFile *kf, const gchar *base_dir, GE
 
 	for (guint i = 0; groups[i] != NULL; i++) {
 		const gchar *group = groups[i];
+		/* the agent's own settings (automateiq-agent reads and checks them) */
+		if (g_strcmp0(group, "agent") == 0)
+			continue;
 		if (g_strcmp0(group, "engine") == 0) {
 			g_auto(GStrv) kinds = NULL;
 			if (!aiq_config_check_keys(kf, group, aiq_config_engine_keys, error))

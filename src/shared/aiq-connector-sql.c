@@ -13,7 +13,9 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "aiq-connector-sql-private.h"
 #include "aiq-connectors.h"
+#include "aiq-engine.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
 #include "aiq-problems.h"
@@ -131,9 +133,10 @@ typedef struct {
 	gchar *name;
 	gboolean postgresql;
 	gchar *path;
-	gchar *dsn;
-	GPtrArray *statements; /* of AiqSqlStatement */
-	gboolean multi;        /* from `statements`: the output has `results` */
+	gchar *dsn;              /* with its secrets in place: never shown */
+	AiqSecrets *dsn_secrets; /* the secrets in it, masked in messages */
+	GPtrArray *statements;   /* of AiqSqlStatement */
+	gboolean multi;          /* from `statements`: the output has `results` */
 	guint max_rows;
 	gboolean read_only;
 	guint n_rows; /* rows returned so far, for max_rows */
@@ -153,7 +156,10 @@ aiq_sql_job_free(AiqSqlJob *job)
 {
 	g_free(job->name);
 	g_free(job->path);
+	if (job->dsn != NULL)
+		memset(job->dsn, 0, strlen(job->dsn));
 	g_free(job->dsn);
+	g_clear_pointer(&job->dsn_secrets, aiq_secrets_unref);
 	g_ptr_array_unref(job->statements);
 	g_free(job);
 }
@@ -525,6 +531,343 @@ aiq_sql_validate(JsonObject *with, const gchar *path, AiqProblems *problems)
 	}
 }
 
+/* ---- secrets in the dsn (main thread) ---- */
+
+/*
+ * A PostgreSQL dsn may take passwords and the like from the agent's secrets as
+ * `${{ secrets.NAME }}`, and nothing else: it is configuration, not a template.
+ * Every message here names the connection and the secret, never a value.
+ */
+
+static void
+aiq_sql_dsn_set_error(GError **error,
+		      const gchar *connection,
+		      AiqError code,
+		      const gchar *format,
+		      ...) G_GNUC_PRINTF(4, 5);
+
+static void
+aiq_sql_dsn_set_error(GError **error,
+		      const gchar *connection,
+		      AiqError code,
+		      const gchar *format,
+		      ...)
+{
+	va_list args;
+	g_autofree gchar *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	/* TRANSLATORS: sql connection “NAME”: MESSAGE */
+	g_set_error(error, AIQ_ERROR, code, _("sql connection “%s”: %s"), connection, message);
+}
+
+static void
+aiq_sql_dsn_set_invalid(GError **error, const gchar *connection)
+{
+	aiq_sql_dsn_set_error(error,
+			      connection,
+			      AIQ_ERROR_CONFIG,
+			      _("the dsn of [connection.%s] on the agent is not a valid "
+				"PostgreSQL connection string"),
+			      connection);
+}
+
+/* a GString that may hold a secret, wiped when freed */
+typedef GString AiqSqlWipedString;
+
+static void
+aiq_sql_wipe_string(AiqSqlWipedString *str)
+{
+	memset(str->str, 0, str->allocated_len);
+	g_string_free(str, TRUE);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqSqlWipedString, aiq_sql_wipe_string)
+
+static gboolean
+aiq_sql_dsn_is_blank(gchar c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* at `${{`: the NAME of `${{ secrets.NAME }}`, with @end after the `}}`; or NULL */
+static gchar *
+aiq_sql_dsn_parse_ref(const gchar *p, const gchar **end)
+{
+	const gchar *name;
+	const gchar *name_end;
+
+	g_assert(g_str_has_prefix(p, "${{"));
+	p += 3;
+	while (aiq_sql_dsn_is_blank(*p))
+		p++;
+	if (!g_str_has_prefix(p, "secrets."))
+		return NULL;
+	p += strlen("secrets.");
+	name = p;
+	if (!g_ascii_isalpha(*p) && *p != '_')
+		return NULL;
+	while (g_ascii_isalnum(*p) || *p == '_')
+		p++;
+	name_end = p;
+	while (aiq_sql_dsn_is_blank(*p))
+		p++;
+	if (!g_str_has_prefix(p, "}}"))
+		return NULL;
+	*end = p + 2;
+	return g_strndup(name, name_end - name);
+}
+
+/*
+ * At `${{`: appends the secret's value (percent-encoded for a URI) to @out.
+ * Returns where the reference ends, or NULL with @error set.
+ */
+static const gchar *
+aiq_sql_dsn_append_secret(const gchar *connection,
+			  const gchar *p,
+			  AiqSecrets *secrets,
+			  AiqSecrets *used,
+			  gboolean uri,
+			  GString *out,
+			  GError **error)
+{
+	const gchar *end = NULL;
+	g_autofree gchar *name = aiq_sql_dsn_parse_ref(p, &end);
+	gchar *value;
+
+	/* aiq_sql_dsn_expand_secrets() checked every reference first */
+	g_assert(name != NULL);
+	value = secrets != NULL ? aiq_secrets_lookup(secrets, name) : NULL;
+	if (value == NULL) {
+		aiq_sql_dsn_set_error(error,
+				      connection,
+				      AIQ_ERROR_NOT_FOUND,
+				      _("the dsn of [connection.%s] uses secret “%s”, which is not "
+					"set on this agent; set it with “automateiq-agent secret "
+					"set %s”"),
+				      connection,
+				      name,
+				      name);
+		return NULL;
+	}
+	if (used != NULL)
+		aiq_secrets_set(used, name, value);
+	if (uri) {
+		gchar *escaped = g_uri_escape_string(value, NULL, FALSE);
+		g_string_append(out, escaped);
+		memset(escaped, 0, strlen(escaped));
+		g_free(escaped);
+	} else {
+		g_string_append(out, value);
+	}
+	memset(value, 0, strlen(value));
+	g_free(value);
+	return end;
+}
+
+/* a keyword=value value as libpq reads it back: '…' with \ and \' escaped */
+static void
+aiq_sql_dsn_append_quoted(GString *out, const gchar *value)
+{
+	g_string_append_c(out, '\'');
+	for (const gchar *p = value; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '\'');
+}
+
+/* libpq's conninfo_parse(), with `${{ secrets.NAME }}` inside values */
+static gchar *
+aiq_sql_dsn_expand_keywords(const gchar *connection,
+			    const gchar *dsn,
+			    AiqSecrets *secrets,
+			    AiqSecrets *used,
+			    GError **error)
+{
+	g_autoptr(AiqSqlWipedString) out = g_string_new(NULL);
+	const gchar *p = dsn;
+
+	for (;;) {
+		g_autoptr(AiqSqlWipedString) value = g_string_new(NULL);
+		const gchar *keyword;
+		gsize keyword_len;
+
+		while (g_ascii_isspace(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		keyword = p;
+		while (*p != '\0' && *p != '=' && !g_ascii_isspace(*p))
+			p++;
+		keyword_len = p - keyword;
+		while (g_ascii_isspace(*p))
+			p++;
+		if (*p != '=' || keyword_len == 0) {
+			aiq_sql_dsn_set_invalid(error, connection);
+			return NULL;
+		}
+		if (g_strstr_len(keyword, keyword_len, "${{") != NULL) {
+			aiq_sql_dsn_set_error(error,
+					      connection,
+					      AIQ_ERROR_CONFIG,
+					      _("the dsn of [connection.%s] on the agent may use "
+						"${{ secrets.NAME }} in values only"),
+					      connection);
+			return NULL;
+		}
+		p++;
+		while (g_ascii_isspace(*p))
+			p++;
+
+		if (*p == '\'') {
+			for (p++;;) {
+				if (*p == '\0') {
+					aiq_sql_dsn_set_invalid(error, connection);
+					return NULL;
+				}
+				if (*p == '\'') {
+					p++;
+					break;
+				}
+				if (g_str_has_prefix(p, "${{")) {
+					p = aiq_sql_dsn_append_secret(connection,
+								      p,
+								      secrets,
+								      used,
+								      FALSE,
+								      value,
+								      error);
+					if (p == NULL)
+						return NULL;
+					continue;
+				}
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				g_string_append_c(value, *p++);
+			}
+		} else {
+			while (*p != '\0' && !g_ascii_isspace(*p)) {
+				if (g_str_has_prefix(p, "${{")) {
+					p = aiq_sql_dsn_append_secret(connection,
+								      p,
+								      secrets,
+								      used,
+								      FALSE,
+								      value,
+								      error);
+					if (p == NULL)
+						return NULL;
+					continue;
+				}
+				if (*p == '\\') {
+					p++;
+					if (*p == '\0')
+						break;
+				}
+				g_string_append_c(value, *p++);
+			}
+		}
+		if (out->len > 0)
+			g_string_append_c(out, ' ');
+		g_string_append_len(out, keyword, keyword_len);
+		g_string_append_c(out, '=');
+		aiq_sql_dsn_append_quoted(out, value->str);
+	}
+	return g_strdup(out->str);
+}
+
+gchar *
+aiq_sql_dsn_expand_secrets(const gchar *connection,
+			   const gchar *dsn,
+			   AiqSecrets *secrets,
+			   AiqSecrets *used,
+			   GError **error)
+{
+	const gchar *p = dsn;
+	const gchar *end = NULL;
+	g_autofree gchar *whole = NULL;
+
+	g_return_val_if_fail(connection != NULL, NULL);
+	g_return_val_if_fail(dsn != NULL, NULL);
+
+	if (strstr(dsn, "${{") == NULL)
+		return g_strdup(dsn);
+
+	/* wherever it is, each `${{` must be a `${{ secrets.NAME }}` */
+	for (const gchar *ref = strstr(dsn, "${{"); ref != NULL; ref = strstr(ref + 3, "${{")) {
+		g_autofree gchar *name = aiq_sql_dsn_parse_ref(ref, &end);
+		if (name == NULL) {
+			aiq_sql_dsn_set_error(error,
+					      connection,
+					      AIQ_ERROR_CONFIG,
+					      _("the dsn of [connection.%s] on the agent may use "
+						"${{ secrets.NAME }} and no other ${{ }}"),
+					      connection);
+			return NULL;
+		}
+	}
+
+	/* the whole dsn from one secret */
+	while (g_ascii_isspace(*p))
+		p++;
+	if (g_str_has_prefix(p, "${{"))
+		whole = aiq_sql_dsn_parse_ref(p, &end);
+	if (whole != NULL) {
+		while (g_ascii_isspace(*end))
+			end++;
+		if (*end == '\0') {
+			g_autoptr(AiqSqlWipedString) out = g_string_new(NULL);
+			if (aiq_sql_dsn_append_secret(connection,
+						      p,
+						      secrets,
+						      used,
+						      FALSE,
+						      out,
+						      error) == NULL)
+				return NULL;
+			return g_strdup(out->str);
+		}
+	}
+
+	/* a URI (libpq's prefixes, at the very start): values percent-encoded */
+	if (g_str_has_prefix(dsn, "postgresql://") || g_str_has_prefix(dsn, "postgres://")) {
+		g_autoptr(AiqSqlWipedString) out = g_string_new(NULL);
+		for (p = dsn; *p != '\0';) {
+			if (g_str_has_prefix(p, "${{")) {
+				p = aiq_sql_dsn_append_secret(connection,
+							      p,
+							      secrets,
+							      used,
+							      TRUE,
+							      out,
+							      error);
+				if (p == NULL)
+					return NULL;
+				continue;
+			}
+			g_string_append_c(out, *p++);
+		}
+		return g_strdup(out->str);
+	}
+
+	return aiq_sql_dsn_expand_keywords(connection, dsn, secrets, used, error);
+}
+
+/* the engine's secrets, as the run was given them */
+static AiqSecrets *
+aiq_sql_get_secrets(AiqStepRun *run)
+{
+	AiqSecrets *secrets = aiq_step_run_get_secrets(run);
+	gpointer engine = aiq_step_run_get_engine(run);
+	if (secrets == NULL && engine != NULL)
+		secrets = aiq_engine_get_secrets(AIQ_ENGINE(engine));
+	return secrets;
+}
+
 /* ---- the job, from the resolved parameters (main thread) ---- */
 
 static AiqSqlJob *
@@ -584,7 +927,14 @@ aiq_sql_job_new(AiqStepRun *run, GError **error)
 		job->path = g_strdup(conn->path);
 	} else if (g_strcmp0(conn->driver, "postgresql") == 0 && conn->dsn != NULL) {
 		job->postgresql = TRUE;
-		job->dsn = g_strdup(conn->dsn);
+		job->dsn_secrets = aiq_secrets_new();
+		job->dsn = aiq_sql_dsn_expand_secrets(conn->name,
+						      conn->dsn,
+						      aiq_sql_get_secrets(run),
+						      job->dsn_secrets,
+						      error);
+		if (job->dsn == NULL)
+			return NULL;
 	} else {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -1180,7 +1530,7 @@ aiq_pg_clear(AiqPg *pg)
 	g_free(pg->password);
 }
 
-/* a libpq message as one line, without the password */
+/* a libpq message as one line, without the password or the dsn's secrets */
 static gchar *
 aiq_pg_clean_message(AiqPg *pg, const gchar *message)
 {
@@ -1191,6 +1541,11 @@ aiq_pg_clean_message(AiqPg *pg, const gchar *message)
 		g_auto(GStrv) parts = g_strsplit(text, pg->password, -1);
 		g_free(text);
 		text = g_strjoinv(AIQ_SECRETS_MASK, parts);
+	}
+	if (pg->job->dsn_secrets != NULL) {
+		gchar *masked = aiq_secrets_mask_string(pg->job->dsn_secrets, text);
+		g_free(text);
+		text = masked;
 	}
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++)
