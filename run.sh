@@ -18,7 +18,8 @@ aiq_ensure_packages "${AIQ_BUILD_PACKAGES[@]}" sqlite3 curl
 if [ ! -f build/build.ninja ]; then
   meson setup build -Dbuildtype=debugoptimized >/dev/null
 fi
-ninja -C build cli/aiqctl server/automateiq-server tests/aiq-test-peer tests/aiq-smtp-sink >/dev/null
+ninja -C build cli/aiqctl server/automateiq-server agent/automateiq-agent \
+  tests/aiq-test-peer tests/aiq-smtp-sink >/dev/null
 aiqctl=build/cli/aiqctl
 server=build/server/automateiq-server
 
@@ -57,9 +58,14 @@ if curl -s -o /dev/null --max-time 2 -k "$url/healthz"; then
 fi
 $server run --data-dir "$data" --listen 127.0.0.1 --port "$port" >"$data/server.log" 2>&1 &
 server_pid=$!
+agent_pid=
+helper_pids=()
 stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  local pid
+  for pid in $agent_pid "${helper_pids[@]}" "$server_pid"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
@@ -82,8 +88,91 @@ printf '%s\n' "$AIQ_DEMO_PASSWORD" |
   $aiqctl login --server "$url" --tenant demo --user demo --password-stdin \
     --trust-fingerprint "$fingerprint" >/dev/null
 $aiqctl apply -f examples/*.yaml
+
+# ---- the agent: enrolled with the server, running the examples' steps ----
+agent_home=demo-state/agent
+agent_state=$agent_home/state
+mkdir -p "$agent_home/files/drop" "$agent_home/files/outbox" "$agent_home/mail"
+chmod 700 "$agent_home"
+# the outside world the examples talk to: an HTTP API and a mail server
+start_helper() {
+  local out=$1
+  shift
+  "$@" >"$out" 2>&1 </dev/null &
+  helper_pids+=($!)
+  for _ in $(seq 1 100); do
+    if grep -q '^port=' "$out"; then break; fi
+    sleep 0.1
+  done
+  sed -n 's/^port=\([0-9]*\)$/\1/p' "$out"
+}
+peer_port=$(start_helper "$agent_home/peer.out" build/tests/aiq-test-peer --port 0)
+sink_port=$(start_helper "$agent_home/smtp.out" build/tests/aiq-smtp-sink --dir "$agent_home/mail" --port 0)
+[ -f "$agent_home/warehouse.db" ] || : >"$agent_home/warehouse.db"
+
+abs() { (cd "$1" && pwd); }
+cat >"$agent_home/agent.conf" <<CONF
+# written by run.sh: the local agent of the demo
+[agent]
+capacity=16
+labels=linux
+
+[connection.warehouse]
+driver=sqlite
+path=$(abs "$agent_home")/warehouse.db
+
+[file-roots]
+drop=$(abs "$agent_home")/files/drop
+outbox=$(abs "$agent_home")/files/outbox
+
+[smtp]
+url=smtp://127.0.0.1:$sink_port
+starttls=none
+from=automateiq@example.com
+CONF
+if [ ! -f "$agent_state/enrollment.json" ]; then
+  token=$($aiqctl enrollment-tokens create --name local-agent -o json |
+    sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+  build/agent/automateiq-agent enroll --state-dir "$agent_state" -c "$agent_home/agent.conf" \
+    --server "$url" --token "$token" --name local-agent --ca "$data/tls.crt"
+fi
+bus=--no-dbus
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then bus=--session; fi
+build/agent/automateiq-agent run "$bus" --state-dir "$agent_state" -c "$agent_home/agent.conf" \
+  >"$agent_home/agent.log" 2>&1 &
+agent_pid=$!
+
 echo
-$aiqctl workflows list
+echo "== the examples on the server, run by the agent"
+base_url=http://127.0.0.1:$peer_port
+platform_ok=0
+platform_failed=0
+run_on_server() {
+  local name=$1 expect=$2 rc=0
+  shift 2
+  $aiqctl run "$name" --wait --timeout 60s --quiet "$@" -o json >"$agent_home/$name.json" 2>&1 ||
+    rc=$?
+  if [ "$rc" = "$expect" ]; then
+    platform_ok=$((platform_ok + 1))
+    printf 'PASS  %-20s %s\n' "$name" "$(sed -n 's/^  "status" *: *"\([a-z_]*\)".*/\1/p' "$agent_home/$name.json" | head -n 1)"
+  else
+    platform_failed=$((platform_failed + 1))
+    printf 'FAIL  %-20s exit %s, expected %s (see %s)\n' "$name" "$rc" "$expect" "$agent_home/$name.json"
+  fi
+}
+run_on_server health-check 0 --input "base_url=$base_url" --input "dead_url=http://127.0.0.1:1"
+run_on_server invoice-sync 0 --input "base_url=$base_url"
+run_on_server fan-out 0 --input "base_url=$base_url"
+run_on_server branching 0 --input "base_url=$base_url"
+run_on_server error-path 1 --input "base_url=$base_url" --input oncall=oncall@example.com
+echo
+$aiqctl executions list --limit 10
+last=$($aiqctl executions list --workflow invoice-sync --limit 1 -o json |
+  sed -n 's/.*"id" *: *"\([0-9a-f-]*\)".*/\1/p' | head -n 1)
+echo
+$aiqctl executions get "$last"
+echo
+build/agent/automateiq-agent status --state-dir "$agent_state"
 
 cat <<MSG
 
@@ -92,20 +181,25 @@ The server runs at $url (log: $data/server.log)
   demo tenant:     tenant "demo", user "demo", password $AIQ_DEMO_PASSWORD
   platform admin:  tenant "platform", user "admin", password $AIQ_ADMIN_PASSWORD
   (both kept in $data/credentials)
+One agent, "local-agent", is enrolled in the demo tenant and runs every step
+(state: $agent_state, config: $agent_home/agent.conf, log: $agent_home/agent.log).
 
 aiqctl is logged in to the demo tenant. Try:
-  $aiqctl workflows list
-  $aiqctl workflows get health-check -o yaml
-  $aiqctl run health-check
+  $aiqctl run invoice-sync --input base_url=$base_url --wait
   $aiqctl executions list
+  $aiqctl agents list
+  build/agent/automateiq-agent status --state-dir $agent_state
   $aiqctl enrollment-tokens create --name site-a --labels site-a
-Without an agent (the next step of the project) runs stay queued.
 
 Everything above ran locally too, without a server. Look around:
   $aiqctl show --state $state/journals/fan-out     a recorded execution
   ls $state/mail $state/files                        what the workflows sent and wrote
   $aiqctl kinds                                      step kinds and their parameters
 MSG
+if [ "$platform_failed" != 0 ]; then
+  echo "$platform_failed example runs on the server did not end as expected" >&2
+  exit 1
+fi
 
 if [ "${AIQ_NO_SERVE:-}" = 1 ]; then
   exit 0

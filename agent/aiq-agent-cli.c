@@ -10,7 +10,9 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -498,6 +500,21 @@ aiq_agent_cli_print_status(gboolean running,
 		full ? _(" (FULL: no new work is taken)") : "");
 }
 
+/* a daemon holds the journal's lock while it runs */
+static gboolean
+aiq_agent_cli_journal_in_use(const gchar *journal_path)
+{
+	g_autofree gchar *lock_path = g_strdup_printf("%s.lock", journal_path);
+	gint fd = g_open(lock_path, O_RDONLY | O_CLOEXEC, 0);
+	gboolean in_use = FALSE;
+	if (fd < 0)
+		return FALSE;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+		in_use = TRUE;
+	close(fd);
+	return in_use;
+}
+
 static gint
 aiq_agent_cli_status(gint argc, gchar **argv)
 {
@@ -509,6 +526,7 @@ aiq_agent_cli_status(gint argc, gchar **argv)
 	g_autoptr(AiqJournal) journal = NULL;
 	g_autofree gchar *journal_path = NULL;
 	gboolean json = FALSE;
+	gboolean running;
 	guint64 depth = 0;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
@@ -541,6 +559,7 @@ aiq_agent_cli_status(gint argc, gchar **argv)
 		return 1;
 	}
 	journal_path = g_build_filename(aiq_agent_get_state_dir(agent), "journal.db", NULL);
+	running = aiq_agent_cli_journal_in_use(journal_path);
 	if (g_file_test(journal_path, G_FILE_TEST_EXISTS)) {
 		g_autoptr(GPtrArray) outbox = NULL;
 		journal = aiq_journal_new_read_only(journal_path, &error);
@@ -555,14 +574,15 @@ aiq_agent_cli_status(gint argc, gchar **argv)
 				depth += (guint64)(entry->last_seq - entry->acked_seq);
 		}
 	}
-	aiq_agent_cli_print_status(FALSE,
+	aiq_agent_cli_print_status(running,
 				   aiq_agent_get_enrolled(agent),
 				   aiq_agent_get_server(agent),
 				   aiq_agent_get_name(agent),
 				   aiq_agent_get_agent_id(agent),
 				   aiq_agent_get_labels(agent),
-				   aiq_agent_get_enrolled(agent) ? _("not connected (no daemon)")
-								 : "unenrolled",
+				   !aiq_agent_get_enrolled(agent) ? "unenrolled"
+				   : running ? _("unknown (the daemon is not on D-Bus)")
+					     : _("not connected (no daemon)"),
 				   NULL,
 				   NULL,
 				   depth,

@@ -1728,8 +1728,9 @@ aiq_agent_new(const gchar *config_file, const gchar *state_dir, GError **error)
 	g_return_val_if_fail(state_dir != NULL, NULL);
 
 	self = g_object_new(AIQ_TYPE_AGENT, NULL);
-	self->state_dir = g_strdup(state_dir);
-	self->config_file = g_strdup(config_file);
+	/* GIO's TLS databases take absolute paths only */
+	self->state_dir = g_canonicalize_filename(state_dir, NULL);
+	self->config_file = config_file != NULL ? g_canonicalize_filename(config_file, NULL) : NULL;
 	if (!aiq_agent_load_config(self, error))
 		return NULL;
 	if (!aiq_agent_load_enrollment(self, error))
