@@ -8,6 +8,9 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "aiq-agent-outbox.h"
 #include "aiq-agent-secret-store.h"
@@ -68,6 +71,12 @@ struct _AiqAgent {
 	gboolean heartbeat_in_flight;
 	guint heartbeat_source;
 	guint budget_source;
+
+	/* running and outbox-depth change thousands of times a second: their
+	 * notifications are coalesced */
+	guint notify_source;
+	gboolean running_dirty;
+	gboolean depth_dirty;
 
 	/* TestStep: an engine without a journal */
 	AiqEngine *test_engine;
@@ -365,7 +374,9 @@ aiq_agent_new_client(AiqAgent *self, const gchar *server, const gchar *ca_file, 
 	if (client == NULL)
 		return NULL;
 	aiq_client_set_user_agent(client, user_agent);
-	if (ca_file != NULL && !aiq_client_set_ca_file(client, ca_file, error))
+	aiq_client_use_environment_proxy(client);
+	/* with a CA, only that CA: stricter, and the system's store stays unloaded */
+	if (ca_file != NULL && !aiq_client_set_trusted_ca_file(client, ca_file, error))
 		return NULL;
 	return g_steal_pointer(&client);
 }
@@ -410,7 +421,14 @@ aiq_agent_set_connection(AiqAgent *self, AiqAgentConnection connection, const gc
 static void
 aiq_agent_call_worked(AiqAgent *self)
 {
+	gboolean first = self->connection == AIQ_AGENT_CONNECTION_CONNECTING;
 	aiq_agent_set_connection(self, AIQ_AGENT_CONNECTION_ONLINE, NULL);
+#ifdef __GLIBC__
+	/* starting up (TLS, the journal, the engine) leaves freed memory in
+	 * the heap that an idle agent never reuses: give it back */
+	if (first)
+		malloc_trim(0);
+#endif
 }
 
 /* Returns: %TRUE when retrying soon can help */
@@ -442,10 +460,37 @@ aiq_agent_outbox_failed_cb(AiqAgentOutbox *outbox,
 	aiq_agent_call_failed(AIQ_AGENT(user_data), error, reply);
 }
 
+#define AIQ_AGENT_NOTIFY_MS 200
+
+static gboolean
+aiq_agent_notify_cb(gpointer user_data)
+{
+	AiqAgent *self = AIQ_AGENT(user_data);
+	self->notify_source = 0;
+	g_object_freeze_notify(G_OBJECT(self));
+	if (self->running_dirty)
+		aiq_agent_notify(self, PROP_RUNNING);
+	if (self->depth_dirty)
+		aiq_agent_notify(self, PROP_OUTBOX_DEPTH);
+	self->running_dirty = FALSE;
+	self->depth_dirty = FALSE;
+	g_object_thaw_notify(G_OBJECT(self));
+	return G_SOURCE_REMOVE;
+}
+
+static void
+aiq_agent_queue_notify(AiqAgent *self, gboolean *dirty)
+{
+	*dirty = TRUE;
+	if (self->notify_source == 0)
+		self->notify_source = g_timeout_add(AIQ_AGENT_NOTIFY_MS, aiq_agent_notify_cb, self);
+}
+
 static void
 aiq_agent_outbox_depth_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
 {
-	aiq_agent_notify(AIQ_AGENT(user_data), PROP_OUTBOX_DEPTH);
+	AiqAgent *self = AIQ_AGENT(user_data);
+	aiq_agent_queue_notify(self, &self->depth_dirty);
 }
 
 static void
@@ -871,7 +916,7 @@ aiq_agent_execution_started_cb(AiqEngine *engine, AiqExecution *exec, gpointer u
 	g_autofree gchar *message = g_strdup_printf(_("execution %s of %s started"), id, workflow);
 	aiq_agent_log_execution(self, G_LOG_LEVEL_DEBUG, id, NULL, message);
 	g_signal_emit(self, signals[SIGNAL_EXECUTION_STARTED], 0, id, workflow);
-	aiq_agent_notify(self, PROP_RUNNING);
+	aiq_agent_queue_notify(self, &self->running_dirty);
 }
 
 static void
@@ -905,7 +950,7 @@ aiq_agent_execution_finished_cb(AiqEngine *engine, AiqExecution *exec, gpointer 
 		aiq_agent_log_execution(self, G_LOG_LEVEL_MESSAGE, id, step_id, message);
 	}
 	g_signal_emit(self, signals[SIGNAL_EXECUTION_FINISHED], 0, id, status_str);
-	aiq_agent_notify(self, PROP_RUNNING);
+	aiq_agent_queue_notify(self, &self->running_dirty);
 	aiq_agent_lease(self);
 }
 
@@ -979,6 +1024,7 @@ aiq_agent_stop(AiqAgent *self)
 	aiq_agent_disconnect(self);
 	self->started = FALSE;
 	g_clear_handle_id(&self->budget_source, g_source_remove);
+	g_clear_handle_id(&self->notify_source, g_source_remove);
 	if (self->journal != NULL) {
 		g_autoptr(GError) error = NULL;
 		if (!aiq_journal_flush(self->journal, &error))

@@ -310,6 +310,10 @@ aiq_client_init(AiqClient *self)
 						      AIQ_CLIENT_DEFAULT_TIMEOUT,
 						      "idle-timeout",
 						      AIQ_CLIENT_DEFAULT_TIMEOUT,
+						      /* an agent's long-poll, heartbeat and event
+						       * sync go to one host at once */
+						      "max-conns-per-host",
+						      8,
 						      NULL);
 }
 
@@ -442,6 +446,36 @@ aiq_client_set_ca_file(AiqClient *self, const gchar *filename, GError **error)
 	return TRUE;
 }
 
+/**
+ * aiq_client_set_trusted_ca_file:
+ * @filename: PEM certificates
+ *
+ * Trusts only the CAs of @filename (host name checked as always), not the
+ * system's: for an agent enrolled with its server's CA. The system's store
+ * is then never loaded, which saves its memory.
+ */
+gboolean
+aiq_client_set_trusted_ca_file(AiqClient *self, const gchar *filename, GError **error)
+{
+	g_autoptr(GTlsDatabase) database = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	g_return_val_if_fail(AIQ_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(filename != NULL, FALSE);
+	database = g_tls_file_database_new(filename, &error_local);
+	if (database == NULL) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("cannot read the CA certificates of %s: %s"),
+			    filename,
+			    error_local->message);
+		return FALSE;
+	}
+	soup_session_set_tls_database(self->session, database);
+	return TRUE;
+}
+
 static gboolean
 aiq_client_fingerprint_parse(const gchar *text, guint8 *digest)
 {
@@ -502,6 +536,45 @@ aiq_client_set_pinned_fingerprint(AiqClient *self, const gchar *fingerprint, GEr
 	memcpy(self->pin, digest, sizeof(digest));
 	g_mutex_unlock(&self->mutex);
 	return TRUE;
+}
+
+static const gchar *
+aiq_client_getenv_either(const gchar *lower, const gchar *upper)
+{
+	const gchar *value = g_getenv(lower);
+	if (value == NULL || value[0] == '\0')
+		value = g_getenv(upper);
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/**
+ * aiq_client_use_environment_proxy:
+ *
+ * Uses the proxy named by `https_proxy` (or `http_proxy`) with the hosts of
+ * `no_proxy` going direct, or no proxy at all, instead of the desktop's
+ * settings: what a system service expects, without loading libproxy.
+ */
+void
+aiq_client_use_environment_proxy(AiqClient *self)
+{
+	const gchar *proxy;
+	g_auto(GStrv) ignore = NULL;
+	g_autoptr(GProxyResolver) resolver = NULL;
+
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	proxy = aiq_client_getenv_either("https_proxy", "HTTPS_PROXY");
+	if (proxy == NULL)
+		proxy = aiq_client_getenv_either("http_proxy", "HTTP_PROXY");
+	if (proxy != NULL) {
+		const gchar *no_proxy = aiq_client_getenv_either("no_proxy", "NO_PROXY");
+		if (no_proxy != NULL) {
+			ignore = g_strsplit(no_proxy, ",", -1);
+			for (guint i = 0; ignore[i] != NULL; i++)
+				g_strstrip(ignore[i]);
+		}
+		resolver = g_simple_proxy_resolver_new(proxy, ignore);
+	}
+	soup_session_set_proxy_resolver(self->session, resolver);
 }
 
 /**

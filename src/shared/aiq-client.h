@@ -94,9 +94,13 @@ aiq_client_set_token(AiqClient *self, const gchar *token);
 gboolean
 aiq_client_set_ca_file(AiqClient *self, const gchar *filename, GError **error);
 gboolean
+aiq_client_set_trusted_ca_file(AiqClient *self, const gchar *filename, GError **error);
+gboolean
 aiq_client_set_pinned_fingerprint(AiqClient *self, const gchar *fingerprint, GError **error);
 void
 aiq_client_set_user_agent(AiqClient *self, const gchar *user_agent);
+void
+aiq_client_use_environment_proxy(AiqClient *self);
 void
 aiq_client_set_timeout(AiqClient *self, guint seconds);
 void
