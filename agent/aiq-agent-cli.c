@@ -222,10 +222,11 @@ aiq_agent_cli_run(gint argc, gchar **argv)
 	signal(SIGXFSZ, SIG_IGN);
 
 	agent = aiq_agent_new(aiq_agent_cli_config(&o), aiq_agent_cli_state_dir(&o), &error);
-	if (agent == NULL || !aiq_agent_start(agent, &error)) {
+	if (agent == NULL) {
 		g_printerr("%s\n", error->message);
 		return 1;
 	}
+	/* the bus name first: a second agent stops before it touches anything */
 	if (!no_dbus) {
 		dbus = aiq_agent_dbus_new(agent);
 		if (!aiq_agent_dbus_start(dbus,
@@ -234,6 +235,10 @@ aiq_agent_cli_run(gint argc, gchar **argv)
 			g_printerr("%s\n", error->message);
 			return 1;
 		}
+	}
+	if (!aiq_agent_start(agent, &error)) {
+		g_printerr("%s\n", error->message);
+		return 1;
 	}
 	if (!aiq_agent_get_enrolled(agent))
 		g_message("not enrolled yet: run `automateiq-agent enroll --server URL --token T`");
@@ -371,25 +376,30 @@ aiq_agent_cli_enroll(gint argc, gchar **argv)
 	/* a running agent enrolls itself (checked with polkit) and reconnects */
 	proxy = aiq_agent_cli_proxy(&o);
 	if (proxy != NULL) {
-		g_autofree gchar *agent_id = NULL;
+		const gchar *agent_id = NULL;
 		const gchar *const empty[] = { NULL };
-		if (!aiq_dbus_agent1_call_enroll_sync(proxy,
-						      server != NULL ? server : "",
-						      token,
-						      name != NULL ? name : "",
-						      labels != NULL ? (const gchar *const *)labels
-								     : empty,
-						      ca_pem != NULL ? ca_pem : "",
-						      &agent_id,
-						      NULL,
-						      &error)) {
+		g_autoptr(GVariant) reply = NULL;
+		/* interactive: polkit may ask for an administrator's password */
+		reply = g_dbus_proxy_call_sync(
+			G_DBUS_PROXY(proxy),
+			"Enroll",
+			g_variant_new("(sss^ass)",
+				      server != NULL ? server : "",
+				      token,
+				      name != NULL ? name : "",
+				      labels != NULL ? (const gchar *const *)labels : empty,
+				      ca_pem != NULL ? ca_pem : ""),
+			G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+			-1,
+			NULL,
+			&error);
+		if (reply == NULL) {
 			g_dbus_error_strip_remote_error(error);
 			g_printerr("%s\n", error->message);
 			return 1;
 		}
-		g_print(_("Enrolled with %s as %s (agent %s)\n"),
-			aiq_dbus_agent1_get_server(proxy),
-			aiq_dbus_agent1_get_name(proxy),
+		g_variant_get(reply, "(&s)", &agent_id);
+		g_print(_("Enrolled as agent %s; the daemon connects to the server now\n"),
 			agent_id);
 		return 0;
 	} else {

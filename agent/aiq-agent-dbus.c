@@ -53,6 +53,13 @@ static GParamSpec *props[N_PROPS];
 
 /* mirroring the core */
 
+/* D-Bus strings are never NULL */
+static const gchar *
+aiq_agent_dbus_str(const gchar *str)
+{
+	return str != NULL ? str : "";
+}
+
 /* copies the core's property @property (every one when %NULL) into the
  * skeleton, which emits PropertiesChanged for the values that changed */
 static void
@@ -65,20 +72,24 @@ aiq_agent_dbus_sync_property(AiqAgentDbus *self, const gchar *property)
 	if (property == NULL || g_str_equal(property, "enrolled"))
 		aiq_dbus_agent1_set_enrolled(iface, aiq_agent_get_enrolled(agent));
 	if (property == NULL || g_str_equal(property, "server"))
-		aiq_dbus_agent1_set_server(iface, aiq_agent_get_server(agent) ?: "");
+		aiq_dbus_agent1_set_server(iface, aiq_agent_dbus_str(aiq_agent_get_server(agent)));
 	if (property == NULL || g_str_equal(property, "agent-id"))
-		aiq_dbus_agent1_set_agent_id(iface, aiq_agent_get_agent_id(agent) ?: "");
+		aiq_dbus_agent1_set_agent_id(iface,
+					     aiq_agent_dbus_str(aiq_agent_get_agent_id(agent)));
 	if (property == NULL || g_str_equal(property, "name"))
-		aiq_dbus_agent1_set_name(iface, aiq_agent_get_name(agent) ?: "");
+		aiq_dbus_agent1_set_name(iface, aiq_agent_dbus_str(aiq_agent_get_name(agent)));
 	if (property == NULL || g_str_equal(property, "labels"))
-		aiq_dbus_agent1_set_labels(iface, aiq_agent_get_labels(agent) ?: empty);
+		aiq_dbus_agent1_set_labels(
+			iface,
+			aiq_agent_get_labels(agent) != NULL ? aiq_agent_get_labels(agent) : empty);
 	if (property == NULL || g_str_equal(property, "connection")) {
 		AiqAgentConnection connection = aiq_agent_get_connection(agent);
 		aiq_dbus_agent1_set_connection_state(iface,
 						     aiq_agent_connection_to_string(connection));
 	}
 	if (property == NULL || g_str_equal(property, "last-error"))
-		aiq_dbus_agent1_set_last_error(iface, aiq_agent_get_last_error(agent) ?: "");
+		aiq_dbus_agent1_set_last_error(iface,
+					       aiq_agent_dbus_str(aiq_agent_get_last_error(agent)));
 	if (property == NULL || g_str_equal(property, "running")) {
 		g_auto(GStrv) running = aiq_agent_dup_running(agent);
 		aiq_dbus_agent1_set_running_executions(
@@ -92,7 +103,8 @@ aiq_agent_dbus_sync_property(AiqAgentDbus *self, const gchar *property)
 	if (property == NULL || g_str_equal(property, "outbox-full"))
 		aiq_dbus_agent1_set_outbox_full(iface, aiq_agent_get_outbox_full(agent));
 	if (property == NULL || g_str_equal(property, "version"))
-		aiq_dbus_agent1_set_version(iface, aiq_agent_get_version(agent) ?: "");
+		aiq_dbus_agent1_set_version(iface,
+					    aiq_agent_dbus_str(aiq_agent_get_version(agent)));
 }
 
 static void
@@ -107,7 +119,7 @@ aiq_agent_dbus_execution_started_cb(AiqAgent *agent,
 				    const gchar *workflow,
 				    AiqAgentDbus *self)
 {
-	aiq_dbus_agent1_emit_execution_started(self->skeleton, id, workflow ?: "");
+	aiq_dbus_agent1_emit_execution_started(self->skeleton, id, aiq_agent_dbus_str(workflow));
 }
 
 static void
@@ -116,7 +128,7 @@ aiq_agent_dbus_execution_finished_cb(AiqAgent *agent,
 				     const gchar *status,
 				     AiqAgentDbus *self)
 {
-	aiq_dbus_agent1_emit_execution_finished(self->skeleton, id, status ?: "");
+	aiq_dbus_agent1_emit_execution_finished(self->skeleton, id, aiq_agent_dbus_str(status));
 }
 
 /* authorization */
@@ -422,7 +434,7 @@ aiq_agent_dbus_enroll_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	aiq_dbus_agent1_complete_enroll(self->skeleton,
 					g_steal_pointer(&call->invocation),
-					aiq_agent_get_agent_id(self->agent) ?: "");
+					aiq_agent_dbus_str(aiq_agent_get_agent_id(self->agent)));
 }
 
 static void
@@ -494,8 +506,8 @@ aiq_agent_dbus_test_step_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	}
 	aiq_dbus_agent1_complete_test_step(call->self->skeleton,
 					   g_steal_pointer(&call->invocation),
-					   result_json ?: "{}",
-					   log ?: "");
+					   result_json != NULL ? result_json : "{}",
+					   aiq_agent_dbus_str(log));
 }
 
 static void
@@ -568,6 +580,8 @@ static gboolean
 aiq_agent_dbus_own_name(AiqAgentDbus *self, const gchar *where, GError **error)
 {
 	g_autoptr(GMainContext) context = g_main_context_ref_thread_default();
+	g_autoptr(GVariant) has_owner = NULL;
+	gboolean taken = TRUE;
 
 	self->name_state = AIQ_AGENT_DBUS_NAME_PENDING;
 	self->owner_id = g_bus_own_name_on_connection(self->connection,
@@ -593,6 +607,34 @@ aiq_agent_dbus_own_name(AiqAgentDbus *self, const gchar *where, GError **error)
 			    where);
 		return FALSE;
 	}
+	/* the bus refuses the name to users its policy does not allow (on the
+	 * system bus, any but the agent's service user): tell that apart from
+	 * a name that is taken */
+	has_owner = g_dbus_connection_call_sync(self->connection,
+						"org.freedesktop.DBus",
+						"/org/freedesktop/DBus",
+						"org.freedesktop.DBus",
+						"NameHasOwner",
+						g_variant_new("(s)", AIQ_AGENT_DBUS_NAME),
+						G_VARIANT_TYPE("(b)"),
+						G_DBUS_CALL_FLAGS_NONE,
+						-1,
+						NULL,
+						NULL);
+	if (has_owner != NULL)
+		g_variant_get(has_owner, "(b)", &taken);
+	if (!taken) {
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_PERMISSION_DENIED,
+			/* TRANSLATORS: the first %s is the D-Bus name, the second "the system
+			   bus", "the session bus" or "this bus" */
+			_("the bus does not allow this user to own %s on %s: see the bus's policy for the name"),
+			AIQ_AGENT_DBUS_NAME,
+			where);
+		return FALSE;
+	}
 	g_set_error(error,
 		    AIQ_ERROR,
 		    AIQ_ERROR_CONFLICT,
@@ -610,7 +652,7 @@ aiq_agent_dbus_export(AiqAgentDbus *self,
 		      const gchar *where,
 		      GError **error)
 {
-	g_return_val_if_fail(self->connection == NULL, FALSE);
+	g_assert(self->connection == NULL);
 
 	self->connection = g_object_ref(connection);
 	g_clear_object(&self->cancellable);

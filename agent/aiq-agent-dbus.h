@@ -26,12 +26,18 @@ G_DECLARE_FINAL_TYPE(AiqAgentDbus, aiq_agent_dbus, AIQ, AGENT_DBUS, GObject)
 
 AiqAgentDbus *
 aiq_agent_dbus_new(AiqAgent *agent);
-/* exports the object and owns the name on @bus_type; fails when the name is taken */
+/* exports the object and owns the name on @bus_type, on a connection of its
+ * own; fails (AIQ_ERROR_CONFLICT) when the name is taken. It waits for the
+ * bus's answer by iterating the thread-default main context: call it at
+ * startup, before the main loop runs */
 gboolean
 aiq_agent_dbus_start(AiqAgentDbus *self, GBusType bus_type, GError **error);
-/* exports on an existing connection (tests) */
+/* exports on an existing connection (tests): owns the name when it is a bus
+ * connection; never uses polkit, only callers with the agent's own uid (see
+ * the allowed-uid property) may call Enroll and TestStep */
 gboolean
 aiq_agent_dbus_start_on_connection(AiqAgentDbus *self, GDBusConnection *connection, GError **error);
+/* gives up the name, unexports, cancels the calls in flight; may start again */
 void
 aiq_agent_dbus_stop(AiqAgentDbus *self);
 

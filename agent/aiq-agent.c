@@ -1277,7 +1277,10 @@ aiq_agent_enroll_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	for (guint prop = PROP_ENROLLED; prop <= PROP_LABELS; prop++)
 		aiq_agent_notify(self, prop);
 	g_object_thaw_notify(G_OBJECT(self));
-	aiq_agent_connect(self);
+	if (self->started)
+		aiq_agent_connect(self);
+	else
+		aiq_agent_set_connection(self, AIQ_AGENT_CONNECTION_CONNECTING, NULL);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -1332,8 +1335,11 @@ aiq_agent_enroll_async(AiqAgent *self,
 		g_autoptr(GTlsCertificate) cert =
 			g_tls_certificate_new_from_pem(ca_pem, -1, &error);
 		if (cert == NULL) {
-			g_prefix_error(&error, _("the CA is not a PEM certificate: "));
-			g_task_return_error(task, g_steal_pointer(&error));
+			g_task_return_new_error(task,
+						AIQ_ERROR,
+						AIQ_ERROR_INVALID_ARGUMENT,
+						_("the CA is not a PEM certificate: %s"),
+						error->message);
 			return;
 		}
 		data->ca_tmp = aiq_agent_state_path(self, AIQ_AGENT_CA_FILE ".new");
@@ -1343,6 +1349,7 @@ aiq_agent_enroll_async(AiqAgent *self,
 					      G_FILE_SET_CONTENTS_CONSISTENT,
 					      0600,
 					      &error)) {
+			aiq_error_convert(&error);
 			g_task_return_error(task, g_steal_pointer(&error));
 			return;
 		}
