@@ -36,7 +36,7 @@ run_suites build-test
 setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debug
 meson compile -C build-asan
-run_suites build-asan --suite unit --suite http
+run_suites build-asan --suite unit --suite http --suite dbus
 
 CC=clang setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debugoptimized -Dslow_tests=false
