@@ -196,7 +196,9 @@ aiq_agent_outbox_forget_abandoned(AiqAgentOutbox *self)
 
 	g_hash_table_iter_init(&iter, self->entries);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
-		if (entry->abandoned && entry->finished && entry->last_lsn <= durable)
+		/* (one the engine does not run will not finish: it could not resume) */
+		if (entry->abandoned && entry->last_lsn <= durable &&
+		    (entry->finished || aiq_engine_lookup(self->engine, entry->id) == NULL))
 			g_ptr_array_add(done, entry);
 	}
 	for (guint i = 0; i < done->len; i++)

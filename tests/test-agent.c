@@ -622,19 +622,29 @@ test_budget(Fixture *f, gconstpointer data)
 	g_assert_true(aiq_journal_close(journal, &error));
 	g_clear_object(&journal);
 
-	start_agent(f);
+	/* not enrolled yet: nothing drains */
+	f->agent = aiq_agent_new(f->config_file, f->state_dir, &error);
+	g_assert_no_error(error);
+	g_assert_true(aiq_agent_start(f->agent, &error));
+	g_assert_no_error(error);
 	wait_until(f, outbox_full, GINT_TO_POINTER(TRUE), "the outbox is full");
-	/* no new work while it is full: the job stays queued */
-	queued = start_execution(f, workflow_id, NULL);
-	for (guint i = 0; i < 50; i++) {
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(10000);
-	}
-	obj = get_execution(f, queued);
-	g_assert_cmpstr(aiq_json_object_get_string(obj, "status"), ==, "queued");
-	g_test_message("outbox depth while full: %" G_GUINT64_FORMAT,
-		       aiq_agent_get_outbox_depth(f->agent));
 	g_assert_cmpuint(aiq_agent_get_outbox_depth(f->agent), ==, 40);
+
+	/* enrolled: the server knows nothing of that execution, so the agent
+	 * drops it, the budget has room again, and new work runs */
+	{
+		const gchar *const labels[] = { "linux", NULL };
+		g_assert_true(enroll(f, "host-1", labels, &error));
+		g_assert_no_error(error);
+	}
+	wait_until(f, outbox_full, GINT_TO_POINTER(FALSE), "the outbox has room again");
+	wait_until(f, outbox_empty, NULL, "the unknown execution is dropped");
+	queued = start_execution(f, workflow_id, NULL);
+	wait_status(f, queued, "succeeded");
+	obj = get_execution(f, queued);
+	g_assert_cmpstr(aiq_json_object_get_string(obj, "agent_id"),
+			==,
+			aiq_agent_get_agent_id(f->agent));
 }
 
 int

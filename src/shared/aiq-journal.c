@@ -1262,16 +1262,15 @@ aiq_journal_read_outbox(AiqJournal *self,
 /**
  * aiq_journal_get_size:
  *
- * Returns: the bytes the journal's data takes on disk (pages in use and
- * the write-ahead log), or 0 when it cannot tell
+ * Returns: the bytes of the journal's data: the database pages in use as
+ * the last commit left them (the write-ahead log, checkpointed every 1,000
+ * pages, comes on top), or 0 when it cannot tell
  */
 guint64
 aiq_journal_get_size(AiqJournal *self)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
-	g_autofree gchar *wal = NULL;
 	guint64 size = 0;
-	GStatBuf st;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), 0);
 	if (self->read_db == NULL)
@@ -1286,8 +1285,5 @@ aiq_journal_get_size(AiqJournal *self)
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		size = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0) *
 		       (guint64)sqlite3_column_int64(stmt, 1);
-	wal = g_strdup_printf("%s-wal", self->filename);
-	if (g_stat(wal, &st) == 0)
-		size += (guint64)st.st_size;
 	return size;
 }
