@@ -24,7 +24,6 @@ typedef struct {
 	gint64 last;      /* the last event appended */
 	guint64 last_lsn; /* its journal position (0: committed before we started) */
 	gboolean finished;
-	gboolean abandoned;
 } AiqOutboxEntry;
 
 struct _AiqAgentOutbox {
@@ -32,7 +31,8 @@ struct _AiqAgentOutbox {
 	AiqEngine *engine;
 	AiqJournal *journal;
 	AiqClient *client;
-	GHashTable *entries; /* id → AiqOutboxEntry */
+	GHashTable *entries;   /* id → AiqOutboxEntry */
+	GHashTable *abandoned; /* ids: the server will not take their events from us */
 	guint64 depth;
 	guint64 sent;
 
@@ -88,17 +88,14 @@ aiq_agent_outbox_set_depth(AiqAgentOutbox *self, guint64 depth)
 	g_object_notify_by_pspec(G_OBJECT(self), aiq_agent_outbox_props[PROP_DEPTH]);
 }
 
-/* drops an entry the server has all of, or will never take */
+/* drops an entry the server has all of */
 static void
-aiq_agent_outbox_remove(AiqAgentOutbox *self, AiqOutboxEntry *entry)
+aiq_agent_outbox_remove(AiqAgentOutbox *self, AiqOutboxEntry *entry, gboolean synced)
 {
 	g_autofree gchar *id = g_strdup(entry->id);
-	gboolean synced = !entry->abandoned;
 	if (entry->last > entry->acked)
 		aiq_agent_outbox_set_depth(self,
 					   self->depth - (guint64)(entry->last - entry->acked));
-	if (entry->abandoned)
-		aiq_journal_forget(self->journal, id);
 	g_hash_table_remove(self->entries, id);
 	if (synced)
 		g_signal_emit(self, signals[SIGNAL_SYNCED], 0, id);
@@ -133,6 +130,9 @@ aiq_agent_outbox_track(AiqAgentOutbox *self, AiqEvent *event, guint64 lsn)
 	g_return_if_fail(AIQ_IS_AGENT_OUTBOX(self));
 	g_return_if_fail(event != NULL);
 
+	/* what a lost execution still does here (its cancellation) stays local */
+	if (g_hash_table_contains(self->abandoned, event->execution_id))
+		return;
 	entry = aiq_agent_outbox_ensure_entry(self, event->execution_id);
 	if (event->seq > entry->last) {
 		if (event->seq > entry->acked)
@@ -185,26 +185,6 @@ aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self)
 				 "[aiq] outbox retry");
 }
 
-/* abandoned executions whose last event is committed leave the journal */
-static void
-aiq_agent_outbox_forget_abandoned(AiqAgentOutbox *self)
-{
-	GHashTableIter iter;
-	AiqOutboxEntry *entry;
-	guint64 durable = aiq_journal_get_durable(self->journal);
-	g_autoptr(GPtrArray) done = g_ptr_array_new();
-
-	g_hash_table_iter_init(&iter, self->entries);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
-		/* (one the engine does not run will not finish: it could not resume) */
-		if (entry->abandoned && entry->last_lsn <= durable &&
-		    (entry->finished || aiq_engine_lookup(self->engine, entry->id) == NULL))
-			g_ptr_array_add(done, entry);
-	}
-	for (guint i = 0; i < done->len; i++)
-		aiq_agent_outbox_remove(self, g_ptr_array_index(done, i));
-}
-
 static void
 aiq_agent_outbox_apply_ack(AiqAgentOutbox *self, const gchar *id, gint64 seq)
 {
@@ -218,7 +198,7 @@ aiq_agent_outbox_apply_ack(AiqAgentOutbox *self, const gchar *id, gint64 seq)
 	entry->acked = seq;
 	aiq_journal_ack(self->journal, id, seq);
 	if (entry->finished && entry->acked >= entry->last)
-		aiq_agent_outbox_remove(self, entry);
+		aiq_agent_outbox_remove(self, entry, TRUE);
 }
 
 static void
@@ -229,10 +209,9 @@ aiq_agent_outbox_reject(AiqAgentOutbox *self, const gchar *id, gint64 seq, const
 		return;
 	if (g_strcmp0(reason, "no such execution") == 0 ||
 	    g_strcmp0(reason, "the execution is not leased to this agent") == 0) {
-		if (!entry->abandoned) {
-			entry->abandoned = TRUE;
-			g_signal_emit(self, signals[SIGNAL_REJECTED], 0, id, reason);
-		}
+		g_autofree gchar *id_copy = g_strdup(id);
+		aiq_agent_outbox_abandon(self, id_copy);
+		g_signal_emit(self, signals[SIGNAL_REJECTED], 0, id_copy, reason);
 		return;
 	}
 	/* resending a malformed event cannot help: count it as taken */
@@ -324,7 +303,7 @@ aiq_agent_outbox_read(AiqAgentOutbox *self, GError **error)
 			self->cursor_id = g_strdup(event->execution_id);
 			self->cursor_seq = event->seq;
 			/* acknowledged meanwhile, or the server will not take it */
-			if (entry == NULL || entry->abandoned || event->seq <= entry->acked)
+			if (entry == NULL || event->seq <= entry->acked)
 				continue;
 			g_ptr_array_add(wanted, aiq_event_ref(event));
 		}
@@ -353,7 +332,6 @@ aiq_agent_outbox_send(AiqAgentOutbox *self)
 
 	if (self->in_flight || self->retry_source != 0)
 		return;
-	aiq_agent_outbox_forget_abandoned(self);
 	if (self->client == NULL)
 		return;
 	events = aiq_agent_outbox_read(self, &error);
@@ -433,7 +411,7 @@ aiq_agent_outbox_list_held(AiqAgentOutbox *self, guint max)
 	for (guint pass = 0; pass < 2; pass++) {
 		g_hash_table_iter_init(&iter, self->entries);
 		while (ids->len < max && g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
-			if (entry->abandoned || entry->finished != (pass == 1))
+			if (entry->finished != (pass == 1))
 				continue;
 			g_ptr_array_add(ids, g_strdup(entry->id));
 		}
@@ -448,16 +426,46 @@ aiq_agent_outbox_holds(AiqAgentOutbox *self, const gchar *execution_id)
 	return g_hash_table_contains(self->entries, execution_id);
 }
 
+/**
+ * aiq_agent_outbox_abandon:
+ *
+ * The server no longer holds @execution_id for this agent: its events
+ * leave the journal now (durably: with the next commit), and what it
+ * still journals here (its cancellation) is never sent.
+ */
 void
 aiq_agent_outbox_abandon(AiqAgentOutbox *self, const gchar *execution_id)
 {
 	AiqOutboxEntry *entry;
 	g_return_if_fail(AIQ_IS_AGENT_OUTBOX(self));
-	entry = g_hash_table_lookup(self->entries, execution_id);
-	if (entry == NULL || entry->abandoned)
+	if (g_hash_table_contains(self->abandoned, execution_id))
 		return;
-	entry->abandoned = TRUE;
-	aiq_agent_outbox_forget_abandoned(self);
+	g_hash_table_add(self->abandoned, g_strdup(execution_id));
+	/* events appended after this have no executions row: never sent, never
+	 * resumed, removed when the journal opens */
+	aiq_journal_forget(self->journal, execution_id);
+	entry = g_hash_table_lookup(self->entries, execution_id);
+	if (entry != NULL)
+		aiq_agent_outbox_remove(self, entry, FALSE);
+}
+
+/**
+ * aiq_agent_outbox_revive:
+ *
+ * @execution_id was leased to this agent again: track it afresh.
+ */
+void
+aiq_agent_outbox_revive(AiqAgentOutbox *self, const gchar *execution_id)
+{
+	g_return_if_fail(AIQ_IS_AGENT_OUTBOX(self));
+	g_hash_table_remove(self->abandoned, execution_id);
+}
+
+gboolean
+aiq_agent_outbox_is_abandoned(AiqAgentOutbox *self, const gchar *execution_id)
+{
+	g_return_val_if_fail(AIQ_IS_AGENT_OUTBOX(self), FALSE);
+	return g_hash_table_contains(self->abandoned, execution_id);
 }
 
 static gboolean
@@ -503,6 +511,7 @@ aiq_agent_outbox_finalize(GObject *object)
 {
 	AiqAgentOutbox *self = AIQ_AGENT_OUTBOX(object);
 	g_hash_table_unref(self->entries);
+	g_hash_table_unref(self->abandoned);
 	g_free(self->cursor_id);
 	g_clear_object(&self->journal);
 	g_clear_object(&self->engine);
@@ -588,6 +597,7 @@ static void
 aiq_agent_outbox_init(AiqAgentOutbox *self)
 {
 	self->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, aiq_outbox_entry_free);
+	self->abandoned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->cancellable = g_cancellable_new();
 	self->batch_limit = AIQ_AGENT_OUTBOX_BATCH;
 }

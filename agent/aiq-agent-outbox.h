@@ -48,8 +48,11 @@ GPtrArray *
 aiq_agent_outbox_list_held(AiqAgentOutbox *self, guint max);
 gboolean
 aiq_agent_outbox_holds(AiqAgentOutbox *self, const gchar *execution_id);
-/* the server no longer holds @execution_id for this agent: drop it once it finishes */
 void
 aiq_agent_outbox_abandon(AiqAgentOutbox *self, const gchar *execution_id);
+void
+aiq_agent_outbox_revive(AiqAgentOutbox *self, const gchar *execution_id);
+gboolean
+aiq_agent_outbox_is_abandoned(AiqAgentOutbox *self, const gchar *execution_id);
 
 G_END_DECLS

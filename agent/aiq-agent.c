@@ -78,6 +78,9 @@ struct _AiqAgent {
 	gboolean running_dirty;
 	gboolean depth_dirty;
 
+	/* jobs leased again while their lost run still stops here */
+	GHashTable *deferred_jobs; /* execution id → JsonObject */
+
 	/* TestStep: an engine without a journal */
 	AiqEngine *test_engine;
 };
@@ -107,6 +110,8 @@ static guint signals[SIGNAL_LAST] = { 0 };
 
 static void
 aiq_agent_lease(AiqAgent *self);
+static gboolean
+aiq_agent_budget_cb(gpointer user_data);
 static void
 aiq_agent_connect(AiqAgent *self);
 
@@ -414,6 +419,11 @@ aiq_agent_set_connection(AiqAgent *self, AiqAgentConnection connection, const gc
 			  error != NULL ? error : "");
 	else if (connection == AIQ_AGENT_CONNECTION_REFUSED)
 		g_warning("%s refused this agent: %s", self->server, error != NULL ? error : "");
+	/* back online: send what piled up now, not at the end of a backoff */
+	if (connection == AIQ_AGENT_CONNECTION_ONLINE && self->outbox != NULL &&
+	    (self->connection == AIQ_AGENT_CONNECTION_OFFLINE ||
+	     self->connection == AIQ_AGENT_CONNECTION_REFUSED))
+		aiq_agent_outbox_kick(self->outbox);
 	self->connection = connection;
 	aiq_agent_notify(self, PROP_CONNECTION);
 }
@@ -628,13 +638,25 @@ aiq_agent_start_job(AiqAgent *self, JsonObject *job)
 		return;
 	}
 	if (aiq_engine_lookup(self->engine, execution_id) != NULL) {
-		g_debug("execution %s is running here already", execution_id);
+		/* the lost run still stops: start the new lease once it has */
+		if (aiq_agent_outbox_is_abandoned(self->outbox, execution_id))
+			g_hash_table_replace(self->deferred_jobs,
+					     g_strdup(execution_id),
+					     json_object_ref(job));
+		else
+			g_debug("execution %s is running here already", execution_id);
 		return;
 	}
 	/* leased again after this agent lost it: the server has what it applied,
 	 * and this agent's later events for it are void */
-	if (aiq_agent_outbox_holds(self->outbox, execution_id))
+	if (aiq_agent_outbox_holds(self->outbox, execution_id) ||
+	    aiq_agent_outbox_is_abandoned(self->outbox, execution_id)) {
 		aiq_agent_outbox_abandon(self->outbox, execution_id);
+		/* and what the lost run journaled while it stopped, before the new
+		 * run's events (which reuse its sequence numbers) */
+		aiq_journal_forget(self->journal, execution_id);
+	}
+	aiq_agent_outbox_revive(self->outbox, execution_id);
 
 	if (definition_node == NULL || !JSON_NODE_HOLDS_OBJECT(definition_node)) {
 		g_set_error_literal(&error,
@@ -715,6 +737,11 @@ aiq_agent_lease(AiqAgent *self)
 	if (!self->started || self->client == NULL || self->lease_in_flight ||
 	    self->lease_retry_source != 0 || self->outbox_full)
 		return;
+	/* the budget check runs every second; a failing journal stops leases at once */
+	if (aiq_journal_get_write_error(self->journal) != NULL) {
+		aiq_agent_budget_cb(self);
+		return;
+	}
 	free_slots = aiq_agent_get_free(self);
 	if (free_slots == 0)
 		return;
@@ -782,9 +809,9 @@ aiq_agent_heartbeat_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			  "it); stopping it here"),
 			id);
 		aiq_agent_log_execution(self, G_LOG_LEVEL_WARNING, id, NULL, message);
+		/* durably first: a crash now must not bring its events back */
 		aiq_agent_outbox_abandon(self->outbox, id);
 		aiq_engine_cancel(self->engine, id, _("the lease was lost"));
-		aiq_agent_outbox_abandon(self->outbox, id);
 	}
 }
 
@@ -907,6 +934,31 @@ aiq_agent_connect(AiqAgent *self)
 
 /* engine signals */
 
+static gboolean
+aiq_agent_start_deferred_cb(gpointer user_data)
+{
+	g_autoptr(AiqAgent) self = AIQ_AGENT(user_data);
+	g_autoptr(GPtrArray) ready = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	const gchar *id;
+
+	if (!self->started)
+		return G_SOURCE_REMOVE;
+	g_hash_table_iter_init(&iter, self->deferred_jobs);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&id, NULL)) {
+		if (aiq_engine_lookup(self->engine, id) == NULL)
+			g_ptr_array_add(ready, g_strdup(id));
+	}
+	for (guint i = 0; i < ready->len; i++) {
+		const gchar *ready_id = g_ptr_array_index(ready, i);
+		g_autoptr(JsonObject) job =
+			json_object_ref(g_hash_table_lookup(self->deferred_jobs, ready_id));
+		g_hash_table_remove(self->deferred_jobs, ready_id);
+		aiq_agent_start_job(self, job);
+	}
+	return G_SOURCE_REMOVE;
+}
+
 static void
 aiq_agent_execution_started_cb(AiqEngine *engine, AiqExecution *exec, gpointer user_data)
 {
@@ -951,6 +1003,8 @@ aiq_agent_execution_finished_cb(AiqEngine *engine, AiqExecution *exec, gpointer 
 	}
 	g_signal_emit(self, signals[SIGNAL_EXECUTION_FINISHED], 0, id, status_str);
 	aiq_agent_queue_notify(self, &self->running_dirty);
+	if (g_hash_table_contains(self->deferred_jobs, id))
+		g_idle_add(aiq_agent_start_deferred_cb, g_object_ref(self));
 	aiq_agent_lease(self);
 }
 
@@ -1700,6 +1754,7 @@ aiq_agent_finalize(GObject *object)
 	g_free(self->name);
 	g_strfreev(self->labels);
 	g_free(self->last_error);
+	g_hash_table_unref(self->deferred_jobs);
 	G_OBJECT_CLASS(aiq_agent_parent_class)->finalize(object);
 }
 
@@ -1771,6 +1826,10 @@ aiq_agent_init(AiqAgent *self)
 	self->heartbeat_ms = 10000;
 	self->long_poll_ms = 25000;
 	self->cancellable = g_cancellable_new();
+	self->deferred_jobs = g_hash_table_new_full(g_str_hash,
+						    g_str_equal,
+						    g_free,
+						    (GDestroyNotify)json_object_unref);
 }
 
 AiqAgent *

@@ -1307,6 +1307,12 @@ aiq_ingest_apply(AiqIngestContext *ctx, AiqEvent *event, GError **error)
 	case AIQ_EVENT_STEP_SKIPPED:
 		if (step == NULL)
 			break;
+		/* a job leased again re-announces the steps it reuses: the
+		 * record of when they ran stays */
+		if (data != NULL &&
+		    json_object_get_boolean_member_with_default(data, "reused", FALSE) &&
+		    g_strcmp0(step->status, "succeeded") == 0)
+			break;
 		if (event->type == AIQ_EVENT_STEP_FINISHED && event->attempt > 0)
 			aiq_ingest_add_attempt(step, event, data);
 		g_free(step->status);

@@ -650,6 +650,14 @@ aiq_journal_new(const gchar *filename, GError **error)
 		return NULL;
 	if (!aiq_journal_prepare_writer(self, error))
 		return NULL;
+	/* events journaled after their execution was forgotten (what a lost
+	 * execution did while it stopped) belong to nothing */
+	if (!aiq_journal_exec(
+		    self,
+		    self->db,
+		    "DELETE FROM events WHERE execution_id NOT IN (SELECT id FROM executions)",
+		    error))
+		return NULL;
 	if (sqlite3_open_v2(filename,
 			    &self->read_db,
 			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
