@@ -413,6 +413,21 @@ aiq_client_set_token(AiqClient *self, const gchar *token)
 	g_mutex_unlock(&self->mutex);
 }
 
+static GTlsDatabase *
+aiq_client_load_ca_file(const gchar *filename, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	GTlsDatabase *database = g_tls_file_database_new(filename, &error_local);
+	if (database == NULL)
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("cannot read the CA certificates of %s: %s"),
+			    filename,
+			    error_local->message);
+	return database;
+}
+
 /**
  * aiq_client_set_ca_file:
  * @filename: (nullable): PEM file with one or more CA certificates
@@ -428,17 +443,9 @@ aiq_client_set_ca_file(AiqClient *self, const gchar *filename, GError **error)
 
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), FALSE);
 	if (filename != NULL) {
-		g_autoptr(GError) error_local = NULL;
-		database = g_tls_file_database_new(filename, &error_local);
-		if (database == NULL) {
-			g_set_error(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_INVALID_ARGUMENT,
-				    _("cannot read the CA certificates of %s: %s"),
-				    filename,
-				    error_local->message);
+		database = aiq_client_load_ca_file(filename, error);
+		if (database == NULL)
 			return FALSE;
-		}
 	}
 	g_mutex_lock(&self->mutex);
 	g_set_object(&self->ca_database, database);
@@ -458,20 +465,12 @@ gboolean
 aiq_client_set_trusted_ca_file(AiqClient *self, const gchar *filename, GError **error)
 {
 	g_autoptr(GTlsDatabase) database = NULL;
-	g_autoptr(GError) error_local = NULL;
 
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), FALSE);
 	g_return_val_if_fail(filename != NULL, FALSE);
-	database = g_tls_file_database_new(filename, &error_local);
-	if (database == NULL) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("cannot read the CA certificates of %s: %s"),
-			    filename,
-			    error_local->message);
+	database = aiq_client_load_ca_file(filename, error);
+	if (database == NULL)
 		return FALSE;
-	}
 	soup_session_set_tls_database(self->session, database);
 	return TRUE;
 }
