@@ -380,6 +380,7 @@ aiq_agent_new_client(AiqAgent *self, const gchar *server, const gchar *ca_file, 
 		return NULL;
 	aiq_client_set_user_agent(client, user_agent);
 	aiq_client_use_environment_proxy(client);
+	aiq_client_set_reuse_connections(client, TRUE);
 	/* with a CA, only that CA: stricter, and the system's store stays unloaded */
 	if (ca_file != NULL && !aiq_client_set_trusted_ca_file(client, ca_file, error))
 		return NULL;

@@ -246,6 +246,7 @@ struct _AiqClient {
 	gchar *user_agent;
 	GTlsDatabase *ca_database;
 	gboolean has_pin;
+	gboolean reuse_connections;
 	guint8 pin[AIQ_CLIENT_FINGERPRINT_LEN];
 	GTlsCertificate *rejected; /* the last certificate refused */
 	GTlsCertificateFlags rejected_errors;
@@ -544,6 +545,22 @@ aiq_client_getenv_either(const gchar *lower, const gchar *upper)
 	if (value == NULL || value[0] == '\0')
 		value = g_getenv(upper);
 	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/**
+ * aiq_client_set_reuse_connections:
+ *
+ * Marks every request as safe to resend, so that POSTs reuse open
+ * connections instead of a new TLS handshake each (libsoup resends one when
+ * a kept-alive connection turns out closed). For the agent, whose calls are
+ * idempotent: events and heartbeats are, and a lease answer lost that way
+ * only waits for its lease to run out.
+ */
+void
+aiq_client_set_reuse_connections(AiqClient *self, gboolean reuse)
+{
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	self->reuse_connections = reuse;
 }
 
 /**
@@ -891,6 +908,10 @@ aiq_client_request_new(AiqClient *self, const AiqClientCall *call, GError **erro
 	req->reply = aiq_client_reply_new();
 	req->msg = soup_message_new_from_uri(call->method, uri);
 	soup_message_add_flags(req->msg, SOUP_MESSAGE_NO_REDIRECT);
+	/* libsoup opens a new connection for every request it may not resend;
+	 * a caller whose requests are all safe to resend keeps one open */
+	if (self->reuse_connections)
+		soup_message_add_flags(req->msg, SOUP_MESSAGE_IDEMPOTENT);
 	headers = soup_message_get_request_headers(req->msg);
 
 	g_mutex_lock(&self->mutex);

@@ -102,6 +102,8 @@ aiq_client_set_user_agent(AiqClient *self, const gchar *user_agent);
 void
 aiq_client_use_environment_proxy(AiqClient *self);
 void
+aiq_client_set_reuse_connections(AiqClient *self, gboolean reuse);
+void
 aiq_client_set_timeout(AiqClient *self, guint seconds);
 void
 aiq_client_set_max_response_size(AiqClient *self, gsize max_size);
