@@ -78,6 +78,9 @@ struct _AiqAgent {
 	gboolean running_dirty;
 	gboolean depth_dirty;
 
+	/* the secrets file as last loaded: `secret set` takes effect at the next job */
+	gint64 secrets_mtime;
+
 	/* jobs leased again while their lost run still stops here */
 	GHashTable *deferred_jobs; /* execution id → JsonObject */
 
@@ -619,6 +622,45 @@ aiq_agent_fail_job(AiqAgent *self,
 	aiq_agent_log_execution(self, G_LOG_LEVEL_WARNING, execution_id, NULL, message);
 }
 
+static gint64
+aiq_agent_secrets_mtime(AiqAgent *self)
+{
+	g_autofree gchar *path = aiq_agent_state_path(self, "secrets.enc");
+	GStatBuf st;
+	if (g_stat(path, &st) != 0)
+		return 0;
+	return (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+}
+
+static gboolean
+aiq_agent_load_secrets(AiqAgent *self, GError **error)
+{
+	g_autoptr(AiqAgentSecretStore) store = aiq_agent_secret_store_new(self->state_dir);
+	g_autoptr(AiqSecrets) secrets = NULL;
+	gint64 mtime = aiq_agent_secrets_mtime(self);
+	secrets = aiq_agent_secret_store_load(store, error);
+	if (secrets == NULL)
+		return FALSE;
+	self->secrets_mtime = mtime;
+	aiq_engine_set_secrets(self->engine, secrets);
+	if (self->test_engine != NULL)
+		aiq_engine_set_secrets(self->test_engine, secrets);
+	return TRUE;
+}
+
+/* `automateiq-agent secret set` while the daemon runs */
+static void
+aiq_agent_refresh_secrets(AiqAgent *self)
+{
+	g_autoptr(GError) error = NULL;
+	if (aiq_agent_secrets_mtime(self) == self->secrets_mtime)
+		return;
+	if (!aiq_agent_load_secrets(self, &error))
+		g_warning("the local secrets changed but cannot be read: %s", error->message);
+	else
+		g_message("local secrets reloaded");
+}
+
 static void
 aiq_agent_start_job(AiqAgent *self, JsonObject *job)
 {
@@ -678,6 +720,7 @@ aiq_agent_start_job(AiqAgent *self, JsonObject *job)
 		aiq_agent_fail_job(self, execution_id, workflow_name, last_seq, error);
 		return;
 	}
+	aiq_agent_refresh_secrets(self);
 	options.id = execution_id;
 	options.trigger = aiq_json_object_get_string(job, "trigger");
 	options.completed = aiq_json_object_get_object(job, "completed");
@@ -1015,8 +1058,6 @@ gboolean
 aiq_agent_start(AiqAgent *self, GError **error)
 {
 	g_autofree gchar *journal_path = NULL;
-	g_autoptr(AiqAgentSecretStore) store = NULL;
-	g_autoptr(AiqSecrets) secrets = NULL;
 	guint resumed;
 	g_autoptr(GError) error_local = NULL;
 
@@ -1029,12 +1070,9 @@ aiq_agent_start(AiqAgent *self, GError **error)
 	self->journal = aiq_journal_new(journal_path, error);
 	if (self->journal == NULL)
 		return FALSE;
-	store = aiq_agent_secret_store_new(self->state_dir);
-	secrets = aiq_agent_secret_store_load(store, error);
-	if (secrets == NULL)
-		return FALSE;
 	self->engine = aiq_engine_new(self->config, self->journal);
-	aiq_engine_set_secrets(self->engine, secrets);
+	if (!aiq_agent_load_secrets(self, error))
+		return FALSE;
 	self->outbox = aiq_agent_outbox_new(self->engine, error);
 	if (self->outbox == NULL)
 		return FALSE;

@@ -516,6 +516,27 @@ test_secrets_masked(Fixture *f, gconstpointer data)
 	resp = aiq_test_request_json(f->ts, "GET", path, f->ts->viewer_token, NULL);
 	g_assert_null(strstr(resp->body, "s3cr3t-v4lue"));
 	g_assert_nonnull(strstr(resp->body, "token=***"));
+
+	/* `secret set` while the agent runs: the next job sees the new value */
+	{
+		g_autofree gchar *length_id = create_workflow(
+			f,
+			"{\"name\":\"length\",\"steps\":[{\"id\":\"n\",\"uses\":\"transform\","
+			"\"with\":{\"value\":\"${{ string.len(secrets.API_TOKEN) }}\"}}]}");
+		g_autofree gchar *second = NULL;
+		g_autoptr(JsonObject) obj = NULL;
+		JsonArray *steps;
+		g_assert_true(aiq_agent_secret_store_set(store, "API_TOKEN", "short", &error));
+		g_assert_no_error(error);
+		second = start_execution(f, length_id, NULL);
+		wait_status(f, second, "succeeded");
+		obj = get_execution(f, second);
+		steps = aiq_json_object_get_array(obj, "steps");
+		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(steps, 0),
+							   "output"),
+				==,
+				5);
+	}
 }
 
 static void
