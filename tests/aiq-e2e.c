@@ -559,26 +559,31 @@ aiq_e2e_server_kill(AiqE2eServer *self)
 	g_clear_pointer(&self->proc, aiq_e2e_process_free);
 }
 
-void
-aiq_e2e_server_stop(AiqE2eServer *self)
+/* SIGTERM, and a failed test unless it exits 0 */
+static void
+aiq_e2e_stop_process(AiqE2eProcess **proc, const gchar *name)
 {
 	gint64 start = g_get_monotonic_time();
 	gint rc;
-	if (self->proc == NULL)
+	if (*proc == NULL)
 		return;
-	rc = aiq_e2e_process_terminate(self->proc, 30000);
+	rc = aiq_e2e_process_terminate(*proc, 30000);
 	g_test_message("%s: SIGTERM: exit status %d after %.2f s",
-		       self->name,
+		       name,
 		       rc,
 		       (g_get_monotonic_time() - start) / 1e6);
 	if (rc != 0) {
-		g_autofree gchar *how = aiq_e2e_process_describe_exit(self->proc);
-		g_test_message("the server %s did not stop cleanly on SIGTERM: %s",
-			       self->name,
-			       how);
+		g_autofree gchar *how = aiq_e2e_process_describe_exit(*proc);
+		g_test_message("%s did not stop cleanly on SIGTERM: %s", name, how);
 		g_test_fail();
 	}
-	g_clear_pointer(&self->proc, aiq_e2e_process_free);
+	g_clear_pointer(proc, aiq_e2e_process_free);
+}
+
+void
+aiq_e2e_server_stop(AiqE2eServer *self)
+{
+	aiq_e2e_stop_process(&self->proc, self->name);
 }
 
 void
@@ -921,21 +926,7 @@ aiq_e2e_agent_kill(AiqE2eAgent *self)
 void
 aiq_e2e_agent_stop(AiqE2eAgent *self)
 {
-	gint64 start = g_get_monotonic_time();
-	gint rc;
-	if (self->proc == NULL)
-		return;
-	rc = aiq_e2e_process_terminate(self->proc, 30000);
-	g_test_message("%s: SIGTERM: exit status %d after %.2f s",
-		       self->name,
-		       rc,
-		       (g_get_monotonic_time() - start) / 1e6);
-	if (rc != 0) {
-		g_autofree gchar *how = aiq_e2e_process_describe_exit(self->proc);
-		g_test_message("agent %s did not stop cleanly on SIGTERM: %s", self->name, how);
-		g_test_fail();
-	}
-	g_clear_pointer(&self->proc, aiq_e2e_process_free);
+	aiq_e2e_stop_process(&self->proc, self->name);
 }
 
 JsonObject *

@@ -940,6 +940,22 @@ aiq_journal_close(AiqJournal *self, GError **error)
 	return ret;
 }
 
+/* a statement on the main context's connection, or %NULL with @error set */
+static sqlite3_stmt *
+aiq_journal_prepare_read(AiqJournal *self, const gchar *sql, const gchar *what, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (self->read_db == NULL) {
+		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		aiq_journal_sqlite_error(self, self->read_db, what, error);
+		return NULL;
+	}
+	return stmt;
+}
+
 /**
  * aiq_journal_list_executions:
  * @limit: at most this many, newest first; 0 for all
@@ -961,14 +977,9 @@ aiq_journal_list_executions(AiqJournal *self, gboolean unfinished_only, guint li
 	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
-	if (self->read_db == NULL) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+	stmt = aiq_journal_prepare_read(self, sql, _("listing executions"), error);
+	if (stmt == NULL)
 		return NULL;
-	}
-	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		aiq_journal_sqlite_error(self, self->read_db, _("listing executions"), error);
-		return NULL;
-	}
 	sqlite3_bind_int64(stmt, 1, limit > 0 ? (gint64)limit : -1);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		AiqJournalExecution *exec = g_new0(AiqJournalExecution, 1);
@@ -1050,19 +1061,14 @@ aiq_journal_load_events(AiqJournal *self, const gchar *execution_id, GError **er
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
 	g_return_val_if_fail(execution_id != NULL, NULL);
-	if (self->read_db == NULL) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+	stmt = aiq_journal_prepare_read(
+		self,
+		"SELECT seq, type, time, step_id, item, attempt, status, data "
+		"FROM events WHERE execution_id = ?1 ORDER BY seq",
+		_("reading events"),
+		error);
+	if (stmt == NULL)
 		return NULL;
-	}
-	if (sqlite3_prepare_v2(self->read_db,
-			       "SELECT seq, type, time, step_id, item, attempt, status, data "
-			       "FROM events WHERE execution_id = ?1 ORDER BY seq",
-			       -1,
-			       &stmt,
-			       NULL) != SQLITE_OK) {
-		aiq_journal_sqlite_error(self, self->read_db, _("reading events"), error);
-		return NULL;
-	}
 	sqlite3_bind_text(stmt, 1, execution_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		AiqEvent *event = aiq_journal_event_from_row(self, stmt, 0, execution_id, error);
@@ -1180,14 +1186,9 @@ aiq_journal_list_outbox(AiqJournal *self, GError **error)
 	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
-	if (self->read_db == NULL) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+	stmt = aiq_journal_prepare_read(self, sql, _("reading the outbox"), error);
+	if (stmt == NULL)
 		return NULL;
-	}
-	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
-		return NULL;
-	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		AiqJournalOutboxEntry *entry = g_new0(AiqJournalOutboxEntry, 1);
 		entry->execution_id = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
@@ -1235,14 +1236,9 @@ aiq_journal_read_outbox(AiqJournal *self,
 	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_JOURNAL(self), NULL);
-	if (self->read_db == NULL) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_JOURNAL, _("%s: closed"), self->filename);
+	stmt = aiq_journal_prepare_read(self, sql, _("reading the outbox"), error);
+	if (stmt == NULL)
 		return NULL;
-	}
-	if (sqlite3_prepare_v2(self->read_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		aiq_journal_sqlite_error(self, self->read_db, _("reading the outbox"), error);
-		return NULL;
-	}
 	sqlite3_bind_text(stmt,
 			  1,
 			  after_execution != NULL ? after_execution : "",
