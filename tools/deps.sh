@@ -6,11 +6,14 @@ AIQ_BUILD_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libyaml-dev libsqlite3-dev
   liblua5.4-dev libsodium-dev libcurl4-openssl-dev libpq-dev libgnutls28-dev
-  glib-networking ca-certificates
+  glib-networking ca-certificates libpolkit-gobject-1-dev polkitd
+  libgtk-4-dev libadwaita-1-dev libgtksourceview-5-dev libsecret-1-dev
 )
 AIQ_TEST_PACKAGES=(
   clang clang-format libclang-rt-14-dev postgresql sqlite3 procps psmisc
   systemd dbus libxml2-utils
+  xvfb xauth gnome-keyring dbus-x11 desktop-file-utils appstream libglib2.0-bin
+  adwaita-icon-theme fonts-cantarell
 )
 # bench/api drives the server with wrk (HTTPS, Lua scripts)
 AIQ_BENCH_PACKAGES=(wrk)

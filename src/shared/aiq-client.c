@@ -2539,3 +2539,87 @@ aiq_client_create_enrollment_token_sync(AiqClient *self,
 	aiq_client_call_create_enrollment_token(&call, name, labels, expires_in);
 	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
+
+/* the WebSocket of one connect: the request keeps the TLS check's state */
+static void
+aiq_client_websocket_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	AiqClientRequest *req = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error_local = NULL;
+	SoupWebsocketConnection *conn;
+
+	conn = soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &error_local);
+	if (conn == NULL) {
+		guint status = soup_message_get_status(req->msg);
+		if (status != SOUP_STATUS_NONE && status != SOUP_STATUS_SWITCHING_PROTOCOLS) {
+			g_set_error(&error,
+				    AIQ_ERROR,
+				    aiq_client_code_for_status(status),
+				    _("%s refused the event stream: %u %s"),
+				    req->client->base_url,
+				    status,
+				    soup_message_get_reason_phrase(req->msg));
+		} else {
+			aiq_client_request_set_transport_error(req, error_local, &error);
+		}
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task, conn, g_object_unref);
+}
+
+/**
+ * aiq_client_websocket_connect_async:
+ * @path: from the server's root, e.g. `/api/v1/events`
+ *
+ * Opens a WebSocket with the client's token and TLS trust (CA file or
+ * pinned fingerprint); finish with aiq_client_websocket_connect_finish().
+ */
+void
+aiq_client_websocket_connect_async(AiqClient *self,
+				   const gchar *path,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GError) error = NULL;
+	AiqClientRequest *req;
+
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	g_return_if_fail(path != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, aiq_client_websocket_connect_async);
+	aiq_client_call_init(&call, "GET", g_strdup(path), NULL, NULL, NULL);
+	req = aiq_client_request_new(self, &call, &error);
+	if (req == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_set_task_data(task, req, (GDestroyNotify)aiq_client_request_free);
+	soup_session_websocket_connect_async(self->session,
+					     req->msg,
+					     NULL,
+					     NULL,
+					     G_PRIORITY_DEFAULT,
+					     cancellable,
+					     aiq_client_websocket_connect_cb,
+					     g_steal_pointer(&task));
+}
+
+/**
+ * aiq_client_websocket_connect_finish:
+ *
+ * Returns: (transfer full): the open WebSocket, or %NULL with an #AIQ_ERROR
+ *   (a TLS failure names the certificate's fingerprint)
+ */
+SoupWebsocketConnection *
+aiq_client_websocket_connect_finish(AiqClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "aiq-problems.h"
 
@@ -471,5 +472,14 @@ aiq_client_create_enrollment_token_sync(AiqClient *self,
 					const gchar *expires_in,
 					GCancellable *cancellable,
 					GError **error);
+
+void
+aiq_client_websocket_connect_async(AiqClient *self,
+				   const gchar *path,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data);
+SoupWebsocketConnection *
+aiq_client_websocket_connect_finish(AiqClient *self, GAsyncResult *res, GError **error);
 
 G_END_DECLS
