@@ -13,6 +13,7 @@
 #include "aiq-designer-document.h"
 #include "aiq-document.h"
 #include "aiq-error.h"
+#include "aiq-json.h"
 
 /* undo keeps whole trees: cheap to get right, and 100 of a 500-step
  * definition are a few MiB */
@@ -107,7 +108,7 @@ aiq_designer_document_save_undo(AiqDesignerDocument *self)
 			return;
 		self->group_saved = TRUE;
 	}
-	g_ptr_array_add(self->undo, json_node_copy(self->root));
+	g_ptr_array_add(self->undo, aiq_json_deep_copy(self->root));
 	if (self->undo->len > AIQ_DESIGNER_UNDO_MAX)
 		g_ptr_array_remove_index(self->undo, 0);
 	g_ptr_array_set_size(self->redo, 0);
@@ -209,7 +210,7 @@ aiq_designer_document_load(AiqDesignerDocument *self, JsonNode *root, GError **e
 		return FALSE;
 	}
 	json_node_unref(self->root);
-	self->root = json_node_copy(root);
+	self->root = aiq_json_deep_copy(root);
 	g_ptr_array_set_size(self->undo, 0);
 	g_ptr_array_set_size(self->redo, 0);
 	aiq_designer_document_emit(self,
@@ -259,7 +260,7 @@ JsonNode *
 aiq_designer_document_dup_root(AiqDesignerDocument *self)
 {
 	g_return_val_if_fail(AIQ_DESIGNER_IS_DOCUMENT(self), NULL);
-	return json_node_copy(self->root);
+	return aiq_json_deep_copy(self->root);
 }
 
 gchar *
@@ -370,7 +371,7 @@ aiq_designer_document_set_member(AiqDesignerDocument *self, const gchar *member,
 	if (value == NULL)
 		json_object_remove_member(obj, member);
 	else
-		json_object_set_member(obj, member, json_node_copy(value));
+		json_object_set_member(obj, member, aiq_json_deep_copy(value));
 	aiq_designer_document_emit(
 		self,
 		g_strcmp0(member, "steps") == 0 ? AIQ_DESIGNER_DOCUMENT_CHANGE_STRUCTURE
@@ -719,7 +720,7 @@ aiq_designer_document_rename_step(AiqDesignerDocument *self,
 	}
 	nodes = aiq_designer_document_get_ui_nodes(self, FALSE);
 	if (nodes != NULL && json_object_has_member(nodes, id)) {
-		JsonNode *pos = json_node_copy(json_object_get_member(nodes, id));
+		JsonNode *pos = aiq_json_deep_copy(json_object_get_member(nodes, id));
 		json_object_remove_member(nodes, id);
 		json_object_set_member(nodes, new_id, pos);
 	}
@@ -770,7 +771,7 @@ aiq_designer_document_set_step_member(AiqDesignerDocument *self,
 	if (value == NULL)
 		json_object_remove_member(step, member);
 	else
-		json_object_set_member(step, member, json_node_copy(value));
+		json_object_set_member(step, member, aiq_json_deep_copy(value));
 	aiq_designer_document_emit(self,
 				   g_strcmp0(member, "needs") == 0 || g_strcmp0(member, "uses") == 0
 					   ? AIQ_DESIGNER_DOCUMENT_CHANGE_STRUCTURE
@@ -811,7 +812,9 @@ aiq_designer_document_set_step_param(AiqDesignerDocument *self,
 	if (value == NULL)
 		json_object_remove_member(json_node_get_object(with), param);
 	else
-		json_object_set_member(json_node_get_object(with), param, json_node_copy(value));
+		json_object_set_member(json_node_get_object(with),
+				       param,
+				       aiq_json_deep_copy(value));
 	aiq_designer_document_emit(self, AIQ_DESIGNER_DOCUMENT_CHANGE_CONTENT);
 }
 

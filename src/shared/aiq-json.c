@@ -416,3 +416,50 @@ aiq_json_object_get_int(JsonObject *object, const gchar *member, gint64 fallback
 	JsonNode *node = object != NULL ? json_object_get_member(object, member) : NULL;
 	return aiq_json_is_integer(node) ? json_node_get_int(node) : fallback;
 }
+
+/**
+ * aiq_json_deep_copy:
+ *
+ * json_node_copy() shares the objects and arrays of a tree; this copies
+ * them too, so the copy can be changed without touching the original.
+ *
+ * Returns: (transfer full): a tree of its own
+ */
+JsonNode *
+aiq_json_deep_copy(JsonNode *node)
+{
+	g_auto(GValue) value = G_VALUE_INIT;
+	JsonNode *result;
+
+	g_return_val_if_fail(node != NULL, NULL);
+	if (JSON_NODE_HOLDS_OBJECT(node)) {
+		JsonObject *copy = json_object_new();
+		JsonObjectIter iter;
+		const gchar *name;
+		JsonNode *member;
+		json_object_iter_init(&iter, json_node_get_object(node));
+		while (json_object_iter_next(&iter, &name, &member))
+			json_object_set_member(copy, name, aiq_json_deep_copy(member));
+		result = json_node_init_object(json_node_alloc(), copy);
+		json_object_unref(copy);
+		return result;
+	}
+	if (JSON_NODE_HOLDS_ARRAY(node)) {
+		JsonArray *arr = json_node_get_array(node);
+		guint n = json_array_get_length(arr);
+		JsonArray *copy = json_array_sized_new(n);
+		for (guint i = 0; i < n; i++)
+			json_array_add_element(copy,
+					       aiq_json_deep_copy(json_array_get_element(arr, i)));
+		result = json_node_init_array(json_node_alloc(), copy);
+		json_array_unref(copy);
+		return result;
+	}
+	if (JSON_NODE_HOLDS_NULL(node))
+		return json_node_init_null(json_node_alloc());
+	/* a new node: a copy of an immutable one would be immutable too */
+	json_node_get_value(node, &value);
+	result = json_node_new(JSON_NODE_VALUE);
+	json_node_set_value(result, &value);
+	return result;
+}

@@ -14,6 +14,8 @@ gboolean
 aiq_json_check_depth(const gchar *data, gsize len, guint max_depth, GError **error);
 JsonNode *
 aiq_json_parse(const gchar *data, gsize len, guint max_depth, GError **error);
+JsonNode *
+aiq_json_deep_copy(JsonNode *node);
 gchar *
 aiq_json_to_string(JsonNode *node, gboolean pretty);
 void
