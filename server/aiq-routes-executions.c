@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Executions: starting them (for every trigger), reading, listing,
- * cancelling, retrying and re-running them, and their events.
+ * cancelling, retrying and re-running them, their events, and their
+ * statistics for dashboards.
  */
 
 #define G_LOG_DOMAIN "AiqServer"
@@ -25,6 +26,10 @@
 
 #define AIQ_IDEMPOTENCY_KEY_MAX 255
 #define AIQ_EVENTS_PAGE_MAX 1000
+/* statistics: the longest period, the most buckets, the busiest workflows */
+#define AIQ_STATS_PERIOD_MAX_DAYS 366
+#define AIQ_STATS_BUCKETS_MAX 2000
+#define AIQ_STATS_WORKFLOWS_MAX 50
 
 static const gchar *const aiq_execution_statuses[] = { "queued", "running",   "succeeded",
 						       "failed", "cancelled", "timed_out",
@@ -383,6 +388,49 @@ aiq_route_query_time(AiqRequest *req, const gchar *name, gint64 *value, GError *
 	return TRUE;
 }
 
+static gboolean
+aiq_route_query_bool(AiqRequest *req, const gchar *name, gboolean *value, GError **error)
+{
+	const gchar *str = aiq_request_get_query(req, name);
+	*value = FALSE;
+	if (str == NULL || g_strcmp0(str, "false") == 0)
+		return TRUE;
+	if (g_strcmp0(str, "true") == 0) {
+		*value = TRUE;
+		return TRUE;
+	}
+	g_set_error(error, AIQ_ERROR, AIQ_ERROR_INVALID_ARGUMENT, _("%s: true or false"), name);
+	return FALSE;
+}
+
+/* `offset`, which pages by position instead of by `cursor` */
+static gboolean
+aiq_route_query_offset(AiqRequest *req, guint *offset, GError **error)
+{
+	const gchar *str = aiq_request_get_query(req, "offset");
+	guint64 value = 0;
+	*offset = 0;
+	if (str == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(str, 10, 0, G_MAXINT32, &value, NULL)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("offset: a whole number from 0 to %d"),
+			    G_MAXINT32);
+		return FALSE;
+	}
+	if (aiq_request_get_query(req, "cursor") != NULL) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_ARGUMENT,
+				    _("offset: give either offset or cursor, not both"));
+		return FALSE;
+	}
+	*offset = (guint)value;
+	return TRUE;
+}
+
 static void
 aiq_route_list(AiqRequest *req)
 {
@@ -392,9 +440,15 @@ aiq_route_list(AiqRequest *req)
 	g_autofree gchar *next = NULL;
 	AiqExecutionFilter filter = { .workflow_id = aiq_request_get_query(req, "workflow_id") };
 	guint limit = AIQ_API_DEFAULT_LIMIT;
+	guint offset = 0;
+	gboolean count = FALSE;
+	gint64 total = 0;
 	JsonArray *items;
+	JsonNode *page;
 
 	if (!aiq_request_get_limit(req, &limit, &error) ||
+	    !aiq_route_query_offset(req, &offset, &error) ||
+	    !aiq_route_query_bool(req, "count", &count, &error) ||
 	    !aiq_route_query_choice(req,
 				    "status",
 				    aiq_execution_statuses,
@@ -411,7 +465,9 @@ aiq_route_list(AiqRequest *req)
 					      aiq_request_get_tenant_id(req),
 					      &filter,
 					      aiq_request_get_query(req, "cursor"),
+					      offset,
 					      limit,
+					      count ? &total : NULL,
 					      &next,
 					      &error)) == NULL) {
 		aiq_request_respond_gerror(req, error);
@@ -421,7 +477,10 @@ aiq_route_list(AiqRequest *req)
 	for (guint i = 0; i < rows->len; i++)
 		json_array_add_element(items,
 				       aiq_execution_row_to_json(g_ptr_array_index(rows, i), NULL));
-	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_api_page(items, next));
+	page = aiq_api_page(items, next);
+	if (count)
+		json_object_set_int_member(json_node_get_object(page), "total", total);
+	aiq_request_respond_json(req, SOUP_STATUS_OK, page);
 }
 
 static void
@@ -589,6 +648,179 @@ aiq_route_events(AiqRequest *req)
 	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_json_new_object(obj));
 }
 
+/* statistics */
+
+static void
+aiq_stats_set_counts(JsonObject *obj, const guint64 *counts)
+{
+	for (guint i = 0; i < AIQ_EXECUTION_STATUS_LAST; i++)
+		json_object_set_int_member(obj,
+					   aiq_execution_status_to_string(i),
+					   (gint64)counts[i]);
+}
+
+/* succeeded / finished, or null when none finished */
+static void
+aiq_stats_set_success_rate(JsonObject *obj, const guint64 *counts)
+{
+	guint64 finished = 0;
+	for (guint i = AIQ_EXECUTION_STATUS_SUCCEEDED; i < AIQ_EXECUTION_STATUS_LAST; i++)
+		finished += counts[i];
+	if (finished == 0)
+		json_object_set_null_member(obj, "success_rate");
+	else
+		json_object_set_double_member(obj,
+					      "success_rate",
+					      (gdouble)counts[AIQ_EXECUTION_STATUS_SUCCEEDED] /
+						      (gdouble)finished);
+}
+
+static void
+aiq_stats_set_ms(JsonObject *obj, const gchar *member, gint64 us)
+{
+	if (us < 0)
+		json_object_set_null_member(obj, member);
+	else
+		json_object_set_int_member(obj, member, us / 1000);
+}
+
+static JsonNode *
+aiq_execution_stats_to_json(AiqExecutionStats *stats, const gchar *bucket_name)
+{
+	JsonObject *obj = json_object_new();
+	JsonObject *counts = json_object_new();
+	JsonObject *queue = json_object_new();
+	JsonArray *buckets = json_array_sized_new(stats->buckets->len);
+	JsonArray *workflows = json_array_sized_new(stats->workflows->len);
+
+	aiq_api_set_time(obj, "from", stats->from_us);
+	aiq_api_set_time(obj, "to", stats->to_us);
+	json_object_set_string_member(obj, "bucket", bucket_name);
+	json_object_set_int_member(obj, "total", (gint64)stats->total);
+	aiq_stats_set_counts(counts, stats->counts);
+	json_object_set_object_member(obj, "counts", counts);
+	aiq_stats_set_success_rate(obj, stats->counts);
+	for (guint i = 0; i < stats->buckets->len; i++) {
+		AiqStatsBucket *bucket = &g_array_index(stats->buckets, AiqStatsBucket, i);
+		JsonObject *item = json_object_new();
+		guint64 total = 0;
+		for (guint j = 0; j < AIQ_EXECUTION_STATUS_LAST; j++)
+			total += bucket->counts[j];
+		aiq_api_set_time(item, "start", bucket->start_us);
+		aiq_api_set_time(item, "end", bucket->end_us);
+		json_object_set_int_member(item, "total", (gint64)total);
+		aiq_stats_set_counts(item, bucket->counts);
+		json_object_set_int_member(item, "queue_depth", (gint64)bucket->queue_depth);
+		json_array_add_object_element(buckets, item);
+	}
+	json_object_set_array_member(obj, "buckets", buckets);
+	for (guint i = 0; i < stats->workflows->len; i++) {
+		AiqStatsWorkflow *workflow = g_ptr_array_index(stats->workflows, i);
+		JsonObject *item = json_object_new();
+		json_object_set_string_member(item, "id", workflow->workflow_id);
+		json_object_set_string_member(item, "name", workflow->name);
+		json_object_set_int_member(item, "count", (gint64)workflow->total);
+		json_object_set_int_member(
+			item,
+			"succeeded",
+			(gint64)workflow->counts[AIQ_EXECUTION_STATUS_SUCCEEDED]);
+		json_object_set_int_member(item,
+					   "failed",
+					   (gint64)workflow->counts[AIQ_EXECUTION_STATUS_FAILED]);
+		aiq_stats_set_success_rate(item, workflow->counts);
+		aiq_stats_set_ms(item, "p50_ms", workflow->p50_us);
+		aiq_stats_set_ms(item, "p95_ms", workflow->p95_us);
+		json_array_add_object_element(workflows, item);
+	}
+	json_object_set_array_member(obj, "workflows", workflows);
+	json_object_set_int_member(queue, "queued", (gint64)stats->queued);
+	json_object_set_int_member(queue, "running", (gint64)stats->running);
+	json_object_set_object_member(obj, "queue", queue);
+	return aiq_json_new_object(obj);
+}
+
+/* the period and buckets of a stats request, checked and with defaults:
+ * hourly, or daily, buckets; to: the end of the current hour (or UTC day);
+ * from: 24 hours (or 30 days) before to */
+static gboolean
+aiq_route_stats_period(AiqRequest *req,
+		       const gchar **bucket,
+		       gint64 *from_us,
+		       gint64 *to_us,
+		       gint64 *bucket_us,
+		       GError **error)
+{
+	static const gchar *const buckets[] = { "hour", "day", NULL };
+	gint64 n_buckets;
+
+	if (!aiq_route_query_choice(req, "bucket", buckets, bucket, error) ||
+	    !aiq_route_query_time(req, "from", from_us, error) ||
+	    !aiq_route_query_time(req, "to", to_us, error))
+		return FALSE;
+	if (*bucket == NULL)
+		*bucket = "hour";
+	*bucket_us = g_str_equal(*bucket, "day") ? G_TIME_SPAN_DAY : G_TIME_SPAN_HOUR;
+	if (*to_us == 0) {
+		gint64 now = aiq_server_now(aiq_request_get_server(req));
+		*to_us = (now / *bucket_us + 1) * *bucket_us;
+	}
+	if (*from_us == 0)
+		*from_us = *to_us - (*bucket_us == G_TIME_SPAN_DAY ? 30 * G_TIME_SPAN_DAY
+								   : 24 * G_TIME_SPAN_HOUR);
+	if (*from_us >= *to_us) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_ARGUMENT,
+				    _("from: must be before to"));
+		return FALSE;
+	}
+	if (*to_us - *from_us > AIQ_STATS_PERIOD_MAX_DAYS * G_TIME_SPAN_DAY) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("from: at most %d days before to"),
+			    AIQ_STATS_PERIOD_MAX_DAYS);
+		return FALSE;
+	}
+	n_buckets = (*to_us - *from_us + *bucket_us - 1) / *bucket_us;
+	if (n_buckets > AIQ_STATS_BUCKETS_MAX) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("bucket: the period has %u buckets, more than %d; use bucket=day "
+			      "or a shorter period"),
+			    (guint)n_buckets,
+			    AIQ_STATS_BUCKETS_MAX);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+aiq_route_stats(AiqRequest *req)
+{
+	AiqStore *store = aiq_server_get_store(aiq_request_get_server(req));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(AiqExecutionStats) stats = NULL;
+	const gchar *bucket = NULL;
+	gint64 from_us = 0;
+	gint64 to_us = 0;
+	gint64 bucket_us = 0;
+
+	if (!aiq_route_stats_period(req, &bucket, &from_us, &to_us, &bucket_us, &error) ||
+	    (stats = aiq_store_get_execution_stats(store,
+						   aiq_request_get_tenant_id(req),
+						   from_us,
+						   to_us,
+						   bucket_us,
+						   AIQ_STATS_WORKFLOWS_MAX,
+						   &error)) == NULL) {
+		aiq_request_respond_gerror(req, error);
+		return;
+	}
+	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_execution_stats_to_json(stats, bucket));
+}
+
 static const AiqRoute aiq_execution_routes[] = {
 	{ "POST",
 	  "/api/v1/workflows/{id}/executions",
@@ -639,6 +871,13 @@ static const AiqRoute aiq_execution_routes[] = {
 	  aiq_route_events,
 	  0,
 	  "the events of an execution" },
+	{ "GET",
+	  "/api/v1/stats",
+	  AIQ_ROLE_VIEWER,
+	  AIQ_ROUTE_WORKER,
+	  aiq_route_stats,
+	  0,
+	  "execution statistics for dashboards" },
 };
 
 void

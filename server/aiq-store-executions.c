@@ -515,8 +515,44 @@ aiq_store_list_execution_steps(AiqStore *self,
 	return g_steal_pointer(&result);
 }
 
+/* the conditions of @filter on the executions aliased @alias, with the
+ * parameters ?2 to ?6 of aiq_store_bind_filter(): only the conditions given,
+ * so that the planner picks the index */
+static void
+aiq_store_append_filter(GString *sql, const gchar *alias, const AiqExecutionFilter *filter)
+{
+	g_string_append_printf(sql, " WHERE %s.tenant_id = ?1", alias);
+	if (filter->workflow_id != NULL)
+		g_string_append_printf(sql, " AND %s.workflow_id = ?2", alias);
+	if (filter->status != NULL)
+		g_string_append_printf(sql, " AND %s.status = ?3", alias);
+	if (filter->trigger != NULL)
+		g_string_append_printf(sql, " AND %s.trigger = ?4", alias);
+	if (filter->since_us > 0)
+		g_string_append_printf(sql, " AND %s.created >= ?5", alias);
+	if (filter->until_us > 0)
+		g_string_append_printf(sql, " AND %s.created < ?6", alias);
+}
+
+/* parameters the statement does not use are refused; that is fine */
+static void
+aiq_store_bind_filter(sqlite3_stmt *stmt, const gchar *tenant_id, const AiqExecutionFilter *filter)
+{
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	aiq_store_bind_text(stmt, 2, filter->workflow_id);
+	aiq_store_bind_text(stmt, 3, filter->status);
+	aiq_store_bind_text(stmt, 4, filter->trigger);
+	sqlite3_bind_int64(stmt, 5, filter->since_us);
+	sqlite3_bind_int64(stmt, 6, filter->until_us);
+}
+
 /**
  * aiq_store_list_executions:
+ * @cursor: (nullable): where the page starts; not with @offset
+ * @offset: how many executions to skip from the newest; 0 with @cursor
+ * @total: (out) (optional): how many executions match @filter, counted in
+ *   the same snapshot as the page; %NULL to not count (it costs a scan of
+ *   the matching entries of an index)
  *
  * Returns: (transfer container) (element-type AiqExecutionRow): one page of
  * summaries (no inputs or outputs),
@@ -528,49 +564,74 @@ aiq_store_list_executions(AiqStore *self,
 			  const gchar *tenant_id,
 			  const AiqExecutionFilter *filter,
 			  const gchar *cursor,
+			  guint offset,
 			  guint limit,
+			  gint64 *total,
 			  gchar **next_cursor,
 			  GError **error)
 {
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_execution_row_free);
-	g_autoptr(GString) sql =
-		g_string_new("SELECT " AIQ_EXECUTION_SUMMARY_COLUMNS AIQ_EXECUTION_FROM
-			     "WHERE e.tenant_id = ?1");
+	g_autoptr(GString) sql = g_string_new("SELECT " AIQ_EXECUTION_SUMMARY_COLUMNS);
 	g_autofree gchar *after_id = NULL;
+	g_autoptr(AiqStmt) count = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 	gint64 after_time = 0;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(cursor == NULL || offset == 0, NULL);
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
-	/* only the conditions given, so that the planner picks the index */
-	if (filter->workflow_id != NULL)
-		g_string_append(sql, " AND e.workflow_id = ?2");
-	if (filter->status != NULL)
-		g_string_append(sql, " AND e.status = ?3");
-	if (filter->trigger != NULL)
-		g_string_append(sql, " AND e.trigger = ?4");
-	if (filter->since_us > 0)
-		g_string_append(sql, " AND e.created >= ?5");
-	if (filter->until_us > 0)
-		g_string_append(sql, " AND e.created < ?6");
-	if (after_id != NULL)
-		g_string_append(sql, " AND (e.created, e.id) < (?7, ?8)");
-	g_string_append(sql, " ORDER BY e.created DESC, e.id DESC LIMIT ?9");
+
+	if (total != NULL) {
+		g_autoptr(GString) count_sql = g_string_new("SELECT count(*) FROM executions e");
+		gint rc;
+		aiq_store_append_filter(count_sql, "e", filter);
+		count = aiq_store_read_prepare(self, count_sql->str, error);
+		if (count == NULL)
+			return NULL;
+		aiq_store_bind_filter(count, tenant_id, filter);
+		rc = sqlite3_step(count);
+		if (rc != SQLITE_ROW) {
+			aiq_store_set_sqlite_error(sqlite3_db_handle(count),
+						   rc,
+						   "executions",
+						   error);
+			return NULL;
+		}
+		*total = sqlite3_column_int64(count, 0);
+		/* @count stays un-reset until the page is read: the implicit
+		 * read transaction it opened stays open, so the count and the
+		 * page see one snapshot of the store */
+	}
+
+	if (offset > 0) {
+		/* the rows skipped are walked in the filter's index only, and
+		 * only the page's rows are looked up and joined (a plain OFFSET
+		 * looked up and joined every row it skipped: 100 times slower
+		 * at 100,000 executions) */
+		g_string_append(sql, " FROM (SELECT x.id FROM executions x");
+		aiq_store_append_filter(sql, "x", filter);
+		g_string_append(sql,
+				" ORDER BY x.created DESC, x.id DESC LIMIT ?9 OFFSET ?10) p "
+				"JOIN executions e ON e.tenant_id = ?1 AND e.id = p.id "
+				"LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND "
+				"j.execution_id = e.id ORDER BY e.created DESC, e.id DESC");
+	} else {
+		g_string_append(sql, AIQ_EXECUTION_FROM);
+		aiq_store_append_filter(sql, "e", filter);
+		if (after_id != NULL)
+			g_string_append(sql, " AND (e.created, e.id) < (?7, ?8)");
+		g_string_append(sql, " ORDER BY e.created DESC, e.id DESC LIMIT ?9");
+	}
 	stmt = aiq_store_read_prepare(self, sql->str, error);
 	if (stmt == NULL)
 		return NULL;
-	/* parameters the statement does not use are refused; that is fine */
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, filter->workflow_id);
-	aiq_store_bind_text(stmt, 3, filter->status);
-	aiq_store_bind_text(stmt, 4, filter->trigger);
-	sqlite3_bind_int64(stmt, 5, filter->since_us);
-	sqlite3_bind_int64(stmt, 6, filter->until_us);
+	aiq_store_bind_filter(stmt, tenant_id, filter);
 	sqlite3_bind_int64(stmt, 7, after_time);
 	aiq_store_bind_text(stmt, 8, after_id);
 	sqlite3_bind_int(stmt, 9, (gint)limit + 1);
+	sqlite3_bind_int64(stmt, 10, offset);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_execution_row_from_stmt,
@@ -1625,4 +1686,410 @@ aiq_store_ingest_events(AiqStore *self, const gchar *agent_id, GPtrArray *groups
 	if (groups->len == 0)
 		return TRUE;
 	return aiq_store_write(self, aiq_store_ingest_events_cb, &op, error);
+}
+
+/* statistics */
+
+void
+aiq_stats_workflow_free(AiqStatsWorkflow *workflow)
+{
+	if (workflow == NULL)
+		return;
+	g_free(workflow->workflow_id);
+	g_free(workflow->name);
+	g_free(workflow);
+}
+
+void
+aiq_execution_stats_free(AiqExecutionStats *stats)
+{
+	if (stats == NULL)
+		return;
+	g_clear_pointer(&stats->buckets, g_array_unref);
+	g_clear_pointer(&stats->workflows, g_ptr_array_unref);
+	g_free(stats);
+}
+
+/**
+ * aiq_percentile_nearest_rank:
+ * @sorted: (array length=n): values, ascending
+ * @percent: 1 to 100
+ *
+ * Returns: the value of rank ⌈@percent / 100 × @n⌉ (the smallest value with
+ * at least @percent % of the values at or below it), or -1 when @n is 0
+ */
+static gint64
+aiq_percentile_nearest_rank(const gint64 *sorted, gsize n, guint percent)
+{
+	g_assert(percent >= 1 && percent <= 100);
+	if (n == 0)
+		return -1;
+	return sorted[(percent * n + 99) / 100 - 1];
+}
+
+/* how far before the period executions are looked for, for the ones
+ * already queued when it starts: as long as the period, within these
+ * bounds (see aiq_store_get_execution_stats()) */
+#define AIQ_STATS_LOOKBACK_MIN_US G_TIME_SPAN_DAY
+#define AIQ_STATS_LOOKBACK_MAX_US (7 * G_TIME_SPAN_DAY)
+
+typedef struct {
+	AiqStatsWorkflow *workflow;
+	GArray *durations; /* of gint64 µs */
+	gint64 latest_us;  /* the creation of the execution whose name it has */
+} AiqStatsAccum;
+
+static void
+aiq_stats_accum_free(AiqStatsAccum *accum)
+{
+	aiq_stats_workflow_free(accum->workflow);
+	g_array_unref(accum->durations);
+	g_free(accum);
+}
+
+typedef struct {
+	AiqExecutionStats *stats;
+	GHashTable *accums;  /* workflow id -> AiqStatsAccum */
+	gint64 *depth_delta; /* per bucket, + where a wait starts counting, - after it stops */
+} AiqStatsContext;
+
+static gint
+aiq_stats_compare_duration(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a;
+	gint64 y = *(const gint64 *)b;
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* by count, most first; ties by name, then id, so that the order is stable */
+static gint
+aiq_stats_compare_workflows(gconstpointer a, gconstpointer b)
+{
+	const AiqStatsAccum *x = *(AiqStatsAccum *const *)a;
+	const AiqStatsAccum *y = *(AiqStatsAccum *const *)b;
+	if (x->workflow->total != y->workflow->total)
+		return x->workflow->total > y->workflow->total ? -1 : 1;
+	if (g_strcmp0(x->workflow->name, y->workflow->name) != 0)
+		return g_strcmp0(x->workflow->name, y->workflow->name);
+	return g_strcmp0(x->workflow->workflow_id, y->workflow->workflow_id);
+}
+
+/* when an execution left the queue: it started, or it finished without
+ * starting (cancelled while queued); G_MAXINT64 while it is still there */
+static gint64
+aiq_stats_left_queue(sqlite3_stmt *stmt, gint started_col, gint finished_col)
+{
+	gint64 left = G_MAXINT64;
+	if (sqlite3_column_type(stmt, started_col) != SQLITE_NULL)
+		left = sqlite3_column_int64(stmt, started_col);
+	if (sqlite3_column_type(stmt, finished_col) != SQLITE_NULL)
+		left = MIN(left, sqlite3_column_int64(stmt, finished_col));
+	return left;
+}
+
+/* counts an execution in the queue depth of the buckets whose end e has
+ * created < e <= left */
+static void
+aiq_stats_add_wait(AiqStatsContext *ctx, gint64 created_us, gint64 left_us)
+{
+	AiqExecutionStats *stats = ctx->stats;
+	gint64 n = stats->buckets->len;
+	gint64 first;
+	gint64 last;
+
+	if (created_us >= stats->to_us || left_us < stats->from_us)
+		return;
+	/* the first bucket that ends after it was created */
+	first = created_us < stats->from_us ? 0 : (created_us - stats->from_us) / stats->bucket_us;
+	/* the last that ends before it left, or at that instant */
+	if (left_us >= stats->to_us)
+		last = n - 1;
+	else
+		last = (left_us - stats->from_us) / stats->bucket_us - 1;
+	if (first > last)
+		return;
+	ctx->depth_delta[first]++;
+	ctx->depth_delta[last + 1]--;
+}
+
+/* columns: created, status, started, finished, workflow_id, workflow_name */
+static gboolean
+aiq_stats_add_execution(AiqStatsContext *ctx, sqlite3_stmt *stmt)
+{
+	AiqExecutionStats *stats = ctx->stats;
+	gint64 created_us = sqlite3_column_int64(stmt, 0);
+	const gchar *status_str = (const gchar *)sqlite3_column_text(stmt, 1);
+	const gchar *workflow_id = (const gchar *)sqlite3_column_text(stmt, 4);
+	AiqExecutionStatus status;
+	AiqStatsBucket *bucket;
+	AiqStatsAccum *accum;
+
+	g_assert(created_us >= stats->from_us && created_us < stats->to_us);
+	aiq_stats_add_wait(ctx, created_us, aiq_stats_left_queue(stmt, 2, 3));
+	if (!aiq_execution_status_from_string(status_str, &status) || workflow_id == NULL)
+		return TRUE; /* not of this schema: not counted */
+
+	bucket = &g_array_index(stats->buckets,
+				AiqStatsBucket,
+				(created_us - stats->from_us) / stats->bucket_us);
+	bucket->counts[status]++;
+	stats->counts[status]++;
+	stats->total++;
+
+	accum = g_hash_table_lookup(ctx->accums, workflow_id);
+	if (accum == NULL) {
+		accum = g_new0(AiqStatsAccum, 1);
+		accum->workflow = g_new0(AiqStatsWorkflow, 1);
+		accum->workflow->workflow_id = g_strdup(workflow_id);
+		accum->durations = g_array_new(FALSE, FALSE, sizeof(gint64));
+		accum->latest_us = G_MININT64;
+		g_hash_table_insert(ctx->accums, accum->workflow->workflow_id, accum);
+	}
+	accum->workflow->total++;
+	accum->workflow->counts[status]++;
+	if (created_us >= accum->latest_us) {
+		const gchar *name = (const gchar *)sqlite3_column_text(stmt, 5);
+		if (g_strcmp0(accum->workflow->name, name) != 0) {
+			g_free(accum->workflow->name);
+			accum->workflow->name = g_strdup(name);
+		}
+		accum->latest_us = created_us;
+	}
+	if (status >= AIQ_EXECUTION_STATUS_SUCCEEDED &&
+	    sqlite3_column_type(stmt, 2) != SQLITE_NULL &&
+	    sqlite3_column_type(stmt, 3) != SQLITE_NULL) {
+		/* clocks of agents may disagree a little: never below 0 */
+		gint64 duration =
+			MAX(sqlite3_column_int64(stmt, 3) - sqlite3_column_int64(stmt, 2), 0);
+		g_array_append_val(accum->durations, duration);
+	}
+	return TRUE;
+}
+
+/* the steps of a statement, each row handed to @func */
+static gboolean
+aiq_stats_step_all(sqlite3_stmt *stmt,
+		   AiqStatsContext *ctx,
+		   gboolean (*func)(AiqStatsContext *ctx, sqlite3_stmt *stmt),
+		   GError **error)
+{
+	gint rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!func(ctx, stmt))
+			return FALSE;
+	}
+	if (rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt),
+						  rc,
+						  "execution statistics",
+						  error);
+	return TRUE;
+}
+
+/* columns: created, started, finished */
+static gboolean
+aiq_stats_add_earlier(AiqStatsContext *ctx, sqlite3_stmt *stmt)
+{
+	aiq_stats_add_wait(ctx, sqlite3_column_int64(stmt, 0), aiq_stats_left_queue(stmt, 1, 2));
+	return TRUE;
+}
+
+/* the busiest @max workflows, with their percentiles and names of now */
+static gboolean
+aiq_stats_finish_workflows(AiqStore *self,
+			   const gchar *tenant_id,
+			   AiqStatsContext *ctx,
+			   guint max,
+			   GError **error)
+{
+	g_autoptr(GPtrArray) accums = g_ptr_array_sized_new(g_hash_table_size(ctx->accums));
+	g_autoptr(AiqStmt) stmt = NULL;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, ctx->accums);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(accums, value);
+	g_ptr_array_sort(accums, aiq_stats_compare_workflows);
+	stmt = aiq_store_read_prepare(
+		self,
+		"SELECT name FROM workflows WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	for (guint i = 0; i < MIN(accums->len, max); i++) {
+		AiqStatsAccum *accum = g_ptr_array_index(accums, i);
+		AiqStatsWorkflow *workflow = accum->workflow;
+		gint rc;
+
+		g_array_sort(accum->durations, aiq_stats_compare_duration);
+		workflow->p50_us = aiq_percentile_nearest_rank((gint64 *)accum->durations->data,
+							       accum->durations->len,
+							       50);
+		workflow->p95_us = aiq_percentile_nearest_rank((gint64 *)accum->durations->data,
+							       accum->durations->len,
+							       95);
+		sqlite3_reset(stmt);
+		aiq_store_bind_text(stmt, 1, tenant_id);
+		aiq_store_bind_text(stmt, 2, workflow->workflow_id);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			g_free(workflow->name);
+			workflow->name = aiq_store_column_text(stmt, 0);
+		} else if (rc != SQLITE_DONE) {
+			return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt),
+							  rc,
+							  "workflows",
+							  error);
+		}
+		/* the table owns the accumulators: take the workflow out */
+		g_ptr_array_add(ctx->stats->workflows, g_steal_pointer(&accum->workflow));
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_get_execution_stats:
+ * @from_us: the period is [@from_us, @to_us)
+ * @bucket_us: the width of each bucket; the caller bounds their number
+ * @max_workflows: how many workflows to give at most, the busiest
+ *
+ * Counts the tenant's executions created in the period by bucket, status
+ * and workflow, with the durations of each workflow's finished executions
+ * (percentiles by nearest rank) and the queue's depth at the end of each
+ * bucket; and the executions queued and running now. All from one snapshot
+ * of the store.
+ *
+ * The cost is a scan of the executions created in the period, and of those
+ * created in as long a time before it (at least a day, at most a week), for
+ * the ones that were already queued when it started. An execution that
+ * waited longer than that before starting is counted in the queue depth
+ * while it is still queued or running, but no longer once it has finished
+ * (the store has no index on when executions started).
+ *
+ * Returns: (transfer full): the statistics
+ */
+AiqExecutionStats *
+aiq_store_get_execution_stats(AiqStore *self,
+			      const gchar *tenant_id,
+			      gint64 from_us,
+			      gint64 to_us,
+			      gint64 bucket_us,
+			      guint max_workflows,
+			      GError **error)
+{
+	g_autoptr(AiqExecutionStats) stats = g_new0(AiqExecutionStats, 1);
+	g_autoptr(GHashTable) accums = g_hash_table_new_full(g_str_hash,
+							     g_str_equal,
+							     NULL,
+							     (GDestroyNotify)aiq_stats_accum_free);
+	g_autofree gint64 *depth_delta = NULL;
+	g_autoptr(AiqStmt) now = NULL;
+	g_autoptr(AiqStmt) period = NULL;
+	g_autoptr(AiqStmt) earlier = NULL;
+	g_autoptr(AiqStmt) waiting = NULL;
+	AiqStatsContext ctx = { stats, accums, NULL };
+	gint64 lookback_us =
+		CLAMP(to_us - from_us, AIQ_STATS_LOOKBACK_MIN_US, AIQ_STATS_LOOKBACK_MAX_US);
+	gint64 n_buckets;
+	gint64 depth = 0;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL, NULL);
+	g_return_val_if_fail(from_us < to_us && bucket_us > 0, NULL);
+
+	n_buckets = (to_us - from_us + bucket_us - 1) / bucket_us;
+	g_return_val_if_fail(n_buckets <= G_MAXUINT, NULL);
+	stats->from_us = from_us;
+	stats->to_us = to_us;
+	stats->bucket_us = bucket_us;
+	stats->buckets = g_array_sized_new(FALSE, TRUE, sizeof(AiqStatsBucket), (guint)n_buckets);
+	g_array_set_size(stats->buckets, (guint)n_buckets);
+	for (guint i = 0; i < n_buckets; i++) {
+		AiqStatsBucket *bucket = &g_array_index(stats->buckets, AiqStatsBucket, i);
+		bucket->start_us = from_us + i * bucket_us;
+		bucket->end_us = MIN(bucket->start_us + bucket_us, to_us);
+	}
+	stats->workflows = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_stats_workflow_free);
+	depth_delta = g_new0(gint64, n_buckets + 1);
+	ctx.depth_delta = depth_delta;
+
+	/* the queue now; this statement's one row is not stepped past until
+	 * the end, so the implicit read transaction it opened stays open and
+	 * every statement after it reads the same snapshot */
+	now = aiq_store_read_prepare(
+		self,
+		"SELECT (SELECT count(*) FROM executions WHERE tenant_id = ?1 AND "
+		"status = 'queued'), (SELECT count(*) FROM executions WHERE tenant_id = ?1 AND "
+		"status = 'running')",
+		error);
+	if (now == NULL)
+		return NULL;
+	aiq_store_bind_text(now, 1, tenant_id);
+	rc = sqlite3_step(now);
+	if (rc != SQLITE_ROW) {
+		aiq_store_set_sqlite_error(sqlite3_db_handle(now), rc, "executions", error);
+		return NULL;
+	}
+	stats->queued = (guint64)sqlite3_column_int64(now, 0);
+	stats->running = (guint64)sqlite3_column_int64(now, 1);
+
+	/* the period */
+	period = aiq_store_read_prepare(
+		self,
+		"SELECT created, status, started, finished, workflow_id, workflow_name "
+		"FROM executions WHERE tenant_id = ?1 AND created >= ?2 AND created < ?3",
+		error);
+	if (period == NULL)
+		return NULL;
+	aiq_store_bind_text(period, 1, tenant_id);
+	sqlite3_bind_int64(period, 2, from_us);
+	sqlite3_bind_int64(period, 3, to_us);
+	if (!aiq_stats_step_all(period, &ctx, aiq_stats_add_execution, error))
+		return NULL;
+
+	/* executions created before the period and still queued when it
+	 * started: those of the lookback, by a scan of it ... */
+	earlier = aiq_store_read_prepare(
+		self,
+		"SELECT created, started, finished FROM executions WHERE tenant_id = ?1 AND "
+		"created >= ?2 AND created < ?3 AND (started IS NULL OR started >= ?3) AND "
+		"(finished IS NULL OR finished >= ?3)",
+		error);
+	if (earlier == NULL)
+		return NULL;
+	aiq_store_bind_text(earlier, 1, tenant_id);
+	sqlite3_bind_int64(earlier, 2, from_us - lookback_us);
+	sqlite3_bind_int64(earlier, 3, from_us);
+	if (!aiq_stats_step_all(earlier, &ctx, aiq_stats_add_earlier, error))
+		return NULL;
+	/* ... and older ones that are still queued or running, from the
+	 * status index (one status at a time: with `status IN (…)` the
+	 * planner scanned the tenant's whole table) */
+	waiting = aiq_store_read_prepare(
+		self,
+		"SELECT created, started, finished FROM executions WHERE tenant_id = ?1 AND "
+		"status = 'queued' AND created < ?2 AND (started IS NULL OR started >= ?3) AND "
+		"(finished IS NULL OR finished >= ?3) "
+		"UNION ALL "
+		"SELECT created, started, finished FROM executions WHERE tenant_id = ?1 AND "
+		"status = 'running' AND created < ?2 AND (started IS NULL OR started >= ?3) AND "
+		"(finished IS NULL OR finished >= ?3)",
+		error);
+	if (waiting == NULL)
+		return NULL;
+	aiq_store_bind_text(waiting, 1, tenant_id);
+	sqlite3_bind_int64(waiting, 2, from_us - lookback_us);
+	sqlite3_bind_int64(waiting, 3, from_us);
+	if (!aiq_stats_step_all(waiting, &ctx, aiq_stats_add_earlier, error))
+		return NULL;
+
+	for (guint i = 0; i < n_buckets; i++) {
+		depth += depth_delta[i];
+		g_array_index(stats->buckets, AiqStatsBucket, i).queue_depth = (guint64)depth;
+	}
+	if (!aiq_stats_finish_workflows(self, tenant_id, &ctx, max_workflows, error))
+		return NULL;
+	return g_steal_pointer(&stats);
 }

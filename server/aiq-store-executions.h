@@ -5,6 +5,7 @@
 #pragma once
 
 #include "aiq-event.h"
+#include "aiq-execution.h"
 #include "aiq-store.h"
 
 G_BEGIN_DECLS
@@ -107,6 +108,59 @@ typedef struct {
 	gint64 until_us;
 } AiqExecutionFilter;
 
+/**
+ * AiqStatsBucket:
+ * @start_us: the bucket is [@start_us, @end_us)
+ * @counts: the executions created in it, by their status now
+ * @queue_depth: the executions queued at its end: created before it, and
+ *   neither started nor finished before it
+ */
+typedef struct {
+	gint64 start_us;
+	gint64 end_us;
+	guint64 counts[AIQ_EXECUTION_STATUS_LAST];
+	guint64 queue_depth;
+} AiqStatsBucket;
+
+/**
+ * AiqStatsWorkflow:
+ * @name: its name now, or the one its latest execution in the period had
+ *   (a deleted workflow's)
+ * @counts: its executions created in the period, by their status now
+ * @p50_us: the median duration (started to finished) of those that
+ *   finished after starting, by nearest rank; -1 when none did
+ * @p95_us: the 95th percentile, the same way
+ */
+typedef struct {
+	gchar *workflow_id;
+	gchar *name;
+	guint64 total;
+	guint64 counts[AIQ_EXECUTION_STATUS_LAST];
+	gint64 p50_us;
+	gint64 p95_us;
+} AiqStatsWorkflow;
+
+/**
+ * AiqExecutionStats:
+ * @buckets: (element-type AiqStatsBucket): [from, to) in steps of the
+ *   bucket's width, the first starting at from; the last ends at to
+ * @counts: every execution created in [from, to), by its status now
+ * @workflows: (element-type AiqStatsWorkflow): by count, most first
+ * @queued: executions queued now, whenever created
+ * @running: executions running now
+ */
+typedef struct {
+	gint64 from_us;
+	gint64 to_us;
+	gint64 bucket_us;
+	GArray *buckets;
+	guint64 total;
+	guint64 counts[AIQ_EXECUTION_STATUS_LAST];
+	GPtrArray *workflows;
+	guint64 queued;
+	guint64 running;
+} AiqExecutionStats;
+
 typedef enum {
 	AIQ_CANCEL_DONE,      /* it was queued: cancelled at once */
 	AIQ_CANCEL_REQUESTED, /* an agent runs it: the agent is told */
@@ -162,6 +216,10 @@ void
 aiq_lease_free(AiqLease *lease);
 void
 aiq_ingest_group_free(AiqIngestGroup *group);
+void
+aiq_stats_workflow_free(AiqStatsWorkflow *workflow);
+void
+aiq_execution_stats_free(AiqExecutionStats *stats);
 gboolean
 aiq_execution_status_is_final_str(const gchar *status);
 
@@ -190,9 +248,19 @@ aiq_store_list_executions(AiqStore *self,
 			  const gchar *tenant_id,
 			  const AiqExecutionFilter *filter,
 			  const gchar *cursor,
+			  guint offset,
 			  guint limit,
+			  gint64 *total,
 			  gchar **next_cursor,
 			  GError **error);
+AiqExecutionStats *
+aiq_store_get_execution_stats(AiqStore *self,
+			      const gchar *tenant_id,
+			      gint64 from_us,
+			      gint64 to_us,
+			      gint64 bucket_us,
+			      guint max_workflows,
+			      GError **error);
 GPtrArray *
 aiq_store_list_execution_events(AiqStore *self,
 				const gchar *tenant_id,
@@ -239,5 +307,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqStepRow, aiq_step_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqJobRow, aiq_job_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqLease, aiq_lease_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqIngestGroup, aiq_ingest_group_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqStatsWorkflow, aiq_stats_workflow_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqExecutionStats, aiq_execution_stats_free)
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "aiq-client.h"
 #include "aiq-executions.h"
 #include "aiq-json.h"
 #include "aiq-store-identity.h"
@@ -504,6 +505,217 @@ test_list(void)
 	}
 }
 
+/* the message of an error answer */
+static const gchar *
+error_message(AiqTestResponse *resp)
+{
+	return aiq_json_object_get_string(
+		aiq_json_object_get_object(aiq_test_response_object(resp), "error"),
+		"message");
+}
+
+/* the page of a list by offset: its ids, and its total when counted (-1
+ * when the answer has none) */
+static GPtrArray *
+list_ids_total(AiqTestServer *ts, const gchar *query, gint64 *total)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/executions%s", query);
+	g_autoptr(AiqTestResponse) resp =
+		aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	JsonObject *obj;
+	JsonArray *items;
+	aiq_test_assert_status(resp, 200);
+	obj = aiq_test_response_object(resp);
+	items = aiq_json_object_get_array(obj, "items");
+	for (guint i = 0; i < json_array_get_length(items); i++)
+		g_ptr_array_add(
+			ids,
+			g_strdup(aiq_json_object_get_string(json_array_get_object_element(items, i),
+							    "id")));
+	*total = json_object_has_member(obj, "total") ? aiq_json_object_get_int(obj, "total", -2)
+						      : -1;
+	return ids;
+}
+
+static void
+test_list_offset(void)
+{
+	AiqTestServerOptions options = { .fake_clock = TRUE };
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
+	g_autofree gchar *wf_a = create_workflow(ts, ts->editor_token, "alpha");
+	g_autofree gchar *wf_b = create_workflow(ts, ts->editor_token, "beta");
+	g_autoptr(GPtrArray) newest_first = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) cancelled = g_ptr_array_new_with_free_func(g_free);
+	gint64 t0 = ts->now;
+	gint64 total = 0;
+	const guint n = 23;
+
+	/* 23 executions, three to a second, so that pages must also order
+	 * those created at the same instant (by id); every fourth one of
+	 * alpha is cancelled */
+	for (guint i = 0; i < n; i++) {
+		g_autofree gchar *id = NULL;
+		ts->now = t0 + (gint64)(i / 3) * G_USEC_PER_SEC;
+		id = start_ok(ts,
+			      ts->editor_token,
+			      i % 2 == 0 ? wf_a : wf_b,
+			      "{\"inputs\":{\"who\":\"x\"}}");
+		if (i % 4 == 0) {
+			g_autoptr(AiqTestResponse) resp =
+				post_execution(ts, ts->editor_token, id, "cancel", NULL);
+			aiq_test_assert_status(resp, 202);
+			g_ptr_array_add(cancelled, g_strdup(id));
+		}
+	}
+	newest_first = list_ids(ts, "?limit=1000", NULL);
+	g_assert_cmpuint(newest_first->len, ==, n);
+
+	/* pages of five by offset: every execution exactly once, in the
+	 * order of the whole list, with the total on each page asked for */
+	for (guint offset = 0; offset < n + 5; offset += 5) {
+		g_autofree gchar *q = g_strdup_printf("?limit=5&offset=%u&count=true", offset);
+		g_autoptr(GPtrArray) ids = list_ids_total(ts, q, &total);
+		g_assert_cmpint(total, ==, n);
+		g_assert_cmpuint(ids->len, ==, MIN(5, n - MIN(offset, n)));
+		for (guint i = 0; i < ids->len; i++) {
+			g_assert_cmpstr(g_ptr_array_index(ids, i),
+					==,
+					g_ptr_array_index(newest_first, offset + i));
+			g_assert_true(g_hash_table_add(seen, g_strdup(g_ptr_array_index(ids, i))));
+		}
+	}
+	g_assert_cmpuint(g_hash_table_size(seen), ==, n);
+	/* no total unless asked for; count=false is not asking */
+	{
+		g_autoptr(GPtrArray) ids = list_ids_total(ts, "?offset=20", &total);
+		g_assert_cmpint(total, ==, -1);
+		g_assert_cmpuint(ids->len, ==, 3);
+		g_clear_pointer(&ids, g_ptr_array_unref);
+		ids = list_ids_total(ts, "?limit=2&count=false", &total);
+		g_assert_cmpint(total, ==, -1);
+	}
+	/* the total follows the filters, the page by offset too */
+	{
+		g_autofree gchar *q = NULL;
+		g_autoptr(GPtrArray) ids =
+			list_ids_total(ts, "?status=cancelled&count=true", &total);
+		g_assert_cmpint(total, ==, cancelled->len);
+		g_assert_cmpint(total, ==, 6);
+		/* newest first: the last one cancelled is the first listed */
+		g_assert_cmpstr(g_ptr_array_index(ids, 0), ==, g_ptr_array_index(cancelled, 5));
+		g_clear_pointer(&ids, g_ptr_array_unref);
+		ids = list_ids_total(ts, "?status=cancelled&offset=4&limit=10&count=true", &total);
+		g_assert_cmpint(total, ==, 6);
+		g_assert_cmpuint(ids->len, ==, 2);
+		g_assert_cmpstr(g_ptr_array_index(ids, 0), ==, g_ptr_array_index(cancelled, 1));
+		g_assert_cmpstr(g_ptr_array_index(ids, 1), ==, g_ptr_array_index(cancelled, 0));
+		g_clear_pointer(&ids, g_ptr_array_unref);
+		ids = list_ids_total(ts, "?status=queued&count=true&limit=1", &total);
+		g_assert_cmpint(total, ==, n - 6);
+		g_clear_pointer(&ids, g_ptr_array_unref);
+		q = g_strdup_printf("?workflow_id=%s&status=queued&count=true&offset=1", wf_b);
+		ids = list_ids_total(ts, q, &total);
+		g_assert_cmpint(total, ==, 11); /* beta's are never cancelled */
+		g_assert_cmpuint(ids->len, ==, 10);
+		g_clear_pointer(&ids, g_ptr_array_unref);
+	}
+	/* and the time filters: [t0 + 2 s, t0 + 5 s) holds i = 6 to 14 */
+	{
+		g_autofree gchar *since = aiq_time_to_iso8601(t0 + 2 * G_USEC_PER_SEC);
+		g_autofree gchar *until = aiq_time_to_iso8601(t0 + 5 * G_USEC_PER_SEC);
+		g_autofree gchar *q =
+			g_strdup_printf("?since=%s&until=%s&count=true&offset=8", since, until);
+		g_autoptr(GPtrArray) ids = list_ids_total(ts, q, &total);
+		g_assert_cmpint(total, ==, 9);
+		g_assert_cmpuint(ids->len, ==, 1);
+	}
+	/* another tenant counts none of them */
+	{
+		g_autoptr(AiqTestResponse) resp =
+			aiq_test_request(ts,
+					 "GET",
+					 "/api/v1/executions?count=true&offset=1",
+					 ts->other_admin_token,
+					 NULL,
+					 NULL,
+					 0);
+		JsonObject *obj;
+		aiq_test_assert_status(resp, 200);
+		obj = aiq_test_response_object(resp);
+		g_assert_cmpint(aiq_json_object_get_int(obj, "total", -1), ==, 0);
+		g_assert_cmpuint(json_array_get_length(aiq_json_object_get_array(obj, "items")),
+				 ==,
+				 0);
+	}
+	/* offset with cursor, or a bad offset or count: 400 naming the field */
+	{
+		g_autofree gchar *cursor = NULL;
+		g_autoptr(GPtrArray) first = list_ids(ts, "?limit=3", &cursor);
+		/* those ending in `cursor=` get a real cursor */
+		struct {
+			const gchar *query;
+			const gchar *field;
+		} bad[] = {
+			{ "?offset=3&cursor=", "offset" }, { "?offset=0&cursor=", "offset" },
+			{ "?cursor=&offset=1", "offset" }, { "?offset=-1", "offset" },
+			{ "?offset=ten", "offset" },       { "?offset=2147483648", "offset" },
+			{ "?offset=", "offset" },          { "?count=yes", "count" },
+		};
+		g_assert_nonnull(cursor);
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_autofree gchar *path =
+				g_strconcat("/api/v1/executions",
+					    bad[i].query,
+					    g_str_has_suffix(bad[i].query, "cursor=") ? cursor : "",
+					    NULL);
+			g_autoptr(AiqTestResponse) resp =
+				aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+			g_autofree gchar *prefix = g_strdup_printf("%s: ", bad[i].field);
+			aiq_test_assert_status(resp, 400);
+			g_assert_cmpstr(aiq_test_response_error_code(resp), ==, "invalid_argument");
+			g_assert_true(g_str_has_prefix(error_message(resp), prefix));
+		}
+	}
+	/* the typed client sends offset and count, and leaves them out at 0 */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *ca =
+			g_build_filename(g_getenv("G_TEST_SRCDIR"), "ca", "ca.pem", NULL);
+		g_autoptr(AiqClient) client = aiq_client_new(ts->url, &error);
+		g_autoptr(JsonNode) page = NULL;
+		AiqClientExecutionQuery query = {
+			.status = "cancelled",
+			.limit = 2,
+			.offset = 3,
+			.count = TRUE,
+		};
+		JsonArray *items;
+		g_assert_no_error(error);
+		g_assert_true(aiq_client_set_ca_file(client, ca, &error));
+		aiq_client_set_token(client, ts->viewer_token);
+		page = aiq_client_list_executions_sync(client, &query, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(aiq_json_object_get_int(json_node_get_object(page), "total", -1),
+				==,
+				6);
+		items = aiq_json_object_get_array(json_node_get_object(page), "items");
+		g_assert_cmpuint(json_array_get_length(items), ==, 2);
+		g_assert_cmpstr(
+			aiq_json_object_get_string(json_array_get_object_element(items, 0), "id"),
+			==,
+			g_ptr_array_index(cancelled, 2));
+		g_clear_pointer(&page, json_node_unref);
+		query = (AiqClientExecutionQuery){ .limit = 2 };
+		page = aiq_client_list_executions_sync(client, &query, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_false(json_object_has_member(json_node_get_object(page), "total"));
+		g_assert_nonnull(
+			aiq_json_object_get_string(json_node_get_object(page), "next_cursor"));
+	}
+}
+
 static void
 test_cancel_queued(void)
 {
@@ -957,6 +1169,135 @@ test_perf_list(void)
 	g_assert_cmpfloat(g_array_index(times, gdouble, times->len * 99 / 100), <=, 50.0);
 }
 
+/* 100,000 executions (and their jobs) of one tenant written straight into
+ * the store, then pages by offset and totals over HTTPS: what a scrolled
+ * list of all of them costs */
+static void
+test_perf_offset(void)
+{
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
+	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "scrolled");
+	g_autofree gchar *other_wf = create_workflow(ts, ts->editor_token, "others");
+	const gchar *statuses[] = { "succeeded", "succeeded", "succeeded", "failed", "running" };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *execution = NULL;
+	sqlite3_stmt *job = NULL;
+	gint64 base = (gint64)1798761600 * G_USEC_PER_SEC;
+	const guint n = 100000;
+	g_autofree gchar *by_workflow = NULL;
+	g_autofree gchar *by_workflow_deep = NULL;
+	struct {
+		const gchar *what;
+		const gchar *query;
+	} queries[] = {
+		{ "first page", "?limit=50" },
+		{ "first page, counted", "?limit=50&count=true" },
+		{ "offset 50,000", "?limit=50&offset=50000" },
+		{ "offset 99,950 (the last page)", "?limit=50&offset=99950" },
+		{ "offset 99,950, counted", "?limit=50&offset=99950&count=true" },
+		{ "failed (20,000): counted", "?status=failed&limit=50&count=true" },
+		{ "failed: offset 19,950", "?status=failed&limit=50&offset=19950" },
+		{ "a workflow (66,666): counted", NULL },
+		{ "a workflow: offset 66,600", NULL },
+		{ "a day: counted", "?since=2026-12-31T00:00:00Z&limit=50&count=true" },
+		{ "webhook (1,000, no index): offset 950, counted",
+		  "?trigger=webhook&limit=50&offset=950&count=true" },
+	};
+
+	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
+			==,
+			SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(
+		sqlite3_prepare_v2(db,
+				   "INSERT INTO executions (tenant_id, id, workflow_id, "
+				   "workflow_name, version, status, trigger, inputs, created, "
+				   "started, finished) VALUES (?1, ?2, ?3, 'scrolled', 1, ?4, "
+				   "?5, '{\"who\":\"someone\"}', ?6, ?6, ?7)",
+				   -1,
+				   &execution,
+				   NULL),
+		==,
+		SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db,
+					   "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
+					   "tier_rank, state, enqueued) VALUES (?1, ?2, ?3, "
+					   "'[\"site-a\"]', 2, 'done', ?4)",
+					   -1,
+					   &job,
+					   NULL),
+			==,
+			SQLITE_OK);
+	for (guint i = 0; i < n + n / 10; i++) {
+		g_autofree gchar *id = aiq_id_new();
+		g_autofree gchar *job_id = aiq_id_new();
+		/* every eleventh is the other tenant's */
+		const gchar *tenant_id = i % 11 == 10 ? ts->other_tenant_id : ts->tenant_id;
+		const gchar *status = statuses[i % G_N_ELEMENTS(statuses)];
+		gint64 created = base - (gint64)(n + n / 10 - i) * G_USEC_PER_SEC;
+		sqlite3_reset(execution);
+		sqlite3_bind_text(execution, 1, tenant_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(execution, 2, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(execution,
+				  3,
+				  i % 3 == 0 ? other_wf : workflow_id,
+				  -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(execution, 4, status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(execution,
+				  5,
+				  i % 110 == 0 ? "webhook" : "schedule",
+				  -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(execution, 6, created);
+		if (g_strcmp0(status, "running") != 0)
+			sqlite3_bind_int64(execution, 7, created + G_USEC_PER_SEC);
+		else
+			sqlite3_bind_null(execution, 7);
+		g_assert_cmpint(sqlite3_step(execution), ==, SQLITE_DONE);
+		sqlite3_reset(job);
+		sqlite3_bind_text(job, 1, tenant_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(job, 2, job_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(job, 3, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(job, 4, created);
+		g_assert_cmpint(sqlite3_step(job), ==, SQLITE_DONE);
+	}
+	sqlite3_finalize(execution);
+	sqlite3_finalize(job);
+	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+
+	by_workflow = g_strdup_printf("?workflow_id=%s&limit=50&count=true", workflow_id);
+	by_workflow_deep = g_strdup_printf("?workflow_id=%s&limit=50&offset=66600", workflow_id);
+	queries[7].query = by_workflow;
+	queries[8].query = by_workflow_deep;
+	for (guint q = 0; q < G_N_ELEMENTS(queries); q++) {
+		g_autofree gchar *path = g_strconcat("/api/v1/executions", queries[q].query, NULL);
+		gdouble best = G_MAXDOUBLE;
+		gint64 total = -1;
+		guint items = 0;
+		for (guint round = 0; round < 5; round++) {
+			gint64 t0 = g_get_monotonic_time();
+			g_autoptr(AiqTestResponse) resp =
+				aiq_test_request(ts, "GET", path, ts->viewer_token, NULL, NULL, 0);
+			JsonObject *obj;
+			best = MIN(best, (g_get_monotonic_time() - t0) / 1000.0);
+			aiq_test_assert_status(resp, 200);
+			obj = aiq_test_response_object(resp);
+			total = aiq_json_object_get_int(obj, "total", -1);
+			items = json_array_get_length(aiq_json_object_get_array(obj, "items"));
+		}
+		g_test_message("%s over %u executions: %u items, total %" G_GINT64_FORMAT
+			       ", best of 5 over HTTPS: %.1f ms",
+			       queries[q].what,
+			       n,
+			       items,
+			       total,
+			       best);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -965,6 +1306,7 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/http/executions/inputs", test_start_inputs);
 	g_test_add_func("/aiq/http/executions/idempotency", test_idempotency);
 	g_test_add_func("/aiq/http/executions/list", test_list);
+	g_test_add_func("/aiq/http/executions/list-offset", test_list_offset);
 	g_test_add_func("/aiq/http/executions/cancel-queued", test_cancel_queued);
 	g_test_add_func("/aiq/http/executions/rerun", test_rerun);
 	g_test_add_func("/aiq/http/executions/events-empty", test_events_empty);
@@ -974,6 +1316,7 @@ main(int argc, char **argv)
 		g_test_add_func("/aiq/http/executions/perf/starts", test_perf_starts);
 		g_test_add_func("/aiq/http/executions/perf/starts-direct", test_perf_starts_direct);
 		g_test_add_func("/aiq/http/executions/perf/list", test_perf_list);
+		g_test_add_func("/aiq/http/executions/perf/offset", test_perf_offset);
 	}
 	return g_test_run();
 }

@@ -2200,6 +2200,10 @@ aiq_client_call_list_executions(AiqClientCall *call, const AiqClientExecutionQue
 		aiq_client_query_add(path, "cursor", query->cursor);
 		if (query->limit > 0)
 			aiq_client_query_add_int(path, "limit", query->limit);
+		if (query->offset > 0)
+			aiq_client_query_add_int(path, "offset", query->offset);
+		if (query->count)
+			aiq_client_query_add(path, "count", "true");
 	}
 	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
 }
@@ -2208,7 +2212,8 @@ aiq_client_call_list_executions(AiqClientCall *call, const AiqClientExecutionQue
  * aiq_client_list_executions_async:
  * @query: (nullable): filters and the page
  *
- * `GET /api/v1/executions`: a page of executions, newest first.
+ * `GET /api/v1/executions`: a page `{items, next_cursor}` of executions,
+ * newest first, with `total` when @query asks to count.
  */
 void
 aiq_client_list_executions_async(AiqClient *self,
@@ -2430,6 +2435,54 @@ aiq_client_list_execution_events_sync(AiqClient *self,
 	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
 	g_return_val_if_fail(id != NULL, NULL);
 	aiq_client_call_list_execution_events(&call, id, after);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
+}
+
+/* statistics */
+
+static void
+aiq_client_call_get_stats(AiqClientCall *call, const AiqClientStatsQuery *query)
+{
+	GString *path = g_string_new(AIQ_API "/stats");
+	if (query != NULL) {
+		aiq_client_query_add_time(path, "from", query->from);
+		aiq_client_query_add_time(path, "to", query->to);
+		aiq_client_query_add(path, "bucket", query->bucket);
+	}
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
+}
+
+/**
+ * aiq_client_get_stats_async:
+ * @query: (nullable): the period and the buckets; %NULL for the last 24
+ *   hours by hour
+ *
+ * `GET /api/v1/stats`: the tenant's executions of a period for a
+ * dashboard: `{from, to, bucket, total, counts, success_rate, buckets,
+ * workflows, queue}`.
+ */
+void
+aiq_client_get_stats_async(AiqClient *self,
+			   const AiqClientStatsQuery *query,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	aiq_client_call_get_stats(&call, query);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
+}
+
+JsonNode *
+aiq_client_get_stats_sync(AiqClient *self,
+			  const AiqClientStatsQuery *query,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
+	aiq_client_call_get_stats(&call, query);
 	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 

@@ -196,8 +196,12 @@ typedef struct {
  * @trigger: (nullable): manual, api, schedule, webhook
  * @since: created at or after, in µs since the epoch; 0 for no bound
  * @until: created before, in µs since the epoch; 0 for no bound
- * @cursor: (nullable): the `next_cursor` of the page before
+ * @cursor: (nullable): the `next_cursor` of the page before; not with
+ *   @offset
  * @limit: items per page, 0 for the server's default
+ * @offset: how many executions to skip, newest first, for a page by
+ *   position (a scrolled list); 0 for none (not sent)
+ * @count: ask for `total`, how many executions match the filters
  */
 typedef struct {
 	const gchar *workflow_id;
@@ -207,7 +211,23 @@ typedef struct {
 	gint64 until;
 	const gchar *cursor;
 	guint limit;
+	guint offset;
+	gboolean count;
 } AiqClientExecutionQuery;
+
+/**
+ * AiqClientStatsQuery:
+ * @from: the period's start, in µs since the epoch; 0 for the server's
+ *   default (24 hours, or 30 days with daily buckets, before @to)
+ * @to: the period's end (excluded), in µs since the epoch; 0 for the
+ *   end of the current hour (or UTC day)
+ * @bucket: (nullable): `hour` (the default) or `day`
+ */
+typedef struct {
+	gint64 from;
+	gint64 to;
+	const gchar *bucket;
+} AiqClientStatsQuery;
 
 void
 aiq_client_login_async(AiqClient *self,
@@ -443,6 +463,18 @@ aiq_client_list_execution_events_sync(AiqClient *self,
 				      gint64 after,
 				      GCancellable *cancellable,
 				      GError **error);
+
+void
+aiq_client_get_stats_async(AiqClient *self,
+			   const AiqClientStatsQuery *query,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+JsonNode *
+aiq_client_get_stats_sync(AiqClient *self,
+			  const AiqClientStatsQuery *query,
+			  GCancellable *cancellable,
+			  GError **error);
 
 void
 aiq_client_list_agents_async(AiqClient *self,
