@@ -9,7 +9,10 @@
 #      admin and a demo tenant, starts it on https://127.0.0.1:8443 (AIQ_PORT
 #      to change), logs aiqctl in, applies the examples to the demo tenant and
 #      prints the URL and the credentials,
-#   5. keeps the server running until Ctrl-C (AIQ_NO_SERVE=1 stops it at once).
+#   5. enrolls a local agent and runs five examples on the server through it,
+#   6. on a machine with a display, opens the designer logged in to the demo
+#      tenant (AIQ_NO_DESIGNER=1 to skip),
+#   7. keeps the server running until Ctrl-C (AIQ_NO_SERVE=1 stops it at once).
 set -euo pipefail
 cd "$(dirname "$0")"
 . tools/deps.sh
@@ -19,6 +22,7 @@ if [ ! -f build/build.ninja ]; then
   meson setup build -Dbuildtype=debugoptimized >/dev/null
 fi
 ninja -C build cli/aiqctl server/automateiq-server agent/automateiq-agent \
+  app/automateiq-designer data/gschemas.compiled \
   tests/aiq-test-peer tests/aiq-smtp-sink >/dev/null
 aiqctl=build/cli/aiqctl
 server=build/server/automateiq-server
@@ -59,10 +63,11 @@ fi
 $server run --data-dir "$data" --listen 127.0.0.1 --port "$port" >"$data/server.log" 2>&1 &
 server_pid=$!
 agent_pid=
+designer_pid=
 helper_pids=()
 stop_server() {
   local pid
-  for pid in $agent_pid "${helper_pids[@]}" "$server_pid"; do
+  for pid in $designer_pid $agent_pid "${helper_pids[@]}" "$server_pid"; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -203,6 +208,22 @@ fi
 
 if [ "${AIQ_NO_SERVE:-}" = 1 ]; then
   exit 0
+fi
+
+# the designer, logged in to the demo tenant, when there is a display
+if [ "${AIQ_NO_DESIGNER:-}" != 1 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  umask 077
+  printf '%s\n' "$AIQ_DEMO_PASSWORD" >"$data/designer-password"
+  echo
+  echo "Opening AutomateIQ Designer (log: $data/designer.log)"
+  GSETTINGS_SCHEMA_DIR=build/data build/app/automateiq-designer \
+    --server "$url" --tenant demo --user demo \
+    --password-file "$data/designer-password" --trust-fingerprint "$fingerprint" \
+    >"$data/designer.log" 2>&1 &
+  designer_pid=$!
+  # it reads the file at start; do not leave the password lying around
+  sleep 2
+  rm -f "$data/designer-password"
 fi
 echo
 echo "Serving until Ctrl-C."

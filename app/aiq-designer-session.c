@@ -451,6 +451,7 @@ aiq_designer_session_login_me_cb(GObject *source, GAsyncResult *res, gpointer us
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
 	AiqDesignerLogin *login = g_task_get_task_data(task);
+	GCancellable *cancellable;
 	g_autoptr(GError) error = NULL;
 
 	login->me = aiq_client_request_finish(AIQ_CLIENT(source), res, NULL, &error);
@@ -465,10 +466,11 @@ aiq_designer_session_login_me_cb(GObject *source, GAsyncResult *res, gpointer us
 					_("The server's answer about the user is not an object"));
 		return;
 	}
+	cancellable = g_task_get_cancellable(task);
 	aiq_designer_secret_store_async(login->server_url,
 					login->username,
 					login->token,
-					g_task_get_cancellable(task),
+					cancellable,
 					aiq_designer_session_login_stored_cb,
 					g_steal_pointer(&task));
 }
@@ -479,6 +481,7 @@ aiq_designer_session_login_cb(GObject *source, GAsyncResult *res, gpointer user_
 	g_autoptr(GTask) task = G_TASK(user_data);
 	AiqDesignerSession *self = g_task_get_source_object(task);
 	AiqDesignerLogin *login = g_task_get_task_data(task);
+	GCancellable *cancellable;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	const gchar *token;
@@ -508,8 +511,9 @@ aiq_designer_session_login_cb(GObject *source, GAsyncResult *res, gpointer user_
 	}
 	login->token = g_strdup(token);
 	aiq_client_set_token(login->client, token);
+	cancellable = g_task_get_cancellable(task);
 	aiq_client_get_me_async(login->client,
-				g_task_get_cancellable(task),
+				cancellable,
 				aiq_designer_session_login_me_cb,
 				g_steal_pointer(&task));
 }
@@ -698,6 +702,7 @@ aiq_designer_session_restore_lookup_cb(GObject *source, GAsyncResult *res, gpoin
 	g_autoptr(GTask) task = G_TASK(user_data);
 	AiqDesignerSession *self = g_task_get_source_object(task);
 	AiqDesignerLogin *login = g_task_get_task_data(task);
+	GCancellable *cancellable;
 	g_autoptr(GError) error = NULL;
 	gchar *token = aiq_designer_secret_lookup_finish(res, &error);
 
@@ -722,8 +727,9 @@ aiq_designer_session_restore_lookup_cb(GObject *source, GAsyncResult *res, gpoin
 		return;
 	}
 	aiq_client_set_token(login->client, login->token);
+	cancellable = g_task_get_cancellable(task);
 	aiq_client_get_me_async(login->client,
-				g_task_get_cancellable(task),
+				cancellable,
 				aiq_designer_session_restore_me_cb,
 				g_steal_pointer(&task));
 }
