@@ -24,5 +24,9 @@ aiq_designer_executions_page_reload(AiqDesignerExecutionsPage *self);
 void
 aiq_designer_executions_page_show_execution(AiqDesignerExecutionsPage *self,
 					    const gchar *execution_id);
+GListModel *
+aiq_designer_executions_page_get_model(AiqDesignerExecutionsPage *self);
+GtkWidget *
+aiq_designer_executions_page_get_execution_view(AiqDesignerExecutionsPage *self);
 
 G_END_DECLS

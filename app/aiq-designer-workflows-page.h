@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "aiq-designer-editor.h"
 #include "aiq-designer-session.h"
 
 G_BEGIN_DECLS
@@ -23,5 +24,14 @@ void
 aiq_designer_workflows_page_reload(AiqDesignerWorkflowsPage *self);
 void
 aiq_designer_workflows_page_open_workflow(AiqDesignerWorkflowsPage *self, const gchar *workflow_id);
+
+AiqDesignerEditor *
+aiq_designer_workflows_page_get_editor(AiqDesignerWorkflowsPage *self);
+gboolean
+aiq_designer_workflows_page_get_editing(AiqDesignerWorkflowsPage *self);
+guint
+aiq_designer_workflows_page_get_n_workflows(AiqDesignerWorkflowsPage *self);
+GtkListBoxRow *
+aiq_designer_workflows_page_get_row(AiqDesignerWorkflowsPage *self, const gchar *workflow_id);
 
 G_END_DECLS

@@ -24,9 +24,11 @@ aiq_designer_test_log_writer(GLogLevelFlags log_level,
 			if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
 				message = fields[i].value;
 		}
-		if (message == NULL || strstr(message, "did not receive a focus-out event") == NULL) {
+		if (message == NULL ||
+		    strstr(message, "did not receive a focus-out event") == NULL) {
 			g_log_writer_default(log_level, fields, n_fields, user_data);
-			g_test_fail_printf("unexpected warning: %s", message != NULL ? message : "?");
+			g_test_fail_printf("unexpected warning: %s",
+					   message != NULL ? message : "?");
 			return G_LOG_WRITER_HANDLED;
 		}
 		return G_LOG_WRITER_HANDLED;
