@@ -861,15 +861,42 @@ aiq_designer_canvas_add_step_at(AiqDesignerCanvas *self, const gchar *kind, gdou
  * aiq_designer_canvas_add_step:
  * @kind: a step kind, as `uses:` names it
  *
- * Adds a step in the middle of what is visible (or the nearest free spot)
- * and selects it.
+ * Adds a step and selects it. A new step follows the last one (it has no
+ * `needs`), so it goes to the right of the last step, the way the chain
+ * reads; the first step goes in the middle of what is visible. Either
+ * moves down to the nearest free spot.
  *
  * Returns: (transfer full): the new step's id
  */
 gchar *
 aiq_designer_canvas_add_step(AiqDesignerCanvas *self, const gchar *kind)
 {
+	guint n;
 	g_return_val_if_fail(AIQ_DESIGNER_IS_CANVAS(self), NULL);
+	g_return_val_if_fail(kind != NULL, NULL);
+	g_return_val_if_fail(self->document != NULL, NULL);
+
+	n = aiq_designer_document_get_n_steps(self->document);
+	if (n > 0) {
+		JsonObject *last = aiq_designer_document_get_step(self->document, n - 1);
+		const gchar *last_id =
+			last != NULL ? json_object_get_string_member_with_default(last, "id", NULL)
+				     : NULL;
+		gdouble lx, ly;
+		if (last_id != NULL &&
+		    aiq_designer_document_get_position(self->document, last_id, &lx, &ly)) {
+			g_autofree gchar *id = NULL;
+			const gchar *ids[2] = { NULL, NULL };
+			gdouble cx = lx + AIQ_DESIGNER_LAYOUT_COLUMN, cy = ly;
+			for (guint i = 0; i < 200 && aiq_designer_canvas_overlaps(self, cx, cy);
+			     i++)
+				cy += NODE_H + 20;
+			id = aiq_designer_document_add_step(self->document, kind, cx, cy);
+			ids[0] = id;
+			aiq_designer_canvas_select(self, ids);
+			return g_steal_pointer(&id);
+		}
+	}
 	return aiq_designer_canvas_add_step_at(self,
 					       kind,
 					       gtk_widget_get_width(GTK_WIDGET(self)) / 2.0,
