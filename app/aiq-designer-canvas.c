@@ -1416,12 +1416,39 @@ aiq_designer_canvas_snapshot_circle(GtkSnapshot *snapshot,
 	gtk_snapshot_append_border(snapshot, &rr, widths, colors);
 }
 
+/* the layers of a card; drawing each layer of all the cards in turn lets the
+ * renderer batch the draws, which is what costs with software GL */
+typedef enum {
+	PASS_CARD = 1 << 0,
+	PASS_ICON = 1 << 1,
+	PASS_TEXT = 1 << 2,
+	PASS_DECOR = 1 << 3,
+	PASS_ALL = PASS_CARD | PASS_ICON | PASS_TEXT | PASS_DECOR,
+} AiqDesignerCanvasPass;
+
+/* @top painted over @bottom, as blending two color nodes would */
+static void
+aiq_designer_canvas_blend(const GdkRGBA *bottom, const GdkRGBA *top, GdkRGBA *out)
+{
+	gfloat a = top->alpha + bottom->alpha * (1 - top->alpha);
+	if (a <= 0) {
+		*out = (GdkRGBA){ 0, 0, 0, 0 };
+		return;
+	}
+	out->red = (top->red * top->alpha + bottom->red * bottom->alpha * (1 - top->alpha)) / a;
+	out->green =
+		(top->green * top->alpha + bottom->green * bottom->alpha * (1 - top->alpha)) / a;
+	out->blue = (top->blue * top->alpha + bottom->blue * bottom->alpha * (1 - top->alpha)) / a;
+	out->alpha = a;
+}
+
 static void
 aiq_designer_canvas_snapshot_node(AiqDesignerCanvas *self,
 				  GtkSnapshot *snapshot,
 				  AiqDesignerCanvasNode *node,
 				  const AiqDesignerCanvasColors *c,
-				  gboolean detail)
+				  gboolean detail,
+				  AiqDesignerCanvasPass passes)
 {
 	gboolean selected = g_hash_table_contains(self->selection, node->id);
 	gboolean target = g_strcmp0(node->id, self->connect_target) == 0;
@@ -1436,6 +1463,7 @@ aiq_designer_canvas_snapshot_node(AiqDesignerCanvas *self,
 	const gfloat widths[4] = { bw, bw, bw, bw };
 	const GdkRGBA colors[4] = { *bc, *bc, *bc, *bc };
 	GskRoundedRect rr;
+	GdkRGBA fill = c->card;
 
 	gtk_snapshot_save(snapshot);
 	gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(node->x, node->y));
@@ -1443,22 +1471,28 @@ aiq_designer_canvas_snapshot_node(AiqDesignerCanvas *self,
 	gsk_rounded_rect_init_from_rect(&rr,
 					&GRAPHENE_RECT_INIT(0, 0, NODE_W, NODE_H),
 					detail ? NODE_RADIUS : 0);
-	if (detail)
-		gtk_snapshot_push_rounded_clip(snapshot, &rr);
-	gtk_snapshot_append_color(snapshot, &c->card, &rr.bounds);
+	/* one color node in the clip, then the border of the same outline: GSK
+	 * draws that pair as a single filled border */
 	if (selected || target)
-		gtk_snapshot_append_color(snapshot, &c->accent_soft, &rr.bounds);
-	if (has_state && !detail)
-		gtk_snapshot_append_color(snapshot,
-					  &state_color,
-					  &GRAPHENE_RECT_INIT(0, 0, 16, NODE_H));
-	if (detail)
+		aiq_designer_canvas_blend(&c->card, &c->accent_soft, &fill);
+	if ((passes & PASS_CARD) && detail) {
+		gtk_snapshot_push_rounded_clip(snapshot, &rr);
+		gtk_snapshot_append_color(snapshot, &fill, &rr.bounds);
 		gtk_snapshot_pop(snapshot);
-	gtk_snapshot_append_border(snapshot, &rr, widths, colors);
+		gtk_snapshot_append_border(snapshot, &rr, widths, colors);
+	} else if (passes & PASS_CARD) {
+		gtk_snapshot_append_color(snapshot, &fill, &rr.bounds);
+		if (has_state)
+			gtk_snapshot_append_color(snapshot,
+						  &state_color,
+						  &GRAPHENE_RECT_INIT(0, 0, 16, NODE_H));
+		gtk_snapshot_append_border(snapshot, &rr, widths, colors);
+	}
 
 	if (detail) {
-		GdkPaintable *icon = aiq_designer_canvas_get_icon(self, node->kind);
-		aiq_designer_canvas_ensure_layouts(self, node);
+		GdkPaintable *icon = (passes & PASS_ICON)
+					     ? aiq_designer_canvas_get_icon(self, node->kind)
+					     : NULL;
 		if (icon != NULL) {
 			gtk_snapshot_save(snapshot);
 			gtk_snapshot_translate(snapshot,
@@ -1477,12 +1511,17 @@ aiq_designer_canvas_snapshot_node(AiqDesignerCanvas *self,
 			}
 			gtk_snapshot_restore(snapshot);
 		}
-		gtk_snapshot_save(snapshot);
-		gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(TEXT_X, 12));
-		gtk_snapshot_append_layout(snapshot, node->title, &c->fg);
-		gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(0, 22));
-		gtk_snapshot_append_layout(snapshot, node->subtitle, &c->dim);
-		gtk_snapshot_restore(snapshot);
+		if (passes & PASS_TEXT) {
+			aiq_designer_canvas_ensure_layouts(self, node);
+			gtk_snapshot_save(snapshot);
+			gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(TEXT_X, 12));
+			gtk_snapshot_append_layout(snapshot, node->title, &c->fg);
+			gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(0, 22));
+			gtk_snapshot_append_layout(snapshot, node->subtitle, &c->dim);
+			gtk_snapshot_restore(snapshot);
+		}
+	}
+	if (detail && (passes & PASS_DECOR)) {
 		if (has_state)
 			aiq_designer_canvas_snapshot_circle(snapshot,
 							    NODE_W - 16,
@@ -1638,6 +1677,8 @@ aiq_designer_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 	gboolean detail = self->zoom >= DETAIL_ZOOM;
 	AiqDesignerCanvasColors c;
 	graphene_rect_t visible;
+	g_autoptr(GPtrArray) shown = NULL;
+	gboolean layered = TRUE;
 
 	aiq_designer_canvas_get_colors(self, &c);
 	aiq_designer_canvas_get_visible(self, &visible);
@@ -1669,6 +1710,7 @@ aiq_designer_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 	gtk_snapshot_save(snapshot);
 	gtk_snapshot_scale(snapshot, self->zoom, self->zoom);
 	gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(-self->origin_x, -self->origin_y));
+	shown = g_ptr_array_new();
 	for (guint i = 0; i < self->nodes->len; i++) {
 		AiqDesignerCanvasNode *node = g_ptr_array_index(self->nodes, i);
 		graphene_rect_t rect = GRAPHENE_RECT_INIT(node->x - PORT_RADIUS - 6,
@@ -1677,7 +1719,38 @@ aiq_designer_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 							  NODE_H + 12);
 		if (!graphene_rect_intersection(&rect, &visible, NULL))
 			continue;
-		aiq_designer_canvas_snapshot_node(self, snapshot, node, &c, detail);
+		/* cards drawn layer by layer must not overlap, or the stacking
+		 * order would change */
+		for (guint j = 0; layered && detail && j < shown->len; j++) {
+			AiqDesignerCanvasNode *other = g_ptr_array_index(shown, j);
+			if (fabs(other->x - node->x) < NODE_W + 2 * PORT_RADIUS + 12 &&
+			    fabs(other->y - node->y) < NODE_H + 12)
+				layered = FALSE;
+		}
+		g_ptr_array_add(shown, node);
+	}
+	if (layered) {
+		const AiqDesignerCanvasPass passes[] = { PASS_CARD,
+							 PASS_ICON,
+							 PASS_TEXT,
+							 PASS_DECOR };
+		for (guint p = 0; p < (detail ? G_N_ELEMENTS(passes) : 1); p++) {
+			for (guint i = 0; i < shown->len; i++)
+				aiq_designer_canvas_snapshot_node(self,
+								  snapshot,
+								  g_ptr_array_index(shown, i),
+								  &c,
+								  detail,
+								  passes[p]);
+		}
+	} else {
+		for (guint i = 0; i < shown->len; i++)
+			aiq_designer_canvas_snapshot_node(self,
+							  snapshot,
+							  g_ptr_array_index(shown, i),
+							  &c,
+							  detail,
+							  PASS_ALL);
 	}
 	gtk_snapshot_restore(snapshot);
 

@@ -92,17 +92,54 @@ aiq_designer_window_get_session(AiqDesignerWindow *self)
 	return self->session;
 }
 
+static void
+aiq_designer_window_reload_page(GtkWidget *page)
+{
+	if (AIQ_DESIGNER_IS_WORKFLOWS_PAGE(page))
+		aiq_designer_workflows_page_reload(AIQ_DESIGNER_WORKFLOWS_PAGE(page));
+	else if (AIQ_DESIGNER_IS_EXECUTIONS_PAGE(page))
+		aiq_designer_executions_page_reload(AIQ_DESIGNER_EXECUTIONS_PAGE(page));
+	else if (AIQ_DESIGNER_IS_AGENTS_PAGE(page))
+		aiq_designer_agents_page_reload(AIQ_DESIGNER_AGENTS_PAGE(page));
+	else if (AIQ_DESIGNER_IS_DASHBOARD_PAGE(page))
+		aiq_designer_dashboard_page_reload(AIQ_DESIGNER_DASHBOARD_PAGE(page));
+	else if (AIQ_DESIGNER_IS_ADMIN_PAGE(page))
+		aiq_designer_admin_page_reload(AIQ_DESIGNER_ADMIN_PAGE(page));
+}
+
+/* pages are built the first time they are asked for, not with the window:
+ * the window shows its first frame before any of them exists */
 GtkWidget *
 aiq_designer_window_get_page(AiqDesignerWindow *self, const gchar *name)
 {
+	const AiqDesignerPageInfo *info;
+	GtkStackPage *page;
+	GtkWidget *child;
+
 	g_return_val_if_fail(AIQ_DESIGNER_IS_WINDOW(self), NULL);
-	return gtk_stack_get_child_by_name(self->content_stack, name);
+	child = gtk_stack_get_child_by_name(self->content_stack, name);
+	if (child != NULL)
+		return child;
+	info = aiq_designer_window_find_page_info(name);
+	if (info == NULL)
+		return NULL;
+	child = info->new_page(self->session);
+	page = gtk_stack_add_named(self->content_stack, child, info->name);
+	gtk_stack_page_set_title(page, _(info->title));
+	/* pages that existed at log in were reloaded then; this one loads now */
+	if (aiq_designer_session_get_logged_in(self->session))
+		aiq_designer_window_reload_page(child);
+	return child;
 }
 
 GtkWidget *
 aiq_designer_window_get_login_view(AiqDesignerWindow *self)
 {
 	g_return_val_if_fail(AIQ_DESIGNER_IS_WINDOW(self), NULL);
+	if (self->login_view == NULL && self->main_stack != NULL) {
+		self->login_view = aiq_designer_login_view_new(self->session);
+		gtk_stack_add_named(self->main_stack, self->login_view, "login");
+	}
 	return self->login_view;
 }
 
@@ -125,6 +162,7 @@ aiq_designer_window_show_page(AiqDesignerWindow *self, const gchar *name)
 		g_warning("no page %s", name);
 		return;
 	}
+	aiq_designer_window_get_page(self, name);
 	gtk_stack_set_visible_child_name(self->content_stack, name);
 	adw_window_title_set_title(self->content_title, _(info->title));
 	for (guint i = 0;
@@ -152,23 +190,21 @@ aiq_designer_window_show_login(AiqDesignerWindow *self)
 	g_return_if_fail(AIQ_DESIGNER_IS_WINDOW(self));
 	if (self->main_stack == NULL) /* closed meanwhile */
 		return;
+	aiq_designer_window_get_login_view(self);
 	gtk_stack_set_visible_child_name(self->main_stack, "login");
 	gtk_revealer_set_reveal_child(self->offline_revealer, FALSE);
 }
 
+/* only the pages built so far: the others load when first shown */
 static void
 aiq_designer_window_reload_pages(AiqDesignerWindow *self)
 {
-	aiq_designer_workflows_page_reload(
-		AIQ_DESIGNER_WORKFLOWS_PAGE(aiq_designer_window_get_page(self, "workflows")));
-	aiq_designer_executions_page_reload(
-		AIQ_DESIGNER_EXECUTIONS_PAGE(aiq_designer_window_get_page(self, "executions")));
-	aiq_designer_agents_page_reload(
-		AIQ_DESIGNER_AGENTS_PAGE(aiq_designer_window_get_page(self, "agents")));
-	aiq_designer_dashboard_page_reload(
-		AIQ_DESIGNER_DASHBOARD_PAGE(aiq_designer_window_get_page(self, "dashboard")));
-	aiq_designer_admin_page_reload(
-		AIQ_DESIGNER_ADMIN_PAGE(aiq_designer_window_get_page(self, "admin")));
+	for (guint i = 0; i < G_N_ELEMENTS(aiq_designer_pages); i++) {
+		GtkWidget *page = gtk_stack_get_child_by_name(self->content_stack,
+							      aiq_designer_pages[i].name);
+		if (page != NULL)
+			aiq_designer_window_reload_page(page);
+	}
 }
 
 static void
@@ -340,19 +376,13 @@ aiq_designer_window_constructed(GObject *object)
 
 	G_OBJECT_CLASS(aiq_designer_window_parent_class)->constructed(object);
 
-	self->login_view = aiq_designer_login_view_new(self->session);
-	gtk_stack_add_named(self->main_stack, self->login_view, "login");
+	/* the login view and the pages are built on demand */
 	for (guint i = 0; i < G_N_ELEMENTS(aiq_designer_pages); i++) {
 		const AiqDesignerPageInfo *info = &aiq_designer_pages[i];
 		GtkWidget *row = aiq_designer_window_make_row(info);
-		GtkStackPage *page;
 		gtk_list_box_append(self->sidebar_list, row);
 		if (g_strcmp0(info->name, "admin") == 0)
 			self->admin_row = row;
-		page = gtk_stack_add_named(self->content_stack,
-					   info->new_page(self->session),
-					   info->name);
-		gtk_stack_page_set_title(page, _(info->title));
 	}
 	if (settings != NULL) {
 		gtk_window_set_default_size(GTK_WINDOW(self),

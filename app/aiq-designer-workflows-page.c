@@ -295,8 +295,28 @@ aiq_designer_workflows_page_search_changed_cb(GtkSearchEntry *entry, gpointer us
 /* list ↔ editor */
 
 static void
+aiq_designer_workflows_page_editor_back_cb(AiqDesignerEditor *editor, gpointer user_data);
+
+/* the editor (canvas, source view, forms, palette) is built the first time
+ * a workflow is opened, not with the page: it is most of the start-up cost */
+static AiqDesignerEditor *
+aiq_designer_workflows_page_ensure_editor(AiqDesignerWorkflowsPage *self)
+{
+	if (self->editor != NULL)
+		return self->editor;
+	self->editor = AIQ_DESIGNER_EDITOR(aiq_designer_editor_new(self->session));
+	g_signal_connect(self->editor,
+			 "back",
+			 G_CALLBACK(aiq_designer_workflows_page_editor_back_cb),
+			 self);
+	gtk_stack_add_named(self->page_stack, GTK_WIDGET(self->editor), "editor");
+	return self->editor;
+}
+
+static void
 aiq_designer_workflows_page_show_editor(AiqDesignerWorkflowsPage *self)
 {
+	aiq_designer_workflows_page_ensure_editor(self);
 	gtk_stack_set_visible_child_name(self->page_stack, "editor");
 }
 
@@ -335,7 +355,8 @@ aiq_designer_workflows_page_do_leave(AiqDesignerWorkflowsPage *self, const gchar
 		aiq_designer_workflows_page_leave_editor(self);
 		return;
 	}
-	aiq_designer_editor_load_workflow(self->editor, workflow_id);
+	aiq_designer_editor_load_workflow(aiq_designer_workflows_page_ensure_editor(self),
+					  workflow_id);
 	aiq_designer_workflows_page_show_editor(self);
 }
 
@@ -354,7 +375,8 @@ aiq_designer_workflows_page_discard_cb(AdwMessageDialog *dialog,
 static void
 aiq_designer_workflows_page_leave(AiqDesignerWorkflowsPage *self, const gchar *workflow_id)
 {
-	AiqDesignerDocument *document = aiq_designer_editor_get_document(self->editor);
+	AiqDesignerDocument *document =
+		self->editor != NULL ? aiq_designer_editor_get_document(self->editor) : NULL;
 	gboolean editing = aiq_designer_workflows_page_get_editing(self);
 	AiqDesignerWorkflowsPageLeave *leave;
 	AdwMessageDialog *dialog;
@@ -465,7 +487,7 @@ aiq_designer_workflows_page_new_response_cb(AdwMessageDialog *dialog,
 	const gchar *name = gtk_editable_get_text(GTK_EDITABLE(entry));
 	if (g_strcmp0(response, "create") != 0 || !aiq_designer_workflows_page_name_is_valid(name))
 		return;
-	aiq_designer_editor_new_workflow(self->editor, name);
+	aiq_designer_editor_new_workflow(aiq_designer_workflows_page_ensure_editor(self), name);
 	aiq_designer_workflows_page_show_editor(self);
 }
 
@@ -511,13 +533,13 @@ aiq_designer_workflows_page_new_action(GtkWidget *widget, const gchar *action_na
 	gtk_widget_grab_focus(entry);
 }
 
-/* for tests and the window */
+/* for tests and the window; builds the editor when not yet built */
 
 AiqDesignerEditor *
 aiq_designer_workflows_page_get_editor(AiqDesignerWorkflowsPage *self)
 {
 	g_return_val_if_fail(AIQ_DESIGNER_IS_WORKFLOWS_PAGE(self), NULL);
-	return self->editor;
+	return aiq_designer_workflows_page_ensure_editor(self);
 }
 
 /* whether the editor is shown rather than the list */
@@ -687,17 +709,10 @@ aiq_designer_workflows_page_constructed(GObject *object)
 	gtk_stack_set_visible_child_name(self->list_stack, "loading");
 	gtk_box_append(GTK_BOX(list_box), GTK_WIDGET(self->list_stack));
 
-	/* the editor */
-	self->editor = AIQ_DESIGNER_EDITOR(aiq_designer_editor_new(self->session));
-	g_signal_connect(self->editor,
-			 "back",
-			 G_CALLBACK(aiq_designer_workflows_page_editor_back_cb),
-			 self);
-
+	/* the editor is added by aiq_designer_workflows_page_ensure_editor() */
 	self->page_stack = GTK_STACK(gtk_stack_new());
 	gtk_stack_set_transition_type(self->page_stack, GTK_STACK_TRANSITION_TYPE_NONE);
 	gtk_stack_add_named(self->page_stack, list_box, "list");
-	gtk_stack_add_named(self->page_stack, GTK_WIDGET(self->editor), "editor");
 	gtk_stack_set_visible_child_name(self->page_stack, "list");
 	adw_bin_set_child(ADW_BIN(self), GTK_WIDGET(self->page_stack));
 

@@ -26,5 +26,8 @@ eval "$(printf 'aiq-test' | gnome-keyring-daemon --unlock --components=secrets 2
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
 rc=0
 "$@" || rc=$?
-kill "$(pgrep -u "$(id -u)" -f "gnome-keyring-daemon" -n 2>/dev/null)" 2>/dev/null || true
+# this session's keyring only: the one serving our private runtime dir
+for pid in $(fuser "$XDG_RUNTIME_DIR/keyring/control" 2>/dev/null); do
+  kill "$pid" 2>/dev/null || true
+done
 exit $rc
