@@ -431,8 +431,11 @@ test_retry_failed(void)
 	retried = aiq_e2e_server_get_execution(fixture.server, execution_view_id());
 	g_assert_cmpstr(json_object_get_string_member(retried, "status"), ==, "succeeded");
 	aiq_designer_test_screenshot(GTK_WIDGET(fixture.window), "execution-retried");
-	/* back to the list: both are there, with their final states */
-	gtk_widget_activate_action(GTK_WIDGET(fixture.window), "win.show-page", "s", "executions");
+	/* back to the list: both are there, live, with their final states */
+	gtk_widget_activate_action(page, "executions.back", NULL);
+	AIQ_DESIGNER_WAIT(aiq_designer_test_has_label(page, "ui-flaky") &&
+				  aiq_designer_test_has_label(page, "ui-three"),
+			  20000);
 	aiq_designer_test_screenshot(GTK_WIDGET(fixture.window), "executions");
 }
 
