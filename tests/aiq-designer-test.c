@@ -67,17 +67,18 @@ aiq_designer_test_iterate(guint ms)
 }
 
 /**
- * aiq_designer_test_save_png:
+ * aiq_designer_test_render:
  *
- * Renders @widget as it is on screen, with the window's renderer, to a PNG.
+ * Renders @widget as it last drew itself, with its window's renderer.
+ *
+ * Returns: (transfer full): the picture, or %NULL when it is not shown
  */
-gboolean
-aiq_designer_test_save_png(GtkWidget *widget, const gchar *filename, GError **error)
+GdkTexture *
+aiq_designer_test_render(GtkWidget *widget, GError **error)
 {
 	g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(widget);
 	g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new();
 	g_autoptr(GskRenderNode) node = NULL;
-	g_autoptr(GdkTexture) texture = NULL;
 	GtkNative *native = gtk_widget_get_native(widget);
 	gint width = gtk_widget_get_width(widget);
 	gint height = gtk_widget_get_height(widget);
@@ -85,16 +86,25 @@ aiq_designer_test_save_png(GtkWidget *widget, const gchar *filename, GError **er
 
 	if (native == NULL || width <= 0 || height <= 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the widget is not shown");
-		return FALSE;
+		return NULL;
 	}
 	gdk_paintable_snapshot(paintable, snapshot, width, height);
 	node = gtk_snapshot_free_to_node(g_steal_pointer(&snapshot));
 	if (node == NULL) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the widget drew nothing");
-		return FALSE;
+		return NULL;
 	}
 	graphene_rect_init(&bounds, 0, 0, width, height);
-	texture = gsk_renderer_render_texture(gtk_native_get_renderer(native), node, &bounds);
+	return gsk_renderer_render_texture(gtk_native_get_renderer(native), node, &bounds);
+}
+
+/* renders @widget to a PNG file */
+gboolean
+aiq_designer_test_save_png(GtkWidget *widget, const gchar *filename, GError **error)
+{
+	g_autoptr(GdkTexture) texture = aiq_designer_test_render(widget, error);
+	if (texture == NULL)
+		return FALSE;
 	if (!gdk_texture_save_to_png(texture, filename)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s", filename);
 		return FALSE;
@@ -201,4 +211,35 @@ aiq_designer_test_has_label(GtkWidget *root, const gchar *needle)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* a shown toplevel of @type: a dialog */
+GtkWidget *
+aiq_designer_test_find_toplevel(GType type)
+{
+	GListModel *toplevels = gtk_window_get_toplevels(); /* not owned */
+	for (guint i = 0; i < g_list_model_get_n_items(toplevels); i++) {
+		g_autoptr(GtkWidget) window = g_list_model_get_item(toplevels, i);
+		if (G_TYPE_CHECK_INSTANCE_TYPE(window, type) && gtk_widget_get_mapped(window))
+			return window;
+	}
+	return NULL;
+}
+
+/* a mapped button or other actionable below @root that activates @action_name */
+GtkWidget *
+aiq_designer_test_find_by_action(GtkWidget *root, const gchar *action_name)
+{
+	for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
+	     child = gtk_widget_get_next_sibling(child)) {
+		GtkWidget *found;
+		if (GTK_IS_ACTIONABLE(child) && gtk_widget_get_mapped(child) &&
+		    g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(child)), action_name) ==
+			    0)
+			return child;
+		found = aiq_designer_test_find_by_action(child, action_name);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
 }

@@ -15,6 +15,8 @@ void
 aiq_designer_test_init(int *argc, char ***argv);
 void
 aiq_designer_test_iterate(guint ms);
+GdkTexture *
+aiq_designer_test_render(GtkWidget *widget, GError **error);
 gboolean
 aiq_designer_test_save_png(GtkWidget *widget, const gchar *filename, GError **error);
 void
@@ -25,6 +27,10 @@ GtkWidget *
 aiq_designer_test_find_button(GtkWidget *root, const gchar *label);
 gboolean
 aiq_designer_test_has_label(GtkWidget *root, const gchar *needle);
+GtkWidget *
+aiq_designer_test_find_toplevel(GType type);
+GtkWidget *
+aiq_designer_test_find_by_action(GtkWidget *root, const gchar *action_name);
 
 /* iterates the main loop until @cond holds, failing the test after
  * @timeout_ms; @cond is evaluated between iterations */

@@ -13,6 +13,7 @@
 
 #include "aiq-designer-canvas-private.h"
 #include "aiq-designer-canvas.h"
+#include "aiq-designer-test.h"
 #include "aiq-designer-document.h"
 
 static const gchar *three_steps =
@@ -130,21 +131,16 @@ static GdkTexture *
 render_widget(AiqDesignerCanvas *canvas)
 {
 	GtkWidget *widget = GTK_WIDGET(canvas);
-	g_autoptr(GdkPaintable) paintable = NULL;
-	GtkSnapshot *snapshot = gtk_snapshot_new();
-	gint w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
-	g_autoptr(GskRenderNode) node = NULL;
-	GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
+	g_autoptr(GdkTexture) texture = NULL;
+	g_autoptr(GError) error = NULL;
 	guint count = snapshot_count(canvas);
 
 	/* a widget paintable shows what the widget drew last */
 	gtk_widget_queue_draw(widget);
 	ITERATE_UNTIL(snapshot_count(canvas) > count);
-	paintable = gtk_widget_paintable_new(widget);
-	gdk_paintable_snapshot(paintable, snapshot, w, h);
-	node = gtk_snapshot_free_to_node(snapshot);
-	g_assert_nonnull(node);
-	return gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+	texture = aiq_designer_test_render(widget, &error);
+	g_assert_no_error(error);
+	return g_steal_pointer(&texture);
 }
 
 static void

@@ -44,20 +44,6 @@ server_get(const gchar *path)
 	return json_object_ref(aiq_test_response_object(resp));
 }
 
-/* the first toplevel window of @type other than the main one */
-static GtkWindow *
-find_toplevel(GType type)
-{
-	GListModel *toplevels = gtk_window_get_toplevels();
-	for (guint i = 0; i < g_list_model_get_n_items(toplevels); i++) {
-		g_autoptr(GtkWindow) window = g_list_model_get_item(toplevels, i);
-		if (window != fixture.window && G_TYPE_CHECK_INSTANCE_TYPE(window, type) &&
-		    gtk_widget_get_mapped(GTK_WIDGET(window)))
-			return window;
-	}
-	return NULL;
-}
-
 /* clicks the response button of a message dialog, as a user would */
 static void
 respond(AdwMessageDialog *dialog, const gchar *label)
@@ -69,23 +55,6 @@ respond(AdwMessageDialog *dialog, const gchar *label)
 	AIQ_DESIGNER_WAIT(dialog == NULL || !gtk_widget_get_mapped(GTK_WIDGET(dialog)), 5000);
 	if (dialog != NULL)
 		g_object_remove_weak_pointer(G_OBJECT(dialog), (gpointer *)&dialog);
-}
-
-static GtkWidget *
-find_by_action(GtkWidget *root, const gchar *action_name)
-{
-	for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
-	     child = gtk_widget_get_next_sibling(child)) {
-		GtkWidget *found;
-		if (GTK_IS_ACTIONABLE(child) &&
-		    g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(child)), action_name) ==
-			    0)
-			return child;
-		found = find_by_action(child, action_name);
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
 }
 
 static gchar *
@@ -115,7 +84,8 @@ static void
 save_and_wait(gint version)
 {
 	AiqDesignerDocument *document = aiq_designer_editor_get_document(fixture.editor);
-	GtkWidget *save = find_by_action(GTK_WIDGET(fixture.editor), "editor.save");
+	GtkWidget *save =
+		aiq_designer_test_find_by_action(GTK_WIDGET(fixture.editor), "editor.save");
 	g_assert_nonnull(save);
 	AIQ_DESIGNER_WAIT(gtk_widget_is_sensitive(save), 5000);
 	g_signal_emit_by_name(save, "clicked");
@@ -198,8 +168,8 @@ test_new_workflow(void)
 	g_autoptr(JsonNode) text = json_node_new(JSON_NODE_VALUE);
 
 	gtk_widget_activate_action(GTK_WIDGET(fixture.page), "workflows.new", NULL);
-	AIQ_DESIGNER_WAIT((dialog = ADW_MESSAGE_DIALOG(find_toplevel(ADW_TYPE_MESSAGE_DIALOG))) !=
-				  NULL,
+	AIQ_DESIGNER_WAIT((dialog = ADW_MESSAGE_DIALOG(aiq_designer_test_find_toplevel(
+				   ADW_TYPE_MESSAGE_DIALOG))) != NULL,
 			  5000);
 	gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(dialog)), "t 3");
 	g_assert_false(adw_message_dialog_get_response_enabled(dialog, "create"));
@@ -328,8 +298,8 @@ test_versions_rollback(void)
 	g_autofree gchar *diff = NULL;
 
 	gtk_widget_activate_action(GTK_WIDGET(fixture.editor), "editor.versions", NULL);
-	AIQ_DESIGNER_WAIT((dialog = AIQ_DESIGNER_VERSIONS_DIALOG(
-				   find_toplevel(AIQ_DESIGNER_TYPE_VERSIONS_DIALOG))) != NULL,
+	AIQ_DESIGNER_WAIT((dialog = AIQ_DESIGNER_VERSIONS_DIALOG(aiq_designer_test_find_toplevel(
+				   AIQ_DESIGNER_TYPE_VERSIONS_DIALOG))) != NULL,
 			  5000);
 	AIQ_DESIGNER_WAIT(aiq_designer_versions_dialog_get_n_versions(dialog) == 2, 20000);
 	g_assert_true(aiq_designer_versions_dialog_select_version(dialog, 1));
@@ -341,15 +311,17 @@ test_versions_rollback(void)
 	aiq_designer_test_screenshot(GTK_WIDGET(dialog), "versions-dialog");
 
 	gtk_widget_activate_action(GTK_WIDGET(dialog), "versions.restore", NULL);
-	AIQ_DESIGNER_WAIT((confirm = ADW_MESSAGE_DIALOG(find_toplevel(ADW_TYPE_MESSAGE_DIALOG))) !=
-				  NULL,
+	AIQ_DESIGNER_WAIT((confirm = ADW_MESSAGE_DIALOG(aiq_designer_test_find_toplevel(
+				   ADW_TYPE_MESSAGE_DIALOG))) != NULL,
 			  5000);
 	g_assert_true(gtk_window_get_transient_for(GTK_WINDOW(confirm)) == GTK_WINDOW(dialog));
 	respond(confirm, "Restore");
 	AIQ_DESIGNER_WAIT(aiq_designer_editor_get_version(fixture.editor) == 3 &&
 				  !aiq_designer_editor_get_loading(fixture.editor),
 			  20000);
-	AIQ_DESIGNER_WAIT(find_toplevel(AIQ_DESIGNER_TYPE_VERSIONS_DIALOG) == NULL, 5000);
+	AIQ_DESIGNER_WAIT(aiq_designer_test_find_toplevel(AIQ_DESIGNER_TYPE_VERSIONS_DIALOG) ==
+				  NULL,
+			  5000);
 
 	v1 = server_get(v1_path);
 	v3 = server_get(v3_path);
@@ -375,8 +347,10 @@ test_problems_undo(void)
 {
 	AiqDesignerDocument *document = aiq_designer_editor_get_document(fixture.editor);
 	AiqDesignerProblemsList *problems = aiq_designer_editor_get_problems_list(fixture.editor);
-	GtkWidget *undo = find_by_action(GTK_WIDGET(fixture.editor), "editor.undo");
-	GtkWidget *redo = find_by_action(GTK_WIDGET(fixture.editor), "editor.redo");
+	GtkWidget *undo =
+		aiq_designer_test_find_by_action(GTK_WIDGET(fixture.editor), "editor.undo");
+	GtkWidget *redo =
+		aiq_designer_test_find_by_action(GTK_WIDGET(fixture.editor), "editor.redo");
 	GtkListBoxRow *row;
 	JsonObject *step;
 
@@ -422,8 +396,8 @@ test_problems_undo(void)
 	gtk_widget_activate_action(GTK_WIDGET(fixture.editor), "editor.back", NULL);
 	{
 		AdwMessageDialog *confirm;
-		AIQ_DESIGNER_WAIT((confirm = ADW_MESSAGE_DIALOG(
-					   find_toplevel(ADW_TYPE_MESSAGE_DIALOG))) != NULL,
+		AIQ_DESIGNER_WAIT((confirm = ADW_MESSAGE_DIALOG(aiq_designer_test_find_toplevel(
+					   ADW_TYPE_MESSAGE_DIALOG))) != NULL,
 				  5000);
 		g_assert_true(aiq_designer_workflows_page_get_editing(fixture.page));
 		respond(confirm, "Discard");

@@ -12,6 +12,7 @@
 
 #include "aiq-designer-execution-list-model.h"
 #include "aiq-designer-execution-view.h"
+#include "aiq-designer-test.h"
 #include "aiq-designer-executions-page.h"
 #include "aiq-designer-run-dialog.h"
 #include "aiq-designer-session.h"
@@ -57,36 +58,6 @@ tick_cb(gpointer user_data)
 		g_source_remove(_tick);                                                 \
 	}                                                                               \
 	G_STMT_END
-
-static void
-save_screenshot(GtkWidget *widget, const gchar *name)
-{
-	const gchar *dir = g_getenv("AIQ_DESIGNER_SCREENSHOT_DIR");
-	g_autoptr(GdkPaintable) paintable = NULL;
-	g_autoptr(GtkSnapshot) snapshot = NULL;
-	g_autoptr(GskRenderNode) node = NULL;
-	g_autoptr(GdkTexture) texture = NULL;
-	g_autofree gchar *filename = NULL;
-	GskRenderer *renderer;
-	gint width = gtk_widget_get_width(widget);
-	gint height = gtk_widget_get_height(widget);
-
-	if (dir == NULL || dir[0] == '\0')
-		return;
-	g_mkdir_with_parents(dir, 0755);
-	paintable = gtk_widget_paintable_new(widget);
-	snapshot = gtk_snapshot_new();
-	gdk_paintable_snapshot(paintable, GDK_SNAPSHOT(snapshot), width, height);
-	node = gtk_snapshot_free_to_node(g_steal_pointer(&snapshot));
-	g_assert_nonnull(node);
-	renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
-	texture = gsk_renderer_render_texture(renderer,
-					      node,
-					      &GRAPHENE_RECT_INIT(0, 0, width, height));
-	filename = g_build_filename(dir, name, NULL);
-	g_assert_true(gdk_texture_save_to_png(texture, filename));
-	g_test_message("screenshot: %s", filename);
-}
 
 /* let a window lay out and draw a few frames */
 static void
@@ -352,7 +323,7 @@ test_page(void)
 	count_text = g_strdup_printf("%'u executions", n);
 	WAIT_UNTIL(find_label(page, count_text));
 	settle();
-	save_screenshot(window, "executions-list.png");
+	aiq_designer_test_screenshot(window, "executions-list");
 
 	/* a new execution arrives over the live events */
 	id = start_execution("{\"name\":\"from the page\"}");
@@ -386,7 +357,7 @@ test_page(void)
 	g_assert_true(gtk_widget_is_sensitive(cancel_button));
 	WAIT_UNTIL(!gtk_stack_get_transition_running(stack));
 	settle();
-	save_screenshot(window, "execution-view.png");
+	aiq_designer_test_screenshot(window, "execution-view");
 
 	/* Cancel cancels it on the server */
 	g_signal_emit_by_name(cancel_button, "clicked");
@@ -477,7 +448,7 @@ test_run_dialog(void)
 		aiq_designer_run_dialog_get_field_error(AIQ_DESIGNER_RUN_DIALOG(dialog), "name"));
 	g_assert_null(shown);
 	settle();
-	save_screenshot(dialog, "run-dialog.png");
+	aiq_designer_test_screenshot(dialog, "run-dialog");
 
 	/* right: it starts, closes and shows the execution */
 	gtk_editable_set_text(GTK_EDITABLE(count), "12");

@@ -151,36 +151,6 @@ test_login_trust_keyring(void)
 	(void)done;
 }
 
-/* a toplevel of @type that is shown (a dialog) */
-static GtkWidget *
-find_toplevel(GType type)
-{
-	GListModel *toplevels = gtk_window_get_toplevels(); /* not owned */
-	for (guint i = 0; i < g_list_model_get_n_items(toplevels); i++) {
-		g_autoptr(GtkWidget) window = g_list_model_get_item(toplevels, i);
-		if (G_TYPE_CHECK_INSTANCE_TYPE(window, type) && gtk_widget_get_mapped(window))
-			return window;
-	}
-	return NULL;
-}
-
-static GtkWidget *
-find_by_action(GtkWidget *root, const gchar *action_name)
-{
-	for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
-	     child = gtk_widget_get_next_sibling(child)) {
-		GtkWidget *found;
-		if (GTK_IS_ACTIONABLE(child) && gtk_widget_get_mapped(child) &&
-		    g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(child)), action_name) ==
-			    0)
-			return child;
-		found = find_by_action(child, action_name);
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
-
 /* a user's click on a mapped, sensitive button */
 static void
 click(GtkWidget *button)
@@ -266,8 +236,8 @@ test_build_and_run(void)
 	page = aiq_designer_window_get_page(fixture.window, "workflows");
 	aiq_designer_test_screenshot(GTK_WIDGET(fixture.window), "workflows");
 	gtk_widget_activate_action(page, "workflows.new", NULL);
-	AIQ_DESIGNER_WAIT((dialog = ADW_MESSAGE_DIALOG(find_toplevel(ADW_TYPE_MESSAGE_DIALOG))) !=
-				  NULL,
+	AIQ_DESIGNER_WAIT((dialog = ADW_MESSAGE_DIALOG(aiq_designer_test_find_toplevel(
+				   ADW_TYPE_MESSAGE_DIALOG))) != NULL,
 			  5000);
 	gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(dialog)), "ui-three");
 	click(aiq_designer_test_find_button(GTK_WIDGET(dialog), "Create"));
@@ -360,7 +330,7 @@ test_build_and_run(void)
 	}
 
 	/* save: version 1 on the server, as built */
-	click(find_by_action(GTK_WIDGET(editor), "editor.save"));
+	click(aiq_designer_test_find_by_action(GTK_WIDGET(editor), "editor.save"));
 	AIQ_DESIGNER_WAIT(aiq_designer_editor_get_version(editor) == 1 &&
 				  !aiq_designer_document_get_modified(doc),
 			  20000);
@@ -375,10 +345,13 @@ test_build_and_run(void)
 	}
 
 	/* run: the dialog starts it, the executions page shows it live */
-	run = find_by_action(GTK_WIDGET(editor), "editor.run");
+	run = aiq_designer_test_find_by_action(GTK_WIDGET(editor), "editor.run");
 	click(run);
-	AIQ_DESIGNER_WAIT(find_toplevel(AIQ_DESIGNER_TYPE_RUN_DIALOG) != NULL, 5000);
-	gtk_widget_activate_action(find_toplevel(AIQ_DESIGNER_TYPE_RUN_DIALOG), "run.run", NULL);
+	AIQ_DESIGNER_WAIT(aiq_designer_test_find_toplevel(AIQ_DESIGNER_TYPE_RUN_DIALOG) != NULL,
+			  5000);
+	gtk_widget_activate_action(aiq_designer_test_find_toplevel(AIQ_DESIGNER_TYPE_RUN_DIALOG),
+				   "run.run",
+				   NULL);
 	AIQ_DESIGNER_WAIT(g_strcmp0(aiq_designer_window_get_visible_page(fixture.window),
 				    "executions") == 0 &&
 				  execution_view_id() != NULL,
