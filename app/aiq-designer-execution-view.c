@@ -22,6 +22,9 @@
 #include "aiq-json.h"
 
 #define AIQ_DESIGNER_EXECUTION_VIEW_DEBOUNCE_MS 200
+/* while it runs, fetched again now and then: an event lost while the stream
+ * reconnects must not leave the view behind */
+#define AIQ_DESIGNER_EXECUTION_VIEW_POLL_MS 3000
 
 struct _AiqDesignerExecutionView {
 	AdwBin parent_instance;
@@ -255,6 +258,9 @@ aiq_designer_execution_view_show(AiqDesignerExecutionView *self)
 	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STATUS]);
 }
 
+static gboolean
+aiq_designer_execution_view_refetch_cb(gpointer user_data);
+
 static void
 aiq_designer_execution_view_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -283,6 +289,11 @@ aiq_designer_execution_view_fetch_cb(GObject *source, GAsyncResult *res, gpointe
 	g_clear_pointer(&self->execution, json_node_unref);
 	self->execution = g_steal_pointer(&node);
 	aiq_designer_execution_view_show(self);
+	if (!aiq_designer_status_is_final(aiq_designer_execution_view_get_status(self)) &&
+	    self->refetch_id == 0)
+		self->refetch_id = g_timeout_add(AIQ_DESIGNER_EXECUTION_VIEW_POLL_MS,
+						 aiq_designer_execution_view_refetch_cb,
+						 self);
 }
 
 void
