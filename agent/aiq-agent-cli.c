@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -505,7 +507,7 @@ aiq_agent_cli_print_status(gboolean running,
 	g_print(_("Running:     %u executions\n"), n_running);
 	for (guint i = 0; i < n_running; i++)
 		g_print("             %s\n", executions[i]);
-	g_print(_("Outbox:      %" G_GUINT64_FORMAT " events not yet acknowledged%s\n"),
+	g_print(_("Outbox:      %" PRIu64 " events not yet acknowledged%s\n"),
 		depth,
 		full ? _(" (FULL: no new work is taken)") : "");
 }

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
@@ -190,8 +192,7 @@ aiq_secret_check_value(const gchar *name, const gchar *value, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_TOO_LARGE,
-			    _("the value of secret “%s” is %" G_GSIZE_FORMAT
-			      " bytes long; at most %u are allowed"),
+			    _("the value of secret “%s” is %zu bytes long; at most %u are allowed"),
 			    name,
 			    len,
 			    (guint)AIQ_SECRET_VALUE_MAX);
@@ -307,8 +308,7 @@ aiq_secret_store_read_file(const gchar *path,
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_TOO_LARGE,
-			    _("%s: %" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT
-			      " allowed"),
+			    _("%s: %" PRIu64 " bytes, more than the %zu allowed"),
 			    path,
 			    (guint64)st.st_size,
 			    max);
@@ -350,7 +350,7 @@ aiq_secret_store_read_key(AiqAgentSecretStore *self, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_JOURNAL,
-			    _("%s: the key is %" G_GSIZE_FORMAT " bytes long instead of %u; it is "
+			    _("%s: the key is %zu bytes long instead of %u; it is "
 			      "damaged or not a secrets key"),
 			    self->key_path,
 			    len,
@@ -634,13 +634,13 @@ aiq_secret_store_write(AiqAgentSecretStore *self,
 	guint8 *nonce;
 
 	if (len > AIQ_SECRET_STORE_MAX) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_TOO_LARGE,
-			    _("the secrets would take %" G_GSIZE_FORMAT
-			      " bytes, more than the %u allowed; delete some first"),
-			    len,
-			    (guint)AIQ_SECRET_STORE_MAX);
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_TOO_LARGE,
+			_("the secrets would take %zu bytes, more than the %u allowed; delete some first"),
+			len,
+			(guint)AIQ_SECRET_STORE_MAX);
 		return FALSE;
 	}
 	data = g_malloc(len);

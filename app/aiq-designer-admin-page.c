@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "aiq-designer-admin-page-private.h"
@@ -435,7 +437,7 @@ aiq_designer_admin_page_make_row(AiqDesignerAdminPage *self,
 		g_string_append_printf(
 			subtitle,
 			/* TRANSLATORS: how long the tenant's executions are kept */
-			_("kept %" G_GINT64_FORMAT " days"),
+			_("kept %" PRId64 " days"),
 			json_object_get_int_member_with_default(item, "retention_days", 0));
 		break;
 	}

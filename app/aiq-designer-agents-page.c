@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "aiq-designer-agents-page.h"
@@ -123,16 +125,15 @@ aiq_designer_agents_page_local_changed_cb(AiqDesignerAgentsPage *self)
 	if (aiq_dbus_agent1_get_outbox_full(proxy))
 		outbox_text = g_strdup_printf(
 			/* TRANSLATORS: %s is a number of events */
-			_("Full: %" G_GUINT64_FORMAT " events wait for the server; the agent takes "
+			_("Full: %" PRIu64 " events wait for the server; the agent takes "
 			  "no new work until they are sent"),
 			depth);
 	else
-		outbox_text = g_strdup_printf(
-			g_dngettext(GETTEXT_PACKAGE,
-				    "%" G_GUINT64_FORMAT " event waits for the server",
-				    "%" G_GUINT64_FORMAT " events wait for the server",
-				    depth),
-			depth);
+		outbox_text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+							  "%" PRIu64 " event waits for the server",
+							  "%" PRIu64 " events wait for the server",
+							  depth),
+					      depth);
 	adw_action_row_set_subtitle(self->local_outbox_row, outbox_text);
 	if (aiq_dbus_agent1_get_outbox_full(proxy))
 		gtk_widget_add_css_class(GTK_WIDGET(self->local_outbox_row), "warning");
@@ -205,7 +206,7 @@ aiq_designer_agents_page_fill_row(AdwActionRow *row, JsonObject *agent)
 		running = json_array_get_length(json_node_get_array(running_node));
 	running_text = g_strdup_printf(
 		/* TRANSLATORS: jobs running now on an agent, of its capacity */
-		_("%u/%" G_GINT64_FORMAT " running"),
+		_("%u/%" PRId64 " running"),
 		running,
 		json_object_get_int_member_with_default(agent, "capacity", 0));
 	gtk_label_set_text(running_label, running_text);

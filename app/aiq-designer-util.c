@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
@@ -173,17 +175,15 @@ aiq_designer_format_duration(gint64 ms)
 		return g_strdup("—");
 	if (ms < 1000)
 		/* TRANSLATORS: a duration in milliseconds */
-		return g_strdup_printf(_("%" G_GINT64_FORMAT " ms"), ms);
+		return g_strdup_printf(_("%" PRId64 " ms"), ms);
 	if (ms < 60 * 1000)
 		/* TRANSLATORS: a duration in seconds */
 		return g_strdup_printf(_("%.1f s"), ms / 1000.0);
 	if (ms < 3600 * 1000)
 		/* TRANSLATORS: a duration in minutes and seconds */
-		return g_strdup_printf(_("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s"),
+		return g_strdup_printf(_("%" PRId64 " min %" PRId64 " s"),
 				       ms / 60000,
 				       (ms / 1000) % 60);
 	/* TRANSLATORS: a duration in hours and minutes */
-	return g_strdup_printf(_("%" G_GINT64_FORMAT " h %" G_GINT64_FORMAT " min"),
-			       ms / 3600000,
-			       (ms / 60000) % 60);
+	return g_strdup_printf(_("%" PRId64 " h %" PRId64 " min"), ms / 3600000, (ms / 60000) % 60);
 }

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "aiq-designer-util.h"
@@ -129,12 +131,10 @@ aiq_designer_workflows_page_create_row(AiqDesignerWorkflowsPage *self, JsonObjec
 	when = updated != NULL ? aiq_designer_format_time(updated) : NULL;
 	if (when != NULL)
 		/* TRANSLATORS: a workflow's version and when it last changed */
-		subtitle = g_strdup_printf(_("Version %" G_GINT64_FORMAT " · Updated %s"),
-					   version,
-					   when);
+		subtitle = g_strdup_printf(_("Version %" PRId64 " · Updated %s"), version, when);
 	else
 		/* TRANSLATORS: %s is a version number */
-		subtitle = g_strdup_printf(_("Version %" G_GINT64_FORMAT), version);
+		subtitle = g_strdup_printf(_("Version %" PRId64), version);
 
 	gtk_widget_set_name(row, id);
 	adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);

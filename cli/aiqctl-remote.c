@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
@@ -435,7 +437,7 @@ aiqctl_format_time(const gchar *iso)
 static gchar *
 aiqctl_format_int(JsonObject *obj, const gchar *member)
 {
-	return g_strdup_printf("%" G_GINT64_FORMAT, aiq_json_object_get_int(obj, member, 0));
+	return g_strdup_printf("%" PRId64, aiq_json_object_get_int(obj, member, 0));
 }
 
 static gchar *
@@ -1237,19 +1239,19 @@ aiqctl_cmd_apply(gint argc, gchar **argv)
 			continue;
 		switch (result) {
 		case AIQCTL_APPLY_CREATED:
-			g_print(_("%s: %s created (version %" G_GINT64_FORMAT ")\n"),
+			g_print(_("%s: %s created (version %" PRId64 ")\n"),
 				filename,
 				aiqctl_or_dash(name),
 				version);
 			break;
 		case AIQCTL_APPLY_UPDATED:
-			g_print(_("%s: %s updated to version %" G_GINT64_FORMAT "\n"),
+			g_print(_("%s: %s updated to version %" PRId64 "\n"),
 				filename,
 				aiqctl_or_dash(name),
 				version);
 			break;
 		case AIQCTL_APPLY_UNCHANGED:
-			g_print(_("%s: %s unchanged (version %" G_GINT64_FORMAT ")\n"),
+			g_print(_("%s: %s unchanged (version %" PRId64 ")\n"),
 				filename,
 				aiqctl_or_dash(name),
 				version);
@@ -1586,7 +1588,7 @@ aiqctl_workflows_rollback(gint argc, gchar **argv)
 	if (common.json)
 		aiqctl_print_json(answer);
 	else
-		g_print(_("%s rolled back to version %d (now version %" G_GINT64_FORMAT ")\n"),
+		g_print(_("%s rolled back to version %d (now version %" PRId64 ")\n"),
 			argv[1],
 			version,
 			aiq_json_object_get_int(aiqctl_object(answer), "version", 0));
@@ -1714,7 +1716,7 @@ aiqctl_print_execution(JsonObject *obj)
 	if (g_strcmp0(duration, "-") != 0)
 		g_print(" (%s)", duration);
 	g_print("\n");
-	g_print(_("  version %" G_GINT64_FORMAT ", %s, created %s"),
+	g_print(_("  version %" PRId64 ", %s, created %s"),
 		aiq_json_object_get_int(obj, "version", 0),
 		aiqctl_or_dash(aiq_json_object_get_string(obj, "trigger")),
 		created);
@@ -2256,7 +2258,7 @@ aiqctl_executions_events(gint argc, gchar **argv)
 		if (aiq_json_object_get_string(obj, "step") != NULL) {
 			JsonNode *item = json_object_get_member(obj, "item");
 			if (aiq_json_is_integer(item))
-				step = g_strdup_printf("%s[%" G_GINT64_FORMAT "]",
+				step = g_strdup_printf("%s[%" PRId64 "]",
 						       aiq_json_object_get_string(obj, "step"),
 						       json_node_get_int(item));
 			else
@@ -2345,7 +2347,7 @@ aiqctl_agents_list(gint argc, gchar **argv)
 		g_autofree gchar *labels =
 			aiqctl_join_strings(aiq_json_object_get_array(obj, "labels"), ",");
 		g_autofree gchar *running =
-			g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+			g_strdup_printf("%" PRId64 "/%" PRId64,
 					aiq_json_object_get_int(obj, "running", 0),
 					aiq_json_object_get_int(obj, "capacity", 0));
 		g_autofree gchar *last_seen =

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -182,7 +184,7 @@ aiqctl_event_cb(AiqEngine *engine, AiqEvent *event, gpointer user_data)
 			   color ? "\033[0m" : "",
 			   event->step_id,
 			   item);
-		g_printerr(_("attempt %u failed: %s; retrying in %" G_GINT64_FORMAT " ms"),
+		g_printerr(_("attempt %u failed: %s; retrying in %" PRId64 " ms"),
 			   event->attempt,
 			   message != NULL ? message : "",
 			   aiq_json_object_get_int(data, "retry_in_ms", 0));

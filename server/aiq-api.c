@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "aiq-api.h"
@@ -191,8 +193,7 @@ aiq_api_get_int(JsonObject *obj,
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_INVALID_INPUT,
-			    _("%s: expected a whole number from %" G_GINT64_FORMAT
-			      " to %" G_GINT64_FORMAT),
+			    _("%s: expected a whole number from %" PRId64 " to %" PRId64),
 			    member,
 			    min,
 			    max);

@@ -55,7 +55,7 @@ aiq_server_key_load(AiqServer *server, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_CONFIG,
-				    _("%s: not a server key (%" G_GSIZE_FORMAT " bytes)"),
+				    _("%s: not a server key (%zu bytes)"),
 				    path,
 				    len);
 			aiq_server_key_free(key);

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
@@ -140,15 +142,15 @@ aiq_server_config_uint(GKeyFile *kf,
 	if (str == NULL)
 		return TRUE;
 	if (!g_ascii_string_to_unsigned(g_strstrip(str), 10, min, max, value, NULL)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_CONFIG,
-			    _("[server] %s: “%s” is not a whole number from %" G_GUINT64_FORMAT
-			      " to %" G_GUINT64_FORMAT),
-			    key,
-			    str,
-			    min,
-			    max);
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_CONFIG,
+			_("[server] %s: “%s” is not a whole number from %" PRIu64 " to %" PRIu64),
+			key,
+			str,
+			min,
+			max);
 		return FALSE;
 	}
 	return TRUE;

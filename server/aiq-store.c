@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -733,7 +735,7 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_FAILED,
-			    _("%s: written by a newer AutomateIQ (schema %" G_GINT64_FORMAT
+			    _("%s: written by a newer AutomateIQ (schema %" PRId64
 			      ", this one knows %u); upgrade the server"),
 			    self->filename,
 			    version,
@@ -743,7 +745,7 @@ aiq_store_migrate(AiqStore *self, GError **error)
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
 		g_autofree gchar *bump =
 			g_strdup_printf("DELETE FROM schema_version;"
-					"INSERT INTO schema_version VALUES (%" G_GINT64_FORMAT ");"
+					"INSERT INTO schema_version VALUES (%" PRId64 ");"
 					"PRAGMA application_id = %d;",
 					v + 1,
 					AIQ_STORE_APPLICATION_ID);
@@ -757,13 +759,13 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		    !aiq_store_exec(db, bump, error)) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			g_prefix_error(error,
-				       _("migrating the store to schema %" G_GINT64_FORMAT ": "),
+				       _("migrating the store to schema %" PRId64 ": "),
 				       v + 1);
 			return FALSE;
 		}
 		if (!aiq_store_exec(db, "COMMIT", error))
 			return FALSE;
-		g_info("store migrated to schema %" G_GINT64_FORMAT, v + 1);
+		g_info("store migrated to schema %" PRId64, v + 1);
 	}
 	return TRUE;
 }
@@ -1007,7 +1009,7 @@ aiq_store_step_page(sqlite3_stmt *stmt,
 gchar *
 aiq_store_cursor_encode(gint64 time_us, const gchar *id)
 {
-	g_autofree gchar *raw = g_strdup_printf("%" G_GINT64_FORMAT ":%s", time_us, id);
+	g_autofree gchar *raw = g_strdup_printf("%" PRId64 ":%s", time_us, id);
 	gchar *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
 	/* URL-safe, without padding */
 	for (gchar *p = b64; *p != '\0'; p++) {

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -183,8 +185,7 @@ aiq_config_get_uint(GKeyFile *kf,
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_CONFIG,
-			    _("[%s] %s: “%s” is not a whole number from %" G_GUINT64_FORMAT
-			      " to %" G_GUINT64_FORMAT),
+			    _("[%s] %s: “%s” is not a whole number from %" PRIu64 " to %" PRIu64),
 			    group,
 			    key,
 			    str,

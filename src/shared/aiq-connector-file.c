@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -957,8 +959,8 @@ aiq_file_do_read(AiqFileJob *job, AiqFileRoot *root, GCancellable *cancellable, 
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_TOO_LARGE,
-			    _("“%s” is %" G_GINT64_FORMAT " bytes, more than max_size "
-			      "(%" G_GINT64_FORMAT " bytes)"),
+			    _("“%s” is %" PRId64 " bytes, more than max_size "
+			      "(%" PRId64 " bytes)"),
 			    job->path,
 			    (gint64)st.st_size,
 			    job->max_size);
@@ -981,7 +983,7 @@ aiq_file_do_read(AiqFileJob *job, AiqFileRoot *root, GCancellable *cancellable, 
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_TOO_LARGE,
-				    _("“%s” is more than max_size (%" G_GINT64_FORMAT " bytes)"),
+				    _("“%s” is more than max_size (%" PRId64 " bytes)"),
 				    job->path,
 				    job->max_size);
 			return NULL;

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
 #include <string.h>
@@ -167,9 +169,9 @@ static gchar *
 aiq_http_size_to_string(gint64 bytes)
 {
 	if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
-		return g_strdup_printf("%" G_GINT64_FORMAT " MiB", bytes / (1024 * 1024));
+		return g_strdup_printf("%" PRId64 " MiB", bytes / (1024 * 1024));
 	if (bytes >= 1024 && bytes % 1024 == 0)
-		return g_strdup_printf("%" G_GINT64_FORMAT " KiB", bytes / 1024);
+		return g_strdup_printf("%" PRId64 " KiB", bytes / 1024);
 	return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lu byte", "%lu bytes", (gulong)bytes),
 			       (gulong)bytes);
 }
@@ -1059,7 +1061,7 @@ aiq_http_request_fail(AiqHttpRequest *req, GError *error)
 	if (aiq_step_run_is_finished(req->run)) {
 		const GError *reason = aiq_step_run_get_error(req->run);
 		aiq_step_run_log(req->run,
-				 _("%s %s → stopped: %s (%" G_GINT64_FORMAT " ms)"),
+				 _("%s %s → stopped: %s (%" PRId64 " ms)"),
 				 req->method,
 				 req->log_url,
 				 reason != NULL ? reason->message : error->message,
@@ -1074,7 +1076,7 @@ aiq_http_request_fail(AiqHttpRequest *req, GError *error)
 		error = converted;
 	}
 	aiq_step_run_log(req->run,
-			 _("%s %s → %s (%" G_GINT64_FORMAT " ms)"),
+			 _("%s %s → %s (%" PRId64 " ms)"),
 			 req->method,
 			 req->log_url,
 			 error->message,
@@ -1217,7 +1219,7 @@ aiq_http_request_complete(AiqHttpRequest *req)
 
 	if (g_strcmp0(final_url, req->log_url) != 0) {
 		aiq_step_run_log(req->run,
-				 _("%s %s → %u from %s (%" G_GINT64_FORMAT " ms)"),
+				 _("%s %s → %u from %s (%" PRId64 " ms)"),
 				 req->method,
 				 req->log_url,
 				 status,
@@ -1225,7 +1227,7 @@ aiq_http_request_complete(AiqHttpRequest *req)
 				 ms);
 	} else {
 		aiq_step_run_log(req->run,
-				 _("%s %s → %u (%" G_GINT64_FORMAT " ms)"),
+				 _("%s %s → %u (%" PRId64 " ms)"),
 				 req->method,
 				 req->log_url,
 				 status,

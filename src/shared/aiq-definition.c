@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -283,7 +285,7 @@ aiq_get_uint(AiqParseCtx *ctx,
 	if (json_node_get_int(node) < min || json_node_get_int(node) > max) {
 		aiq_problems_add(ctx->problems,
 				 member_path,
-				 _("%" G_GINT64_FORMAT " is out of range %u to %u"),
+				 _("%" PRId64 " is out of range %u to %u"),
 				 json_node_get_int(node),
 				 min,
 				 max);
@@ -673,7 +675,7 @@ aiq_parse_retry(AiqParseCtx *ctx, AiqStep *step, JsonNode *node, const gchar *pa
 		if (n < 1 || n > 100)
 			aiq_problems_add(ctx->problems,
 					 path,
-					 _("%" G_GINT64_FORMAT " is out of range 1 to 100"),
+					 _("%" PRId64 " is out of range 1 to 100"),
 					 n);
 		else
 			step->retry.max_attempts = (guint)n;

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "aiq-error.h"
@@ -366,7 +368,7 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("execution %s: event %" G_GINT64_FORMAT " follows %" G_GINT64_FORMAT),
+			    _("execution %s: event %" PRId64 " follows %" PRId64),
 			    self->id,
 			    event->seq,
 			    self->last_seq);
@@ -380,8 +382,7 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_INVALID_ARGUMENT,
-				    _("execution %s: event %" G_GINT64_FORMAT
-				      " names unknown step “%s”"),
+				    _("execution %s: event %" PRId64 " names unknown step “%s”"),
 				    self->id,
 				    event->seq,
 				    event->step_id);
@@ -391,7 +392,7 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("execution %s: event %" G_GINT64_FORMAT " has no step"),
+			    _("execution %s: event %" PRId64 " has no step"),
 			    self->id,
 			    event->seq);
 		return FALSE;
@@ -464,7 +465,7 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_INVALID_ARGUMENT,
-				    _("execution %s: event %" G_GINT64_FORMAT " has status “%s”"),
+				    _("execution %s: event %" PRId64 " has status “%s”"),
 				    self->id,
 				    event->seq,
 				    event->status != NULL ? event->status : "");
@@ -494,7 +495,7 @@ aiq_execution_apply_event(AiqExecution *self, AiqEvent *event, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_INVALID_ARGUMENT,
-				    _("execution %s: event %" G_GINT64_FORMAT " has status “%s”"),
+				    _("execution %s: event %" PRId64 " has status “%s”"),
 				    self->id,
 				    event->seq,
 				    event->status != NULL ? event->status : "");

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
@@ -209,15 +211,14 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		g_clear_pointer(&stmt, sqlite3_finalize);
 	}
 	if (version > (gint64)G_N_ELEMENTS(aiq_journal_migrations)) {
-		g_set_error(
-			error,
-			AIQ_ERROR,
-			AIQ_ERROR_JOURNAL,
-			_("%s: written by a newer version of AutomateIQ (schema %" G_GINT64_FORMAT
-			  ", this version knows %u); upgrade to read it"),
-			self->filename,
-			version,
-			(guint)G_N_ELEMENTS(aiq_journal_migrations));
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_JOURNAL,
+			    _("%s: written by a newer version of AutomateIQ (schema %" PRId64
+			      ", this version knows %u); upgrade to read it"),
+			    self->filename,
+			    version,
+			    (guint)G_N_ELEMENTS(aiq_journal_migrations));
 		return FALSE;
 	}
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_journal_migrations); v++) {
@@ -233,7 +234,7 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 			return FALSE;
 		}
 		bump = g_strdup_printf("DELETE FROM schema_version;"
-				       "INSERT INTO schema_version VALUES (%" G_GINT64_FORMAT ");"
+				       "INSERT INTO schema_version VALUES (%" PRId64 ");"
 				       "PRAGMA application_id = %d;",
 				       v + 1,
 				       AIQ_JOURNAL_APPLICATION_ID);
@@ -241,9 +242,7 @@ aiq_journal_migrate(AiqJournal *self, GError **error)
 		    !aiq_journal_exec(self, self->db, bump, error)) {
 			/* nothing is dropped: the old schema stays as it was */
 			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			g_prefix_error(error,
-				       _("migrating to schema %" G_GINT64_FORMAT ": "),
-				       v + 1);
+			g_prefix_error(error, _("migrating to schema %" PRId64 ": "), v + 1);
 			return FALSE;
 		}
 		if (!aiq_journal_exec(self, self->db, "COMMIT", error))
@@ -375,7 +374,7 @@ aiq_journal_write_batch(AiqJournal *self, GPtrArray *batch, GArray *marks, GErro
 			goto fail;
 		sqlite3_clear_bindings(stmt);
 		if (sqlite3_changes(self->db) == 0)
-			g_warning("%s: event %s/%" G_GINT64_FORMAT " was already journaled",
+			g_warning("%s: event %s/%" PRId64 " was already journaled",
 				  self->filename,
 				  event->execution_id,
 				  event->seq);
@@ -876,7 +875,7 @@ aiq_journal_flush(AiqJournal *self, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_JOURNAL,
-			    _("%s: %" G_GUINT64_FORMAT " events could not be written: %s"),
+			    _("%s: %" PRIu64 " events could not be written: %s"),
 			    self->filename,
 			    target - self->durable,
 			    self->write_error != NULL ? self->write_error->message : "");
@@ -915,7 +914,7 @@ aiq_journal_close(AiqJournal *self, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_JOURNAL,
-			    _("%s: %" G_GUINT64_FORMAT " events could not be written: %s"),
+			    _("%s: %" PRIu64 " events could not be written: %s"),
 			    self->filename,
 			    lost,
 			    self->write_error != NULL ? self->write_error->message : "");
@@ -1034,7 +1033,7 @@ aiq_journal_event_from_row(AiqJournal *self,
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_JOURNAL,
-				    _("%s: execution %s event %" G_GINT64_FORMAT ": %s"),
+				    _("%s: execution %s event %" PRId64 ": %s"),
 				    self->filename,
 				    execution_id,
 				    event->seq,

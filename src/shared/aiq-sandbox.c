@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -1886,7 +1888,7 @@ aiq_sandbox_set_error(AiqSandbox *self,
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_LIMIT_EXCEEDED,
-			    _("%s ran more than %" G_GINT64_FORMAT " instructions"),
+			    _("%s ran more than %" PRId64 " instructions"),
 			    name,
 			    max_instructions);
 		return;
