@@ -135,7 +135,8 @@ url=smtp://127.0.0.1:$sink_port
 starttls=none
 from=automateiq@example.com
 CONF
-if [ ! -f "$agent_state/enrollment.json" ]; then
+# enrolled once; again when the server moved (another AIQ_PORT)
+if ! grep -qF "\"server\": \"$url\"" "$agent_state/enrollment.json" 2>/dev/null; then
   token=$($aiqctl enrollment-tokens create --name local-agent -o json |
     sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
   build/agent/automateiq-agent enroll --state-dir "$agent_state" -c "$agent_home/agent.conf" \
