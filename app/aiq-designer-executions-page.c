@@ -568,6 +568,16 @@ static void
 aiq_designer_executions_page_init(AiqDesignerExecutionsPage *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
+	/* the status names are the ones every page shows (aiq-designer-util) */
+	{
+		g_autoptr(GtkStringList) statuses = gtk_string_list_new(NULL);
+		gtk_string_list_append(statuses, _("All statuses"));
+		for (guint i = 1; i < G_N_ELEMENTS(aiq_designer_status_filters); i++)
+			gtk_string_list_append(
+				statuses,
+				aiq_designer_status_to_label(aiq_designer_status_filters[i]));
+		gtk_drop_down_set_model(self->status_dropdown, G_LIST_MODEL(statuses));
+	}
 	self->workflow_ids = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(self->workflow_ids, NULL);
 	self->workflow_names = gtk_string_list_new(NULL);
