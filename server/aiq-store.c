@@ -276,6 +276,7 @@ struct _AiqStore {
 	GCond checkpoint_cond;
 	gint wal_pages;               /* under @checkpoint_mutex */
 	gboolean checkpoint_stopping; /* under @checkpoint_mutex */
+	gboolean checkpointing;       /* a passive one runs; under @checkpoint_mutex */
 };
 
 /* the WAL is checkpointed (copied into the database) when it has this many
@@ -595,6 +596,11 @@ aiq_store_wal_hook(gpointer user_data, sqlite3 *db, const gchar *name, gint n_pa
 	self->wal_pages = n_pages;
 	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES)
 		g_cond_signal(&self->checkpoint_cond);
+	/* the restart below would find the checkpointer's lock taken and give
+	 * up at once (SQLITE_BUSY), leaving the WAL to grow under a slow disk:
+	 * wait for the passive checkpoint to end first */
+	while (n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16 && self->checkpointing)
+		g_cond_wait(&self->checkpoint_cond, &self->checkpoint_mutex);
 	g_mutex_unlock(&self->checkpoint_mutex);
 	/* under writes without a pause the WAL never starts over (a
 	 * checkpoint must catch up between two transactions): then the writer
@@ -629,6 +635,7 @@ aiq_store_checkpointer_thread(gpointer user_data)
 		if (self->checkpoint_stopping)
 			break;
 		self->wal_pages = 0;
+		self->checkpointing = TRUE;
 		g_mutex_unlock(&self->checkpoint_mutex);
 		if (db != NULL) {
 			gint rc = sqlite3_wal_checkpoint_v2(db,
@@ -640,6 +647,8 @@ aiq_store_checkpointer_thread(gpointer user_data)
 				g_warning("%s: checkpoint: %s", self->filename, sqlite3_errmsg(db));
 		}
 		g_mutex_lock(&self->checkpoint_mutex);
+		self->checkpointing = FALSE;
+		g_cond_broadcast(&self->checkpoint_cond);
 	}
 	g_mutex_unlock(&self->checkpoint_mutex);
 	if (db != NULL)
