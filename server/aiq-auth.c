@@ -461,6 +461,11 @@ aiq_auth_load_principal(AiqAuth *self,
 	} else if (kind == AIQ_TOKEN_KIND_API_KEY) {
 		aiq_role_from_string(row->role, &role);
 		principal->subject_name = g_strdup(row->name);
+		if (row->data != NULL && JSON_NODE_HOLDS_OBJECT(row->data))
+			principal->requests_per_minute = json_object_get_int_member_with_default(
+				json_node_get_object(row->data),
+				"requests_per_minute",
+				0);
 	} else {
 		/* enrollment tokens are used in a request body, never as bearer */
 		aiq_principal_unref(principal);

@@ -41,6 +41,7 @@ typedef struct {
 	gchar *subject_name;
 	gchar *token_id;
 	AiqRole role;
+	gint64 requests_per_minute; /* an API key's own rate limit, or 0 */
 	guint8 hash[32];
 } AiqPrincipal;
 

@@ -40,6 +40,19 @@ struct _AiqRequest {
 	gboolean finished;
 	AiqRequestApplyFunc apply_func;
 	gpointer apply_data;
+
+	/* what the audit record of this request says, beyond the defaults */
+	gchar *audit_tenant_id;
+	gchar *audit_action;
+	gchar *audit_actor_type;
+	gchar *audit_actor_id;
+	gchar *audit_actor_name;
+	gchar *audit_target_type;
+	gchar *audit_target_id;
+	JsonObject *audit_details;
+	gchar *error_code;
+	gchar *response_id;
+	gboolean audit_skip;
 };
 
 AiqRequest *
@@ -122,6 +135,17 @@ aiq_request_unref(AiqRequest *self)
 	if (self->response != NULL)
 		g_bytes_unref(self->response);
 	g_ptr_array_unref(self->headers);
+	g_free(self->audit_tenant_id);
+	g_free(self->audit_action);
+	g_free(self->audit_actor_type);
+	g_free(self->audit_actor_id);
+	g_free(self->audit_actor_name);
+	g_free(self->audit_target_type);
+	g_free(self->audit_target_id);
+	if (self->audit_details != NULL)
+		json_object_unref(self->audit_details);
+	g_free(self->error_code);
+	g_free(self->response_id);
 	g_mutex_clear(&self->mutex);
 	g_free(self);
 }
@@ -366,6 +390,16 @@ aiq_request_respond_json(AiqRequest *self, guint status, JsonNode *node)
 	g_autoptr(GBytes) body = NULL;
 	if (node != NULL) {
 		gchar *text = aiq_json_to_string(node, FALSE);
+		/* the id of what was made or changed, for the audit trail */
+		if (JSON_NODE_HOLDS_OBJECT(node) && status < 300) {
+			JsonObject *obj = json_node_get_object(node);
+			if (json_object_has_member(obj, "id") &&
+			    aiq_json_is_string(json_object_get_member(obj, "id"))) {
+				g_free(self->response_id);
+				self->response_id =
+					g_strdup(json_object_get_string_member(obj, "id"));
+			}
+		}
 		body = g_bytes_new_take(text, strlen(text));
 		json_node_unref(node);
 	}
@@ -391,6 +425,8 @@ aiq_request_respond_error(AiqRequest *self,
 	json_object_set_string_member(error, "code", code);
 	json_object_set_string_member(error, "message", message);
 	json_object_set_string_member(error, "request_id", self->id);
+	g_free(self->error_code);
+	self->error_code = g_strdup(code);
 	if (details != NULL)
 		json_object_set_member(error, "details", details);
 	json_object_set_object_member(root, "error", error);
@@ -572,4 +608,108 @@ GMainContext *
 aiq_request_get_context(AiqRequest *self)
 {
 	return self->context;
+}
+
+/* the audit trail */
+
+/**
+ * aiq_request_set_audit_tenant:
+ *
+ * The tenant whose log records this request, for routes without a
+ * principal (a login, an enrollment, a webhook); else the principal's.
+ */
+void
+aiq_request_set_audit_tenant(AiqRequest *self, const gchar *tenant_id)
+{
+	g_free(self->audit_tenant_id);
+	self->audit_tenant_id = g_strdup(tenant_id);
+}
+
+/**
+ * aiq_request_set_audit_action:
+ *
+ * Replaces the route's action, e.g. `tenant.suspend` for a PATCH that
+ * suspends.
+ */
+void
+aiq_request_set_audit_action(AiqRequest *self, const gchar *action)
+{
+	g_free(self->audit_action);
+	self->audit_action = g_strdup(action);
+}
+
+/**
+ * aiq_request_set_audit_actor:
+ * @type: `user`, `api_key`, `agent`, `webhook`, `system`
+ *
+ * Who acted, when it is not the principal (a login names the user).
+ */
+void
+aiq_request_set_audit_actor(AiqRequest *self, const gchar *type, const gchar *id, const gchar *name)
+{
+	g_free(self->audit_actor_type);
+	g_free(self->audit_actor_id);
+	g_free(self->audit_actor_name);
+	self->audit_actor_type = g_strdup(type);
+	self->audit_actor_id = g_strdup(id);
+	self->audit_actor_name = g_strdup(name);
+}
+
+/**
+ * aiq_request_set_audit_target:
+ *
+ * What was acted on, when it is neither the path's `{id}` nor the `id` of
+ * the answer.
+ */
+void
+aiq_request_set_audit_target(AiqRequest *self, const gchar *type, const gchar *id)
+{
+	g_free(self->audit_target_type);
+	g_free(self->audit_target_id);
+	self->audit_target_type = g_strdup(type);
+	self->audit_target_id = g_strdup(id);
+}
+
+/**
+ * aiq_request_add_audit_detail:
+ * @value: (transfer full)
+ *
+ * Adds a member to the record's details (never a secret).
+ */
+void
+aiq_request_add_audit_detail(AiqRequest *self, const gchar *name, JsonNode *value)
+{
+	if (self->audit_details == NULL)
+		self->audit_details = json_object_new();
+	json_object_set_member(self->audit_details, name, value);
+}
+
+/**
+ * aiq_request_skip_audit:
+ *
+ * For an audited route, a request that changed nothing worth a record.
+ */
+void
+aiq_request_skip_audit(AiqRequest *self)
+{
+	self->audit_skip = TRUE;
+}
+
+AiqRequestAudit
+aiq_request_get_audit(AiqRequest *self)
+{
+	AiqRequestAudit audit = {
+		.tenant_id = self->audit_tenant_id,
+		.action = self->audit_action,
+		.actor_type = self->audit_actor_type,
+		.actor_id = self->audit_actor_id,
+		.actor_name = self->audit_actor_name,
+		.target_type = self->audit_target_type,
+		.target_id = self->audit_target_id,
+		.details = self->audit_details,
+		.error_code = self->error_code,
+		.response_id = self->response_id,
+		.skip = self->audit_skip,
+	};
+	return audit;
 }

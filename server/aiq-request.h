@@ -88,6 +88,23 @@ aiq_request_get_context(AiqRequest *self);
 guint
 aiq_http_status_for_error(const GError *error);
 
+/* the audit trail (see AiqGovernance) */
+void
+aiq_request_set_audit_tenant(AiqRequest *self, const gchar *tenant_id);
+void
+aiq_request_set_audit_action(AiqRequest *self, const gchar *action);
+void
+aiq_request_set_audit_actor(AiqRequest *self,
+			    const gchar *type,
+			    const gchar *id,
+			    const gchar *name);
+void
+aiq_request_set_audit_target(AiqRequest *self, const gchar *type, const gchar *id);
+void
+aiq_request_add_audit_detail(AiqRequest *self, const gchar *name, JsonNode *value);
+void
+aiq_request_skip_audit(AiqRequest *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqRequest, aiq_request_unref)
 
 G_END_DECLS

@@ -349,6 +349,9 @@ aiq_route_enroll(AiqRequest *req)
 		goto fail;
 	}
 	aiq_auth_login_succeeded(auth, account, address);
+	/* only a valid token names the tenant whose log records it */
+	aiq_request_set_audit_tenant(req, tenant_id);
+	aiq_request_set_audit_actor(req, "agent", agent->id, agent->name);
 	g_info("agent %s (%s) enrolled in tenant %s", agent->id, agent->name, tenant_id);
 	/* the store took @agent as it is */
 	aiq_agents_publish(server, tenant_id, agent->id, agent);
@@ -875,7 +878,8 @@ static const AiqRoute aiq_agent_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_create_enrollment_token,
 	  0,
-	  "make a one-time enrollment token" },
+	  "make a one-time enrollment token",
+	  "enrollment_token.create" },
 	{ "GET",
 	  "/api/v1/enrollment-tokens",
 	  AIQ_ROLE_TENANT_ADMIN,
@@ -889,14 +893,17 @@ static const AiqRoute aiq_agent_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_delete_enrollment_token,
 	  0,
-	  "revoke an enrollment token" },
+	  "revoke an enrollment token",
+	  "enrollment_token.revoke" },
 	{ "POST",
 	  "/api/v1/agents/enroll",
 	  AIQ_ROLE_NONE,
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_enroll,
 	  0,
-	  "trade an enrollment token for an agent credential" },
+	  "trade an enrollment token for an agent credential",
+	  "agent.enroll",
+	  AIQ_ROUTE_LIMIT_ADDRESS },
 	{ "GET",
 	  "/api/v1/agents",
 	  AIQ_ROLE_VIEWER,
@@ -917,14 +924,16 @@ static const AiqRoute aiq_agent_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_disable_agent,
 	  0,
-	  "disable an agent" },
+	  "disable an agent",
+	  "agent.disable" },
 	{ "DELETE",
 	  "/api/v1/agents/{id}",
 	  AIQ_ROLE_TENANT_ADMIN,
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_delete_agent,
 	  0,
-	  "delete an agent" },
+	  "delete an agent",
+	  "agent.delete" },
 	{ "POST",
 	  "/api/v1/agent/lease",
 	  AIQ_ROLE_AGENT,

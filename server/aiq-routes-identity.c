@@ -361,6 +361,13 @@ aiq_route_login(AiqRequest *req)
 		g_clear_error(&error);
 	}
 
+	/* the attempt goes to the tenant's audit log (the platform's when there
+	 * is no such tenant) */
+	if (tenant != NULL)
+		aiq_request_set_audit_tenant(req, tenant->id);
+	aiq_request_set_audit_actor(req, "user", user != NULL ? user->id : NULL, username);
+	aiq_request_set_audit_target(req, "user", user != NULL ? user->id : NULL);
+
 	/* always one Argon2id verification, whether there is a user or not */
 	verified = aiq_auth_verify_password(user != NULL ? user->password_hash : dummy, password);
 	if (!verified || user == NULL || user->disabled) {
@@ -1057,14 +1064,17 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_login,
 	  AIQ_IDENTITY_LOGIN_MAX_BODY,
-	  "log in: a session token" },
+	  "log in: a session token",
+	  "auth.login",
+	  AIQ_ROUTE_LIMIT_ADDRESS },
 	{ "POST",
 	  "/api/v1/auth/logout",
 	  AIQ_ROLE_VIEWER,
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_logout,
 	  0,
-	  "log out: revoke this session" },
+	  "log out: revoke this session",
+	  "auth.logout" },
 	{ "GET",
 	  "/api/v1/tenants",
 	  AIQ_ROLE_PLATFORM_ADMIN,
@@ -1078,7 +1088,8 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_tenants_create,
 	  0,
-	  "create a tenant and its first admin" },
+	  "create a tenant and its first admin",
+	  "tenant.create" },
 	{ "GET",
 	  "/api/v1/tenants/{id}",
 	  AIQ_ROLE_PLATFORM_ADMIN,
@@ -1092,7 +1103,8 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_tenants_update,
 	  0,
-	  "change or suspend a tenant" },
+	  "change or suspend a tenant",
+	  "tenant.update" },
 	{ "GET",
 	  "/api/v1/users",
 	  AIQ_ROLE_TENANT_ADMIN,
@@ -1106,7 +1118,8 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_users_create,
 	  0,
-	  "create a user" },
+	  "create a user",
+	  "user.create" },
 	{ "GET",
 	  "/api/v1/users/{id}",
 	  AIQ_ROLE_TENANT_ADMIN,
@@ -1120,14 +1133,16 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_users_update,
 	  0,
-	  "change or disable a user" },
+	  "change or disable a user",
+	  "user.update" },
 	{ "DELETE",
 	  "/api/v1/users/{id}",
 	  AIQ_ROLE_TENANT_ADMIN,
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_users_delete,
 	  0,
-	  "delete a user" },
+	  "delete a user",
+	  "user.delete" },
 	{ "GET",
 	  "/api/v1/api-keys",
 	  AIQ_ROLE_TENANT_ADMIN,
@@ -1141,14 +1156,16 @@ static const AiqRoute aiq_identity_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_keys_create,
 	  0,
-	  "create an API key" },
+	  "create an API key",
+	  "api_key.create" },
 	{ "DELETE",
 	  "/api/v1/api-keys/{id}",
 	  AIQ_ROLE_TENANT_ADMIN,
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_keys_delete,
 	  0,
-	  "revoke an API key" },
+	  "revoke an API key",
+	  "api_key.revoke" },
 };
 
 void

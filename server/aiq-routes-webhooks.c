@@ -18,6 +18,7 @@
 #include "aiq-api.h"
 #include "aiq-definition.h"
 #include "aiq-error.h"
+#include "aiq-governance.h"
 #include "aiq-executions.h"
 #include "aiq-json.h"
 #include "aiq-queue.h"
@@ -482,18 +483,28 @@ aiq_route_hook(AiqRequest *req)
 					  "not_found",
 					  _("no such webhook"),
 					  NULL);
-		goto out;
+		goto audit;
 	}
+	/* the tenant's request budget covers its webhooks */
+	if (!aiq_governance_check_tenant(aiq_governance_get(server),
+					 req,
+					 tenant_id,
+					 AIQ_RATE_SCOPE_WEBHOOK))
+		goto audit;
+	/* the start (or its failure) is in the tenant's audit log; the route
+	 * answers later, so it records the start itself */
+	aiq_request_set_audit_tenant(req, tenant_id);
+	aiq_request_set_audit_actor(req, "webhook", row->workflow_id, workflow->name);
 	definition = aiq_webhook_definition(server, workflow, &trigger, &error);
 	if (definition == NULL) {
 		aiq_request_respond_gerror(req, error);
-		goto out;
+		goto audit;
 	}
 	if (trigger->signature_header != NULL) {
 		gboolean ok;
 		if (!aiq_webhook_open(server, row, NULL, &secret, &error)) {
 			aiq_request_respond_gerror(req, error);
-			goto out;
+			goto audit;
 		}
 		ok = aiq_webhook_signature_ok(
 			secret,
@@ -510,13 +521,13 @@ aiq_route_hook(AiqRequest *req)
 						  "bad_signature",
 						  message,
 						  NULL);
-			goto out;
+			goto audit;
 		}
 	}
 	inputs = aiq_webhook_inputs(req, definition, trigger, &error);
 	if (inputs == NULL) {
 		aiq_request_respond_gerror(req, error);
-		goto out;
+		goto audit;
 	}
 	start.tenant_id = tenant_id;
 	start.workflow_id = row->workflow_id;
@@ -526,8 +537,13 @@ aiq_route_hook(AiqRequest *req)
 	execution = aiq_executions_start(server, &start, NULL, &error);
 	if (execution == NULL) {
 		aiq_request_respond_gerror(req, error);
-		goto out;
+		goto audit;
 	}
+	aiq_request_set_audit_target(
+		req,
+		"execution",
+		json_object_get_string_member(json_node_get_object(execution), "id"));
+	aiq_governance_audit_request(aiq_governance_get(server), req, "execution.start");
 	if (trigger->respond == AIQ_WEBHOOK_RESPOND_ON_FINISH) {
 		AiqWebhookWait *wait = g_new0(AiqWebhookWait, 1);
 		GSource *source = g_timeout_source_new(AIQ_WEBHOOK_POLL_MS);
@@ -559,6 +575,9 @@ aiq_route_hook(AiqRequest *req)
 			json_object_get_string_member(json_node_get_object(execution), "status"));
 		aiq_request_respond_json(req, SOUP_STATUS_ACCEPTED, aiq_json_new_object(obj));
 	}
+	goto out;
+audit:
+	aiq_governance_audit_request(aiq_governance_get(server), req, "execution.start");
 out:
 	aiq_request_finish(req);
 }
@@ -577,7 +596,8 @@ static const AiqRoute aiq_webhook_routes[] = {
 	  AIQ_ROUTE_WORKER,
 	  aiq_route_webhook_rotate,
 	  0,
-	  "a new webhook URL and secret" },
+	  "a new webhook URL and secret",
+	  "webhook.rotate" },
 	{ "POST",
 	  "/api/v1/hooks/{token}",
 	  AIQ_ROLE_NONE,

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "aiq-error.h"
 #include "aiq-server-config.h"
@@ -32,6 +33,17 @@ aiq_server_config_new(void)
 	self->long_poll_us = 25 * G_USEC_PER_SEC;
 	self->idle_timeout_s = 30;
 	self->scheduler = TRUE;
+	for (guint i = 0; i < AIQ_TIER_LAST; i++)
+		aiq_limits_init_tier(&self->tier_limits[i], (AiqTier)i);
+	self->tenant_limits = g_hash_table_new_full(g_str_hash,
+						    g_str_equal,
+						    g_free,
+						    (GDestroyNotify)json_object_unref);
+	self->audit_retention_days = 365;
+	self->archive_retention_days = 7 * 365 + 2;
+	self->retention = TRUE;
+	self->address_requests_per_minute = 60;
+	self->address_burst = 20;
 	return self;
 }
 
@@ -47,6 +59,8 @@ aiq_server_config_free(AiqServerConfig *self)
 	g_free(self->data_dir);
 	g_free(self->store);
 	g_free(self->public_url);
+	g_free(self->metrics_token);
+	g_hash_table_unref(self->tenant_limits);
 	g_free(self);
 }
 
@@ -86,6 +100,12 @@ static const gchar *const aiq_server_keys[] = { "listen",
 						"idle-timeout",
 						"public-url",
 						"scheduler",
+						"metrics-token",
+						"audit-retention-days",
+						"archive-retention-days",
+						"retention",
+						"address-requests-per-minute",
+						"address-burst",
 						NULL };
 
 static gboolean
@@ -192,6 +212,81 @@ aiq_server_config_path(GKeyFile *kf, const gchar *key, const gchar *base_dir)
 	return g_build_filename(base_dir, str, NULL);
 }
 
+/* [tier.NAME] or [tenant.SLUG]: limits with dashes for underscores,
+ * e.g. api-requests-per-minute=600 */
+static gboolean
+aiq_server_config_load_limits(AiqServerConfig *self,
+			      GKeyFile *kf,
+			      const gchar *group,
+			      GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autofree gchar *prefix = g_strdup_printf("[%s] ", group);
+	const gchar *name = strchr(group, '.') + 1;
+	AiqTier tier = AIQ_TIER_FREE;
+	gboolean is_tier = g_str_has_prefix(group, "tier.");
+
+	if (is_tier && !aiq_tier_from_string(name, &tier)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_CONFIG,
+			    _("[%s]: unknown tier; the tiers are free, standard, premium and "
+			      "enterprise"),
+			    group);
+		return FALSE;
+	}
+	if (!is_tier && name[0] == '\0') {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_CONFIG,
+			    _("[%s]: a tenant slug is missing"),
+			    group);
+		return FALSE;
+	}
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		g_autofree gchar *member = g_strdelimit(g_strdup(keys[i]), "-", '_');
+		g_autofree gchar *str = g_strstrip(g_key_file_get_string(kf, group, keys[i], NULL));
+		guint64 value = 0;
+		AiqLimit limit;
+		if (!aiq_limit_from_string(member, &limit)) {
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFIG,
+				    _("[%s] %s: unknown limit"),
+				    group,
+				    keys[i]);
+			return FALSE;
+		}
+		if (!g_ascii_string_to_unsigned(str,
+						10,
+						1,
+						(guint64)aiq_limit_max(limit),
+						&value,
+						NULL)) {
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFIG,
+				    _("[%s] %s: “%s” is not a whole number from 1 to %" PRId64),
+				    group,
+				    keys[i],
+				    str,
+				    aiq_limit_max(limit));
+			return FALSE;
+		}
+		json_object_set_int_member(obj, member, (gint64)value);
+	}
+	if (is_tier) {
+		if (!aiq_limits_apply_json(&self->tier_limits[tier], obj, prefix, error)) {
+			(*error)->code = AIQ_ERROR_CONFIG;
+			return FALSE;
+		}
+		return TRUE;
+	}
+	g_hash_table_replace(self->tenant_limits, g_strdup(name), g_steal_pointer(&obj));
+	return TRUE;
+}
+
 gboolean
 aiq_server_config_load_data(AiqServerConfig *self,
 			    const gchar *data,
@@ -211,11 +306,18 @@ aiq_server_config_load_data(AiqServerConfig *self,
 	}
 	groups = g_key_file_get_groups(kf, NULL);
 	for (guint i = 0; groups[i] != NULL; i++) {
+		if (g_str_has_prefix(groups[i], "tier.") ||
+		    g_str_has_prefix(groups[i], "tenant.")) {
+			if (!aiq_server_config_load_limits(self, kf, groups[i], error))
+				return FALSE;
+			continue;
+		}
 		if (g_strcmp0(groups[i], "server") != 0) {
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_CONFIG,
-				    _("[%s]: unknown group; the server reads [server]"),
+				    _("[%s]: unknown group; the server reads [server], [tier.NAME] "
+				      "and [tenant.SLUG]"),
 				    groups[i]);
 			return FALSE;
 		}
@@ -295,8 +397,38 @@ aiq_server_config_load_data(AiqServerConfig *self,
 	    !aiq_server_config_duration(kf, "enrollment-ttl", &self->enrollment_ttl_us, error) ||
 	    !aiq_server_config_duration(kf, "lease-ttl", &self->lease_ttl_us, error) ||
 	    !aiq_server_config_duration(kf, "agent-offline", &self->agent_offline_us, error) ||
-	    !aiq_server_config_duration(kf, "long-poll", &self->long_poll_us, error))
+	    !aiq_server_config_duration(kf, "long-poll", &self->long_poll_us, error) ||
+	    !aiq_server_config_bool(kf, "retention", &self->retention, error))
 		return FALSE;
+	tmp = (guint64)self->audit_retention_days;
+	if (!aiq_server_config_uint(kf, "audit-retention-days", 1, 36500, &tmp, error))
+		return FALSE;
+	self->audit_retention_days = (gint64)tmp;
+	tmp = (guint64)self->archive_retention_days;
+	if (!aiq_server_config_uint(kf, "archive-retention-days", 1, 36500, &tmp, error))
+		return FALSE;
+	self->archive_retention_days = (gint64)tmp;
+	tmp = (guint64)self->address_requests_per_minute;
+	if (!aiq_server_config_uint(kf, "address-requests-per-minute", 1, G_MAXINT32, &tmp, error))
+		return FALSE;
+	self->address_requests_per_minute = (gint64)tmp;
+	tmp = (guint64)self->address_burst;
+	if (!aiq_server_config_uint(kf, "address-burst", 1, G_MAXINT32, &tmp, error))
+		return FALSE;
+	self->address_burst = (gint64)tmp;
+	if (g_key_file_has_key(kf, "server", "metrics-token", NULL)) {
+		g_free(self->metrics_token);
+		self->metrics_token =
+			g_strstrip(g_key_file_get_string(kf, "server", "metrics-token", NULL));
+		if (strlen(self->metrics_token) < 16) {
+			g_set_error_literal(
+				error,
+				AIQ_ERROR,
+				AIQ_ERROR_CONFIG,
+				_("[server] metrics-token: use at least 16 characters"));
+			return FALSE;
+		}
+	}
 	return TRUE;
 }
 

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "aiq-limits.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -23,6 +25,16 @@ G_BEGIN_DECLS
  * @workers: threads running blocking handlers
  * @max_body: the default largest request body
  * @public_url: (nullable): the URL clients see, for webhook URLs
+ * @tier_limits: each tier's limits: the built-in defaults, then
+ *   `[tier.NAME]` groups
+ * @tenant_limits: `[tenant.SLUG]` groups: slug -> JsonObject of overrides
+ * @metrics_token: (nullable): a bearer token that may read /metrics from
+ *   beyond loopback
+ * @audit_retention_days: how long audit records are kept (365)
+ * @archive_retention_days: how long execution archives are kept (7 years)
+ * @retention: run the daily retention job
+ * @address_requests_per_minute: logins and enrollments per source address
+ * @address_burst: of those at once
  */
 typedef struct {
 	gchar *listen;
@@ -46,6 +58,14 @@ typedef struct {
 	gint64 idle_timeout_s;
 	gchar *public_url;
 	gboolean scheduler;
+	AiqLimits tier_limits[AIQ_TIER_LAST];
+	GHashTable *tenant_limits;
+	gchar *metrics_token;
+	gint64 audit_retention_days;
+	gint64 archive_retention_days;
+	gboolean retention;
+	gint64 address_requests_per_minute;
+	gint64 address_burst;
 } AiqServerConfig;
 
 AiqServerConfig *

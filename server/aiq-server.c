@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aiq-error.h"
+#include "aiq-governance.h"
 #include "aiq-json.h"
 #include "aiq-request-private.h"
 #include "aiq-routes.h"
@@ -299,8 +300,13 @@ static void
 aiq_server_run_handler(AiqRequest *req, AiqRouteEntry *route)
 {
 	route->route.func(req);
-	if (route->route.run != AIQ_ROUTE_ASYNC)
-		aiq_request_finish(req);
+	if (route->route.run == AIQ_ROUTE_ASYNC)
+		return;
+	if (route->route.audit != NULL)
+		aiq_governance_audit_request(aiq_governance_get(aiq_request_get_server(req)),
+					     req,
+					     route->route.audit);
+	aiq_request_finish(req);
 }
 
 static void
@@ -385,7 +391,15 @@ aiq_server_handler_cb(SoupServer *soup,
 	}
 	aiq_request_set_params(req, state->params);
 
-	/* authentication first, on every route that needs it */
+	/* logins and enrollments: a budget per source address */
+	if ((route->route.flags & AIQ_ROUTE_LIMIT_ADDRESS) != 0 &&
+	    !aiq_governance_check_address(aiq_governance_get(self), req)) {
+		aiq_request_apply(req);
+		return;
+	}
+
+	/* authentication first, on every route that needs it; then the
+	 * rate limits of the principal's tenant and credential, then its role */
 	if (route->route.role != AIQ_ROLE_NONE) {
 		principal = aiq_auth_authenticate(
 			self->auth,
@@ -400,6 +414,10 @@ aiq_server_handler_cb(SoupServer *soup,
 			return;
 		}
 		aiq_request_set_principal(req, principal);
+		if (!aiq_governance_check_principal(aiq_governance_get(self), req, principal)) {
+			aiq_request_apply(req);
+			return;
+		}
 		if (!aiq_role_satisfies(principal->role, route->route.role)) {
 			g_autofree gchar *message =
 				g_strdup_printf(_("this needs the %s role"),
@@ -409,6 +427,10 @@ aiq_server_handler_cb(SoupServer *soup,
 						  "forbidden",
 						  message,
 						  NULL);
+			if (route->route.audit != NULL)
+				aiq_governance_audit_request(aiq_governance_get(self),
+							     req,
+							     route->route.audit);
 			aiq_request_apply(req);
 			return;
 		}
@@ -416,6 +438,10 @@ aiq_server_handler_cb(SoupServer *soup,
 
 	if (route->route.run == AIQ_ROUTE_INLINE) {
 		route->route.func(req);
+		if (route->route.audit != NULL)
+			aiq_governance_audit_request(aiq_governance_get(self),
+						     req,
+						     route->route.audit);
 		aiq_request_apply(req);
 		return;
 	}
@@ -806,6 +832,7 @@ aiq_server_new(AiqServerConfig *config, GError **error)
 	if (self->store == NULL)
 		return NULL;
 	self->auth = aiq_auth_new(self->store);
+	aiq_governance_install(self);
 	if (!aiq_server_load_tls(self, error))
 		return NULL;
 	self->pool =

@@ -33,6 +33,16 @@ typedef enum {
 } AiqRouteRun;
 
 /**
+ * AiqRouteFlags:
+ * @AIQ_ROUTE_LIMIT_ADDRESS: rate-limited per source address (logins and
+ *   enrollments, which have no principal yet)
+ */
+typedef enum {
+	AIQ_ROUTE_FLAGS_NONE = 0,
+	AIQ_ROUTE_LIMIT_ADDRESS = 1 << 0,
+} AiqRouteFlags;
+
+/**
  * AiqRoute:
  * @method: GET, POST, PUT, PATCH or DELETE
  * @path: with `{name}` parameters, e.g. `/api/v1/workflows/{id}`
@@ -40,6 +50,9 @@ typedef enum {
  *   authentication, %AIQ_ROLE_AGENT for agents only
  * @max_body: the largest request body, or 0 for the server's default
  * @summary: one line, for logs and the route list
+ * @audit: (nullable): the action its requests are recorded as in the
+ *   audit log, e.g. `workflow.create`; %NULL for routes that change nothing
+ * @flags: how it is rate-limited beyond the principal's buckets
  */
 typedef struct {
 	const gchar *method;
@@ -49,6 +62,8 @@ typedef struct {
 	AiqRouteFunc func;
 	gsize max_body;
 	const gchar *summary;
+	const gchar *audit;
+	AiqRouteFlags flags;
 } AiqRoute;
 
 typedef gint64 (*AiqClockFunc)(gpointer user_data);

@@ -48,6 +48,8 @@ aiq_tenant_free(AiqTenant *tenant)
 	g_free(tenant->name);
 	g_free(tenant->tier);
 	g_free(tenant->status);
+	if (tenant->limits != NULL)
+		json_node_unref(tenant->limits);
 	g_free(tenant);
 }
 
@@ -85,6 +87,7 @@ aiq_token_row_free(AiqTokenRow *row)
 /* tenants */
 
 #define AIQ_TENANT_COLUMNS "id, slug, name, tier, retention_days, status, created, updated"
+#define AIQ_TENANT_SELECT AIQ_TENANT_COLUMNS ", limits"
 
 static AiqTenant *
 aiq_tenant_from_row(sqlite3_stmt *stmt)
@@ -98,6 +101,7 @@ aiq_tenant_from_row(sqlite3_stmt *stmt)
 	tenant->status = aiq_store_column_text(stmt, 5);
 	tenant->created_us = sqlite3_column_int64(stmt, 6);
 	tenant->updated_us = sqlite3_column_int64(stmt, 7);
+	tenant->limits = aiq_store_column_json(stmt, 8);
 	return tenant;
 }
 
@@ -172,7 +176,7 @@ aiq_store_get_tenant(AiqStore *self, const gchar *id, GError **error)
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
-				       "SELECT " AIQ_TENANT_COLUMNS " FROM tenants WHERE id = ?1",
+				       "SELECT " AIQ_TENANT_SELECT " FROM tenants WHERE id = ?1",
 				       error);
 	if (stmt == NULL)
 		return NULL;
@@ -187,7 +191,7 @@ aiq_store_get_tenant_by_slug(AiqStore *self, const gchar *slug, GError **error)
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
-				       "SELECT " AIQ_TENANT_COLUMNS " FROM tenants WHERE slug = ?1",
+				       "SELECT " AIQ_TENANT_SELECT " FROM tenants WHERE slug = ?1",
 				       error);
 	if (stmt == NULL)
 		return NULL;
@@ -214,7 +218,7 @@ aiq_store_list_tenants(AiqStore *self,
 		return NULL;
 	stmt = aiq_store_read_prepare(
 		self,
-		"SELECT " AIQ_TENANT_COLUMNS " FROM tenants "
+		"SELECT " AIQ_TENANT_SELECT " FROM tenants "
 		"WHERE (created, id) > (?1, ?2) ORDER BY created, id LIMIT ?3",
 		error);
 	if (stmt == NULL)
@@ -285,6 +289,41 @@ aiq_store_update_tenant(AiqStore *self,
 		return FALSE;
 	aiq_store_schedules_changed(self);
 	return TRUE;
+}
+
+typedef struct {
+	const gchar *id;
+	JsonNode *limits;
+} AiqSetTenantLimits;
+
+static gboolean
+aiq_store_set_tenant_limits_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	AiqSetTenantLimits *op = user_data;
+	g_autoptr(AiqStmt) stmt =
+		aiq_store_tx_prepare(tx,
+				     "UPDATE tenants SET limits = ?2, updated = ?3 WHERE id = ?1",
+				     error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->id);
+	aiq_store_bind_json(stmt, 2, op->limits);
+	sqlite3_bind_int64(stmt, 3, g_get_real_time());
+	return aiq_store_tx_exec_existing(tx, stmt, "tenant", op->id, error);
+}
+
+/**
+ * aiq_store_set_tenant_limits:
+ * @limits: (nullable): the tenant's own limits over its tier's, an object
+ *   of aiq_limit_to_string() names (checked by the caller); %NULL for none
+ */
+gboolean
+aiq_store_set_tenant_limits(AiqStore *self, const gchar *id, JsonObject *limits, GError **error)
+{
+	g_autoptr(JsonNode) node =
+		limits != NULL ? aiq_json_new_object(json_object_ref(limits)) : NULL;
+	AiqSetTenantLimits op = { id, node };
+	return aiq_store_write(self, aiq_store_set_tenant_limits_cb, &op, error);
 }
 
 /* users */

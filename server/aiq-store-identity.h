@@ -17,6 +17,7 @@ typedef struct {
 	gint retention_days;
 	gint64 created_us;
 	gint64 updated_us;
+	JsonNode *limits; /* nullable: its own limits over its tier's */
 } AiqTenant;
 
 typedef struct {
@@ -111,6 +112,8 @@ aiq_store_update_tenant(AiqStore *self,
 			gint retention_days,
 			const gchar *status,
 			GError **error);
+gboolean
+aiq_store_set_tenant_limits(AiqStore *self, const gchar *id, JsonObject *limits, GError **error);
 
 AiqUser *
 aiq_store_create_user(AiqStore *self,

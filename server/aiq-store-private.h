@@ -34,6 +34,12 @@ aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error);
 /* runs @func in the writer thread and blocks until it is committed */
 gboolean
 aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GError **error);
+/* queues @func without waiting; @destroy frees @user_data after it ran */
+void
+aiq_store_write_detached(AiqStore *self,
+			 AiqStoreWriteFunc func,
+			 gpointer user_data,
+			 GDestroyNotify destroy);
 /* a cached statement of the writer's connection, inside a write */
 AiqStmt *
 aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error);

@@ -231,6 +231,45 @@ static const gchar *const aiq_store_migrations[] = {
 	 * the tenant's status index and filtered the workflow out row by row) */
 	"CREATE INDEX executions_workflow_status ON executions "
 	"(tenant_id, workflow_id, status, created, id);",
+	/* 3: governance. A tenant's own limits (over its tier's); the audit
+	 * log, append-only (rows leave only by retention or erasure); the day's
+	 * count of executions, kept with each start so the quota check is one
+	 * row; where archived executions went. */
+	"ALTER TABLE tenants ADD COLUMN limits TEXT;"
+	"CREATE TABLE audit_log ("
+	"  tenant_id TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  actor_type TEXT NOT NULL,"
+	"  actor_id TEXT,"
+	"  actor_name TEXT,"
+	"  action TEXT NOT NULL,"
+	"  target_type TEXT,"
+	"  target_id TEXT,"
+	"  request_id TEXT,"
+	"  source TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  status INTEGER,"
+	"  details TEXT,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX audit_log_time ON audit_log (tenant_id, time, id);"
+	"CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
+	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TABLE usage_daily ("
+	"  tenant_id TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  executions INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (tenant_id, day)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE execution_archive ("
+	"  tenant_id TEXT NOT NULL,"
+	"  execution_id TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  archived INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, execution_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX execution_archive_day ON execution_archive (tenant_id, day);",
 };
 
 typedef struct {
@@ -246,6 +285,8 @@ typedef struct {
 	GError *error;
 	gboolean ok;
 	gboolean done;
+	/* a detached write: nobody waits; the writer frees it */
+	GDestroyNotify destroy;
 } AiqStoreWriteOp;
 
 struct _AiqStoreTx {
@@ -572,6 +613,16 @@ aiq_store_writer_thread(gpointer user_data)
 				op->ok = FALSE;
 				op->error = g_error_copy(commit_error);
 			}
+			if (op->destroy != NULL) {
+				if (!op->ok)
+					g_warning("%s: a detached write failed: %s",
+						  self->filename,
+						  op->error->message);
+				g_clear_error(&op->error);
+				op->destroy(op->user_data);
+				g_free(op);
+				continue;
+			}
 			op->done = TRUE;
 		}
 		if (commit_error == NULL) {
@@ -689,6 +740,58 @@ aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GErr
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * aiq_store_write_detached:
+ * @destroy: frees @user_data once the write is committed (or failed)
+ *
+ * Like aiq_store_write(), without waiting: the write joins the next group
+ * and a failure is logged. Writes are committed in the order they are
+ * queued, so an aiq_store_write() queued later sees this one.
+ */
+void
+aiq_store_write_detached(AiqStore *self,
+			 AiqStoreWriteFunc func,
+			 gpointer user_data,
+			 GDestroyNotify destroy)
+{
+	AiqStoreWriteOp *op;
+
+	g_return_if_fail(AIQ_IS_STORE(self));
+	g_return_if_fail(func != NULL && destroy != NULL);
+
+	g_mutex_lock(&self->mutex);
+	if (self->stopping || self->closed) {
+		g_mutex_unlock(&self->mutex);
+		g_warning("%s: a detached write after close was dropped", self->filename);
+		destroy(user_data);
+		return;
+	}
+	op = g_new0(AiqStoreWriteOp, 1);
+	op->func = func;
+	op->user_data = user_data;
+	op->destroy = destroy;
+	g_queue_push_tail(&self->ops, op);
+	g_cond_signal(&self->cond);
+	g_mutex_unlock(&self->mutex);
+}
+
+static gboolean
+aiq_store_barrier_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
+{
+	return TRUE;
+}
+
+/**
+ * aiq_store_sync:
+ *
+ * Waits until every write queued before it is committed.
+ */
+gboolean
+aiq_store_sync(AiqStore *self, GError **error)
+{
+	return aiq_store_write(self, aiq_store_barrier_cb, NULL, error);
 }
 
 /* the first column of the first row of @sql, read once (not cached) */

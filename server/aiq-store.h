@@ -38,6 +38,8 @@ gboolean
 aiq_store_check(AiqStore *self, GError **error);
 gboolean
 aiq_store_close(AiqStore *self, GError **error);
+gboolean
+aiq_store_sync(AiqStore *self, GError **error);
 guint64
 aiq_store_get_commits(AiqStore *self);
 guint64

@@ -441,10 +441,23 @@ aiq_e2e_server_new(const gchar *root, const gchar *name, const gchar *conf_text)
 	self->dir = g_strdup_printf("%s/%s-data", root, name);
 	self->conf = g_strdup_printf("%s/%s.conf", root, name);
 	self->log_path = g_strdup_printf("%s/%s.log", root, name);
-	g_assert_true(g_file_set_contents(self->conf,
-					  conf_text != NULL ? conf_text : "[server]\n",
-					  -1,
-					  NULL));
+	/* tests of other things run with every limit at its largest (the http
+	 * suite tests the limits) */
+	{
+		g_autofree gchar *unlimited_path = g_build_filename(g_getenv("AIQ_SOURCE_ROOT"),
+								    "bench",
+								    "unlimited-tiers.conf",
+								    NULL);
+		g_autofree gchar *unlimited = NULL;
+		g_autofree gchar *text = NULL;
+		g_assert_nonnull(g_getenv("AIQ_SOURCE_ROOT"));
+		g_assert_true(g_file_get_contents(unlimited_path, &unlimited, NULL, NULL));
+		text = g_strconcat(conf_text != NULL ? conf_text : "[server]\n",
+				   "\n",
+				   unlimited,
+				   NULL);
+		g_assert_true(g_file_set_contents(self->conf, text, -1, NULL));
+	}
 	{
 		const gchar *argv[] = { g_getenv("AIQ_SERVER"),
 					"init",

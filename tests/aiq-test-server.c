@@ -38,6 +38,24 @@ aiq_test_server_start(AiqTestServer *ts, const AiqTestServerOptions *options)
 			aiq_server_config_load_data(config, extra, strlen(extra), NULL, &error));
 		g_assert_no_error(error);
 	}
+	if (options == NULL || !options->real_limits) {
+		for (guint t = 0; t < AIQ_TIER_LAST; t++) {
+			for (guint l = 0; l < AIQ_LIMIT_LAST; l++) {
+				if (l != AIQ_LIMIT_RETENTION_DAYS)
+					config->tier_limits[t].values[l] = aiq_limit_max(l);
+			}
+		}
+		config->address_requests_per_minute = G_MAXINT32;
+		config->address_burst = G_MAXINT32;
+	}
+	if (options != NULL && options->limits != NULL) {
+		g_assert_true(aiq_server_config_load_data(config,
+							  options->limits,
+							  strlen(options->limits),
+							  NULL,
+							  &error));
+		g_assert_no_error(error);
+	}
 	g_free(config->listen);
 	config->listen = g_strdup("127.0.0.1");
 	config->port = 0;

@@ -21,6 +21,11 @@ typedef struct {
 	const gchar *data_dir; /* reuse a data directory (a restart); else a new one */
 	const gchar *config;   /* extra [server] lines */
 	gboolean lasting;      /* the tokens made at start never expire (else 1 h) */
+	gboolean real_limits;  /* the tiers' own limits; else every limit at its
+				* largest, so that tests of other things are not
+				* throttled */
+	const gchar *limits;   /* more groups for server.conf: [tier.NAME],
+				* [tenant.SLUG] */
 } AiqTestServerOptions;
 
 typedef struct {

@@ -485,6 +485,10 @@ test_server_store_migrate(void)
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db,
 				     "DROP INDEX executions_workflow_status;"
+				     "DROP TABLE audit_log;"
+				     "DROP TABLE usage_daily;"
+				     "DROP TABLE execution_archive;"
+				     "ALTER TABLE tenants DROP COLUMN limits;"
 				     "UPDATE schema_version SET version = 1;",
 				     NULL,
 				     NULL,
@@ -501,7 +505,10 @@ test_server_store_migrate(void)
 	g_assert_cmpint(sqlite3_prepare_v2(db,
 					   "SELECT (SELECT version FROM schema_version), "
 					   "(SELECT count(*) FROM sqlite_schema WHERE name = "
-					   "'executions_workflow_status')",
+					   "'executions_workflow_status'), "
+					   "(SELECT count(*) FROM sqlite_schema WHERE name IN "
+					   "('audit_log', 'audit_log_append_only', 'usage_daily', "
+					   "'execution_archive'))",
 					   -1,
 					   &stmt,
 					   NULL),
@@ -509,8 +516,9 @@ test_server_store_migrate(void)
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 	version = sqlite3_column_int(stmt, 0);
-	g_assert_cmpint(version, >=, 2);
+	g_assert_cmpint(version, >=, 3);
 	g_assert_cmpint(sqlite3_column_int(stmt, 1), ==, 1);
+	g_assert_cmpint(sqlite3_column_int(stmt, 2), ==, 4);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 	aiq_test_rm_rf(dir);
