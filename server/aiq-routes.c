@@ -20,6 +20,10 @@ aiq_routes_register(AiqServer *server, GError **error)
 	if (!aiq_routes_webhooks_register(server, error))
 		return FALSE;
 	aiq_routes_events_register(server);
+	aiq_routes_usage_register(server);
+	aiq_routes_audit_register(server);
+	aiq_routes_metrics_register(server);
+	aiq_routes_tenant_data_register(server);
 	return TRUE;
 }
 
@@ -36,6 +40,8 @@ aiq_routes_start(AiqServer *server, GError **error)
 		return FALSE;
 	if (aiq_server_get_config(server)->scheduler && !aiq_scheduler_start(server, error))
 		return FALSE;
+	if (!aiq_retention_start(server, error))
+		return FALSE;
 	return TRUE;
 }
 
@@ -44,6 +50,7 @@ aiq_routes_stop(AiqServer *server)
 {
 	/* subscribers hear 1001 while the threads still run */
 	aiq_broker_shutdown(aiq_broker_get(server));
+	aiq_retention_stop(server);
 	aiq_scheduler_stop(server);
 	aiq_queue_stop(server);
 }

@@ -37,6 +37,14 @@ void
 aiq_routes_events_register(AiqServer *server);
 void
 aiq_routes_events_add_websocket(AiqServer *server, SoupServer *soup);
+void
+aiq_routes_usage_register(AiqServer *server);
+void
+aiq_routes_audit_register(AiqServer *server);
+void
+aiq_routes_metrics_register(AiqServer *server);
+void
+aiq_routes_tenant_data_register(AiqServer *server);
 
 /* background work of domains */
 gboolean
@@ -49,5 +57,9 @@ gboolean
 aiq_scheduler_tick(AiqServer *server, GError **error);
 void
 aiq_scheduler_stop(AiqServer *server);
+gboolean
+aiq_retention_start(AiqServer *server, GError **error);
+void
+aiq_retention_stop(AiqServer *server);
 
 G_END_DECLS

@@ -1,0 +1,14 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define G_LOG_DOMAIN "AiqServer"
+
+#include "config.h"
+
+#include "aiq-routes.h"
+
+void
+aiq_routes_usage_register(AiqServer *server)
+{
+}
