@@ -330,7 +330,11 @@ check_operation(Fixture *fx,
 		 * agent, or of a user on an agent route) */
 		check_error_response(fx, method, path, responses, "401");
 		check_error_response(fx, method, path, responses, "403");
+		/* every authenticated request is rate-limited */
+		check_error_response(fx, method, path, responses, "429");
 	}
+	if (route != NULL && (route->flags & AIQ_ROUTE_LIMIT_ADDRESS) != 0)
+		check_error_response(fx, method, path, responses, "429");
 
 	/* bodies: the limits and the strict reading of them */
 	if (json_object_has_member(op, "requestBody")) {
