@@ -157,7 +157,7 @@ aiq_agent_outbox_event_cb(AiqEngine *engine, AiqEvent *event, gpointer user_data
 }
 
 static void
-aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self);
+aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self, AiqClientReply *reply);
 
 static gboolean
 aiq_agent_outbox_retry_cb(gpointer user_data)
@@ -168,9 +168,11 @@ aiq_agent_outbox_retry_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* @reply: (nullable): a 429 or 503 with Retry-After sets the least wait */
 static void
-aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self)
+aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self, AiqClientReply *reply)
 {
+	gint64 retry_after_s = reply != NULL ? aiq_client_reply_get_retry_after(reply) : -1;
 	guint delay;
 	if (self->retry_source != 0)
 		return;
@@ -180,6 +182,8 @@ aiq_agent_outbox_schedule_retry(AiqAgentOutbox *self)
 	/* jitter: somewhere in the upper half, so agents that lost the server
 	 * together do not come back together */
 	delay = self->backoff_ms / 2 + (guint)g_random_int_range(0, (gint)self->backoff_ms / 2 + 1);
+	if (retry_after_s > 0)
+		delay = MAX(delay, (guint)MIN(retry_after_s, 3600) * 1000);
 	self->retry_source = g_timeout_add(delay, aiq_agent_outbox_retry_cb, self);
 	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->retry_source),
 				 "[aiq] outbox retry");
@@ -247,7 +251,7 @@ aiq_agent_outbox_send_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		}
 		g_prefix_error(&error, _("failed to send events: "));
 		g_signal_emit(self, signals[SIGNAL_FAILED], 0, error, reply);
-		aiq_agent_outbox_schedule_retry(self);
+		aiq_agent_outbox_schedule_retry(self, reply);
 		return;
 	}
 	self->backoff_ms = 0;
@@ -337,7 +341,7 @@ aiq_agent_outbox_send(AiqAgentOutbox *self)
 	events = aiq_agent_outbox_read(self, &error);
 	if (events == NULL) {
 		g_warning("%s", error->message);
-		aiq_agent_outbox_schedule_retry(self);
+		aiq_agent_outbox_schedule_retry(self, NULL);
 		return;
 	}
 	if (events->len == 0)

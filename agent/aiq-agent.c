@@ -452,6 +452,11 @@ aiq_agent_call_failed(AiqAgent *self, const GError *error, AiqClientReply *reply
 	gboolean refused = g_error_matches(error, AIQ_ERROR, AIQ_ERROR_UNAUTHENTICATED) ||
 			   g_error_matches(error, AIQ_ERROR, AIQ_ERROR_FORBIDDEN) ||
 			   (reply != NULL && aiq_client_reply_get_tls_errors(reply) != 0);
+	/* a rate limit or quota answer comes from a server that works: the
+	 * caller waits as long as it asks, the agent is not offline */
+	if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_RATE_LIMITED) ||
+	    g_error_matches(error, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED))
+		return TRUE;
 	aiq_agent_set_connection(self,
 				 refused ? AIQ_AGENT_CONNECTION_REFUSED
 					 : AIQ_AGENT_CONNECTION_OFFLINE,
@@ -754,6 +759,10 @@ aiq_agent_lease_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		else
 			delay = AIQ_AGENT_REFUSED_BACKOFF_MS / 2 +
 				(guint)g_random_int_range(0, AIQ_AGENT_REFUSED_BACKOFF_MS / 2);
+		if (reply != NULL && aiq_client_reply_get_retry_after(reply) > 0)
+			delay = MAX(delay,
+				    (guint)MIN(aiq_client_reply_get_retry_after(reply), 3600) *
+					    1000);
 		g_debug("failed to lease jobs (retrying in %u ms): %s", delay, error->message);
 		self->lease_retry_source = g_timeout_add(delay, aiq_agent_lease_retry_cb, self);
 		return;
