@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * aiqctl against a server: login, apply, workflows, run, executions,
- * agents, enrollment tokens. Every command talks through AiqClient's sync
+ * agents, enrollment tokens, usage, the audit log. Every command talks through AiqClient's sync
  * calls (aiqctl has no UI to keep alive) and prints a table for people or,
  * with `-o json`, the server's JSON for scripts.
  */
@@ -34,6 +34,8 @@
 
 #define AIQCTL_MAX_PASSWORD 4096
 #define AIQCTL_MAX_PAGES 10000
+/* audit records asked for at once: the server's default page */
+#define AIQCTL_AUDIT_PAGE 100
 
 /* the saved login */
 
@@ -688,12 +690,20 @@ typedef JsonNode *(*AiqctlPageFunc)(AiqctlRemote *remote,
 				    gpointer user_data,
 				    GError **error);
 
+/* the pages of a list until it ends or has @max_items, as one `{items,
+ * next_cursor}` whose cursor is where a next call would go on (null at
+ * the end); @func asks for pages no larger than what is left */
 static JsonNode *
-aiqctl_list_all(AiqctlRemote *remote, AiqctlPageFunc func, gpointer user_data, GError **error)
+aiqctl_list_up_to(AiqctlRemote *remote,
+		  AiqctlPageFunc func,
+		  gpointer user_data,
+		  guint max_items,
+		  GError **error)
 {
 	g_autoptr(JsonArray) all = json_array_new();
 	g_autofree gchar *cursor = NULL;
 	JsonObject *result = json_object_new();
+	gboolean more = FALSE;
 
 	for (guint page_no = 0; page_no < AIQCTL_MAX_PAGES; page_no++) {
 		g_autoptr(JsonNode) page = func(remote, cursor, user_data, error);
@@ -708,17 +718,28 @@ aiqctl_list_all(AiqctlRemote *remote, AiqctlPageFunc func, gpointer user_data, G
 			json_array_add_element(all,
 					       json_node_copy(json_array_get_element(items, i)));
 		next = aiq_json_object_get_string(aiqctl_object(page), "next_cursor");
+		more = FALSE;
 		if (next == NULL || next[0] == '\0' || g_strcmp0(next, cursor) == 0)
 			break;
 		g_free(cursor);
 		cursor = g_strdup(next);
+		more = TRUE;
+		if (json_array_get_length(all) >= max_items)
+			break;
 	}
 	json_object_set_array_member(result, "items", json_array_ref(all));
-	json_object_set_null_member(result, "next_cursor");
+	if (more)
+		json_object_set_string_member(result, "next_cursor", cursor);
+	else
+		json_object_set_null_member(result, "next_cursor");
 	return aiq_json_new_object(result);
 }
 
-/* login, logout */
+static JsonNode *
+aiqctl_list_all(AiqctlRemote *remote, AiqctlPageFunc func, gpointer user_data, GError **error)
+{
+	return aiqctl_list_up_to(remote, func, user_data, G_MAXUINT, error);
+}
 
 static void
 aiqctl_tty_restore(gint fd, struct termios *saved)
@@ -2500,4 +2521,331 @@ aiqctl_cmd_enrollment_tokens(gint argc, gchar **argv)
 		  N_("Make a one-time token to enroll an agent with") },
 	};
 	return aiqctl_dispatch("enrollment-tokens", subs, G_N_ELEMENTS(subs), argc, argv);
+}
+
+/* usage */
+
+/* one row of the usage table: a limit, and what is used of it when the
+ * server counts that */
+static void
+aiqctl_usage_add(AiqctlTable *table,
+		 JsonObject *limits,
+		 const gchar *quota,
+		 JsonObject *usage,
+		 const gchar *used_member)
+{
+	JsonNode *limit = limits != NULL ? json_object_get_member(limits, quota) : NULL;
+	JsonNode *used = usage != NULL && used_member != NULL
+				 ? json_object_get_member(usage, used_member)
+				 : NULL;
+	g_autofree gchar *limit_text =
+		aiq_json_is_integer(limit) ? g_strdup_printf("%" PRId64, json_node_get_int(limit))
+					   : NULL;
+	g_autofree gchar *used_text = aiq_json_is_integer(used)
+					      ? g_strdup_printf("%" PRId64, json_node_get_int(used))
+					      : NULL;
+	aiqctl_table_add(table, quota, used_text, limit_text);
+}
+
+gint
+aiqctl_cmd_usage(gint argc, gchar **argv)
+{
+	g_auto(AiqctlCommon) common = { 0 };
+	g_auto(AiqctlRemote) remote = { 0 };
+	g_autofree gchar *tenant = NULL;
+	const GOptionEntry entries[] = { { "tenant",
+					   0,
+					   0,
+					   G_OPTION_ARG_STRING,
+					   &tenant,
+					   N_("Another tenant's usage, by id (platform admins)"),
+					   N_("ID") },
+					 { NULL } };
+	g_autoptr(GOptionContext) ctx =
+		aiqctl_context_new(_("— the tenant's quotas: what is used of each limit"),
+				   entries,
+				   &common);
+	g_autoptr(AiqctlTable) table = aiqctl_table_new(3);
+	g_autoptr(JsonNode) answer = NULL;
+	g_autoptr(GError) error = NULL;
+	JsonObject *obj;
+	JsonObject *limits;
+	JsonObject *usage;
+	JsonNode *remaining;
+	gint64 burst;
+
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
+		return AIQCTL_EXIT_USAGE;
+	if (!aiqctl_remote_open(&remote, &error))
+		return aiqctl_remote_fail(&remote, error);
+	answer = aiq_client_get_usage_sync(remote.client, tenant, NULL, &error);
+	if (answer == NULL)
+		return aiqctl_remote_fail(&remote, error);
+	if (common.json) {
+		aiqctl_print_json(answer);
+		return AIQCTL_EXIT_OK;
+	}
+	obj = aiqctl_object(answer);
+	limits = aiq_json_object_get_object(obj, "limits");
+	usage = aiq_json_object_get_object(obj, "usage");
+	if (limits == NULL || usage == NULL) {
+		g_printerr(_("aiqctl: the server's answer has no limits or usage\n"));
+		return AIQCTL_EXIT_FAILED;
+	}
+	/* TRANSLATORS: the first line of `aiqctl usage`: the tenant's tier and
+	 * the UTC day the daily counts are of */
+	g_print(_("Tier %s, day %s (UTC)\n\n"),
+		aiqctl_or_dash(aiq_json_object_get_string(obj, "tier")),
+		aiqctl_or_dash(aiq_json_object_get_string(obj, "day")));
+	aiqctl_table_add(table, _("QUOTA"), _("USED"), _("LIMIT"));
+	aiqctl_usage_add(table, limits, "workflows", usage, "workflows");
+	aiqctl_usage_add(table, limits, "agents", usage, "agents");
+	aiqctl_usage_add(table, limits, "executions_per_day", usage, "executions_today");
+	aiqctl_usage_add(table, limits, "concurrent_executions", usage, "concurrent_executions");
+	aiqctl_usage_add(table, limits, "api_requests_per_minute", NULL, NULL);
+	/* what the burst has left is what is used of it now */
+	burst = aiq_json_object_get_int(limits, "api_burst", 0);
+	remaining = json_object_get_member(usage, "api_requests_remaining");
+	if (aiq_json_is_integer(remaining) && burst > 0) {
+		g_autofree gchar *used =
+			g_strdup_printf("%" PRId64, MAX(burst - json_node_get_int(remaining), 0));
+		g_autofree gchar *limit = g_strdup_printf("%" PRId64, burst);
+		aiqctl_table_add(table, "api_burst", used, limit);
+	} else {
+		aiqctl_usage_add(table, limits, "api_burst", NULL, NULL);
+	}
+	aiqctl_usage_add(table, limits, "steps_per_workflow", NULL, NULL);
+	aiqctl_usage_add(table, limits, "payload_bytes", NULL, NULL);
+	aiqctl_usage_add(table, limits, "retention_days", NULL, NULL);
+	aiqctl_table_print(table);
+	return AIQCTL_EXIT_OK;
+}
+
+/* the audit log */
+
+typedef struct {
+	AiqClientAuditQuery query;
+	guint remaining; /* records still wanted */
+} AiqctlAuditPage;
+
+static JsonNode *
+aiqctl_audit_page(AiqctlRemote *remote, const gchar *cursor, gpointer user_data, GError **error)
+{
+	AiqctlAuditPage *page = user_data;
+	JsonNode *answer;
+	JsonArray *items;
+
+	page->query.cursor = cursor;
+	page->query.limit = MIN(page->remaining, AIQCTL_AUDIT_PAGE);
+	answer = aiq_client_list_audit_sync(remote->client, &page->query, NULL, error);
+	items = aiq_json_object_get_array(aiqctl_object(answer), "items");
+	if (items != NULL)
+		page->remaining -= MIN(page->remaining, json_array_get_length(items));
+	page->query.cursor = NULL;
+	return answer;
+}
+
+/* RFC 3339, or a duration before now (`24h`) */
+static gboolean
+aiqctl_parse_since(const gchar *option, const gchar *text, gint64 *value)
+{
+	gint64 ms = 0;
+	if (text == NULL)
+		return TRUE;
+	if (aiq_time_from_iso8601(text, value, NULL) && *value > 0)
+		return TRUE;
+	if (aiq_duration_parse(text, &ms, NULL) && ms > 0) {
+		*value = g_get_real_time() - ms * 1000;
+		return TRUE;
+	}
+	g_printerr(_("%s: give a time such as 2026-01-31T12:00:00Z, or a duration before now "
+		     "such as 24h\n"),
+		   option);
+	return FALSE;
+}
+
+/* `type:name` (or `type:id`) */
+static gchar *
+aiqctl_audit_who(JsonObject *obj, const gchar *member, const gchar *name_member)
+{
+	JsonObject *who = aiq_json_object_get_object(obj, member);
+	const gchar *type = aiq_json_object_get_string(who, "type");
+	const gchar *name =
+		name_member != NULL ? aiq_json_object_get_string(who, name_member) : NULL;
+	if (name == NULL)
+		name = aiq_json_object_get_string(who, "id");
+	if (type == NULL)
+		return NULL;
+	if (name == NULL)
+		return g_strdup(type);
+	return g_strdup_printf("%s:%s", type, name);
+}
+
+gint
+aiqctl_cmd_audit(gint argc, gchar **argv)
+{
+	g_auto(AiqctlCommon) common = { 0 };
+	g_auto(AiqctlRemote) remote = { 0 };
+	g_autofree gchar *action = NULL;
+	g_autofree gchar *actor = NULL;
+	g_autofree gchar *target = NULL;
+	g_autofree gchar *outcome = NULL;
+	g_autofree gchar *since = NULL;
+	g_autofree gchar *until = NULL;
+	g_autofree gchar *tenant = NULL;
+	g_autofree gchar *scope = NULL;
+	gint limit = 100;
+	const GOptionEntry entries[] = {
+		{ "action",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &action,
+		  N_("Only this action (workflow.create), or those starting with it (workflow.)"),
+		  N_("ACTION") },
+		{ "actor",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &actor,
+		  N_("Only what this user, key or agent did (its name or id)"),
+		  N_("WHO") },
+		{ "target",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &target,
+		  N_("Only what was done to this id"),
+		  N_("ID") },
+		{ "outcome",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &outcome,
+		  N_("Only success, failure or denied"),
+		  N_("OUTCOME") },
+		{ "since",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &since,
+		  N_("Only from this time on (2026-01-31T12:00:00Z, or 24h for the last 24 hours)"),
+		  N_("TIME") },
+		{ "until",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &until,
+		  N_("Only before this time"),
+		  N_("TIME") },
+		{ "limit",
+		  'n',
+		  0,
+		  G_OPTION_ARG_INT,
+		  &limit,
+		  N_("At most N records, newest first (default 100)"),
+		  N_("N") },
+		{ "tenant",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &tenant,
+		  N_("Another tenant's log, by id or slug (platform admins)"),
+		  N_("TENANT") },
+		{ "scope",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &scope,
+		  N_("platform: the platform's own log (platform admins)"),
+		  N_("SCOPE") },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx =
+		aiqctl_context_new(_("[list] — the audit log: who changed what, newest first"),
+				   entries,
+				   &common);
+	g_autoptr(AiqctlTable) table = aiqctl_table_new(7);
+	g_autoptr(JsonNode) list = NULL;
+	g_autoptr(GError) error = NULL;
+	AiqctlAuditPage page = { 0 };
+	JsonArray *items;
+
+	/* `aiqctl audit list` is `aiqctl audit` */
+	if (argc >= 2 && g_strcmp0(argv[1], "list") == 0) {
+		g_set_prgname("aiqctl audit list");
+		argc--;
+		argv++;
+	}
+	if (!aiqctl_parse(ctx, &argc, &argv, 0, 0, &common))
+		return AIQCTL_EXIT_USAGE;
+	if (limit < 1 || limit > 100000) {
+		g_printerr(_("--limit: give a number from 1 to 100000\n"));
+		return AIQCTL_EXIT_USAGE;
+	}
+	if (outcome != NULL && !g_str_equal(outcome, "success") &&
+	    !g_str_equal(outcome, "failure") && !g_str_equal(outcome, "denied")) {
+		g_printerr(_("--outcome: use success, failure or denied\n"));
+		return AIQCTL_EXIT_USAGE;
+	}
+	if (scope != NULL && !g_str_equal(scope, "platform")) {
+		g_printerr(_("--scope: use platform, or --tenant for a tenant's log\n"));
+		return AIQCTL_EXIT_USAGE;
+	}
+	if (scope != NULL && tenant != NULL) {
+		g_printerr(_("--scope: give either --scope platform or --tenant, not both\n"));
+		return AIQCTL_EXIT_USAGE;
+	}
+	if (!aiqctl_parse_since("--since", since, &page.query.since) ||
+	    !aiqctl_parse_since("--until", until, &page.query.until))
+		return AIQCTL_EXIT_USAGE;
+	page.query.action = action;
+	page.query.actor = actor;
+	page.query.target = target;
+	page.query.outcome = outcome;
+	page.query.tenant = tenant;
+	page.query.scope = scope;
+	page.remaining = (guint)limit;
+	if (!aiqctl_remote_open(&remote, &error))
+		return aiqctl_remote_fail(&remote, error);
+	list = aiqctl_list_up_to(&remote, aiqctl_audit_page, &page, (guint)limit, &error);
+	if (list == NULL)
+		return aiqctl_remote_fail(&remote, error);
+	if (common.json) {
+		aiqctl_print_json(list);
+		return AIQCTL_EXIT_OK;
+	}
+	items = aiq_json_object_get_array(aiqctl_object(list), "items");
+	if (items == NULL || json_array_get_length(items) == 0) {
+		g_printerr(_("No audit records.\n"));
+		return AIQCTL_EXIT_OK;
+	}
+	aiqctl_table_add(table,
+			 _("TIME"),
+			 _("ACTION"),
+			 _("OUTCOME"),
+			 _("ACTOR"),
+			 _("TARGET"),
+			 _("SOURCE"),
+			 _("REQUEST"));
+	for (guint i = 0; i < json_array_get_length(items); i++) {
+		JsonObject *obj = aiqctl_object(json_array_get_element(items, i));
+		g_autofree gchar *time =
+			aiqctl_format_time(aiq_json_object_get_string(obj, "time"));
+		g_autofree gchar *who = aiqctl_audit_who(obj, "actor", "name");
+		g_autofree gchar *what = aiqctl_audit_who(obj, "target", NULL);
+		aiqctl_table_add(table,
+				 time,
+				 aiq_json_object_get_string(obj, "action"),
+				 aiq_json_object_get_string(obj, "outcome"),
+				 who,
+				 what,
+				 aiq_json_object_get_string(obj, "source"),
+				 aiq_json_object_get_string(obj, "request_id"));
+	}
+	aiqctl_table_print(table);
+	if (aiq_json_object_get_string(aiqctl_object(list), "next_cursor") != NULL)
+		g_printerr(_("More records are older than these; give a larger --limit, or "
+			     "--until the oldest time shown.\n"));
+	return AIQCTL_EXIT_OK;
 }

@@ -32,6 +32,10 @@ gint
 aiqctl_cmd_agents(gint argc, gchar **argv);
 gint
 aiqctl_cmd_enrollment_tokens(gint argc, gchar **argv);
+gint
+aiqctl_cmd_usage(gint argc, gchar **argv);
+gint
+aiqctl_cmd_audit(gint argc, gchar **argv);
 
 gchar *
 aiqctl_config_filename(void);

@@ -869,6 +869,8 @@ static const AiqctlCommand aiqctl_commands[] = {
 	{ "enrollment-tokens",
 	  aiqctl_cmd_enrollment_tokens,
 	  N_("Make tokens to enroll agents with") },
+	{ "usage", aiqctl_cmd_usage, N_("Show the tenant's quotas and what is used of them") },
+	{ "audit", aiqctl_cmd_audit, N_("List the audit log: who changed what, and when") },
 };
 
 static void

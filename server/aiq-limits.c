@@ -180,6 +180,15 @@ gboolean
 aiq_limits_check_overrides(JsonObject *obj, GError **error)
 {
 	AiqLimits scratch = { 0 };
+	/* the hot retention is the tenant's own retention_days */
+	if (json_object_has_member(obj, aiq_limit_names[AIQ_LIMIT_RETENTION_DAYS])) {
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_INVALID_INPUT,
+				    _("limits.retention_days: set the tenant's retention_days "
+				      "instead"));
+		return FALSE;
+	}
 	return aiq_limits_apply_json(&scratch, obj, "limits.", error);
 }
 

@@ -124,6 +124,7 @@ struct _AiqQueue {
 	gboolean stopped;
 	GThreadPool *wake_pool;
 	GSource *sweeper;
+	guint64 lease_expiries; /* atomic */
 	GMutex definitions_mutex;
 	GHashTable *definitions; /* digest of the canonical JSON → AiqDefinition */
 };
@@ -949,8 +950,35 @@ aiq_queue_sweep(AiqQueue *self)
 			       row->execution_id,
 			       row->agent_id,
 			       g_strcmp0(row->state, "queued") == 0 ? "queued again" : "cancelled");
+		if (aiq_queue_row_given_back(row))
+			__atomic_fetch_add(&self->lease_expiries, 1, __ATOMIC_RELAXED);
 	}
 	aiq_queue_requeued(self, rows);
+}
+
+/**
+ * aiq_queue_get_stats:
+ *
+ * How many jobs are queued per tier and leased, for the metrics; walks
+ * the tenants that have jobs queued, not the jobs.
+ */
+void
+aiq_queue_get_stats(AiqQueue *self, AiqQueueStats *stats)
+{
+	g_return_if_fail(AIQ_IS_QUEUE(self));
+	g_return_if_fail(stats != NULL);
+	memset(stats, 0, sizeof(*stats));
+	g_mutex_lock(&self->mutex);
+	for (GSequenceIter *it = g_sequence_get_begin_iter(self->active);
+	     !g_sequence_iter_is_end(it);
+	     it = g_sequence_iter_next(it)) {
+		AiqTenantQueue *tq = g_sequence_get(it);
+		stats->queued[CLAMP(tq->tier_rank, AIQ_TIER_RANK_ENTERPRISE, AIQ_TIER_RANK_FREE)] +=
+			tq->n_queued;
+	}
+	stats->leased = g_hash_table_size(self->leased);
+	g_mutex_unlock(&self->mutex);
+	stats->lease_expiries = __atomic_load_n(&self->lease_expiries, __ATOMIC_RELAXED);
 }
 
 static gboolean

@@ -39,6 +39,18 @@ G_DECLARE_FINAL_TYPE(AiqQueue, aiq_queue, AIQ, QUEUE, GObject)
 #define AIQ_TIER_RANK_ENTERPRISE 0
 #define AIQ_TIER_RANK_FREE 3
 
+/**
+ * AiqQueueStats:
+ * @queued: jobs queued (not leased), by the tier rank of their tenant
+ * @leased: jobs leased to agents
+ * @lease_expiries: leases that ran out since the server started
+ */
+typedef struct {
+	guint queued[AIQ_TIER_RANK_FREE + 1];
+	guint leased;
+	guint64 lease_expiries;
+} AiqQueueStats;
+
 AiqQueue *
 aiq_queue_new(AiqServer *server);
 AiqQueue *
@@ -80,5 +92,7 @@ gboolean
 aiq_queue_take_back(AiqQueue *self, const AiqAgentScope *scope, GPtrArray *leased, GError **error);
 void
 aiq_queue_sweep(AiqQueue *self);
+void
+aiq_queue_get_stats(AiqQueue *self, AiqQueueStats *stats);
 
 G_END_DECLS

@@ -15,7 +15,9 @@
 #include "aiq-api.h"
 #include "aiq-broker.h"
 #include "aiq-error.h"
+#include "aiq-governance.h"
 #include "aiq-json.h"
+#include "aiq-metrics.h"
 #include "aiq-queue.h"
 #include "aiq-routes.h"
 #include "aiq-store-agents.h"
@@ -292,6 +294,9 @@ aiq_route_enroll(AiqRequest *req)
 	gint64 capacity = 1;
 	gint64 retry_after = 0;
 	gint64 now = aiq_server_now(server);
+	gint64 max_agents = 0;
+	gint64 used = 0;
+	AiqLimits limits;
 
 	/* throttled per source address: a guessing client waits, others not */
 	if (!aiq_auth_login_allowed(auth, account, address, &retry_after)) {
@@ -337,21 +342,38 @@ aiq_route_enroll(AiqRequest *req)
 	credential->subject_id = g_strdup(agent->id);
 	credential->created_us = now;
 	secret = aiq_auth_token_generate(AIQ_TOKEN_KIND_AGENT, tenant_id, credential->hash);
+	/* the quota of agents: counted in the enrollment's own write. A
+	 * tenant that is not there has no limits; the store refuses its token */
+	if (aiq_governance_get_limits(aiq_governance_get(server), tenant_id, &limits, &error))
+		max_agents = limits.values[AIQ_LIMIT_AGENTS];
+	else if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND))
+		g_clear_error(&error);
+	else
+		goto fail;
 	if (!aiq_store_enroll_agent(aiq_server_get_store(server),
 				    tenant_id,
 				    hash,
 				    agent,
 				    credential,
 				    now,
+				    max_agents,
+				    &used,
 				    &error)) {
 		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_UNAUTHENTICATED))
 			aiq_auth_login_failed(auth, account, address);
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED)) {
+			/* a valid token: the tenant's log has the refusal */
+			aiq_request_set_audit_tenant(req, tenant_id);
+			aiq_governance_respond_quota(req, AIQ_LIMIT_AGENTS, max_agents, used);
+			return;
+		}
 		goto fail;
 	}
 	aiq_auth_login_succeeded(auth, account, address);
 	/* only a valid token names the tenant whose log records it */
 	aiq_request_set_audit_tenant(req, tenant_id);
 	aiq_request_set_audit_actor(req, "agent", agent->id, agent->name);
+	aiq_request_set_audit_target(req, "agent", agent->id);
 	g_info("agent %s (%s) enrolled in tenant %s", agent->id, agent->name, tenant_id);
 	/* the store took @agent as it is */
 	aiq_agents_publish(server, tenant_id, agent->id, agent);
@@ -768,6 +790,7 @@ aiq_route_events(AiqRequest *req)
 	JsonObject *acks;
 	JsonObject *obj;
 	JsonObject *reply;
+	guint n_ingested = 0;
 
 	obj = aiq_api_read_body(req, known, &body, &error);
 	if (obj == NULL)
@@ -857,11 +880,13 @@ aiq_route_events(AiqRequest *req)
 			}
 			continue;
 		}
+		n_ingested += group->events->len;
 		json_object_set_int_member(acks, group->execution_id, group->last_seq);
 		if (group->finished)
 			aiq_queue_finished(aiq_queue_get(server), group->execution_id);
 		aiq_publish_ingested(server, group);
 	}
+	aiq_metrics_add_events_ingested(aiq_metrics_get(server), n_ingested);
 	reply = json_object_new();
 	json_object_set_object_member(reply, "acks", acks);
 	json_object_set_array_member(reply, "rejected", rejected);

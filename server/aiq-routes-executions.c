@@ -17,8 +17,10 @@
 #include "aiq-broker.h"
 #include "aiq-error.h"
 #include "aiq-executions.h"
+#include "aiq-governance.h"
 #include "aiq-json.h"
 #include "aiq-queue.h"
+#include "aiq-retention.h"
 #include "aiq-routes.h"
 #include "aiq-store-executions.h"
 #include "aiq-store-workflows.h"
@@ -110,13 +112,37 @@ aiq_executions_to_json(AiqStore *store, AiqExecutionRow *execution, GError **err
 	return aiq_execution_row_to_json(execution, steps);
 }
 
+/* the tenant's quotas of starts now. The concurrency quota at its largest
+ * is no bound, and the store does not count for it: the count costs a scan
+ * of the tenant's unfinished executions, which only a quota needs */
+static gboolean
+aiq_executions_get_quota(AiqServer *server,
+			 const gchar *tenant_id,
+			 gint64 now,
+			 AiqExecutionQuota *quota,
+			 GError **error)
+{
+	AiqLimits limits;
+	if (!aiq_governance_get_limits(aiq_governance_get(server), tenant_id, &limits, error))
+		return FALSE;
+	/* the UTC day of the server's clock */
+	quota->day = now / G_TIME_SPAN_DAY;
+	quota->per_day = limits.values[AIQ_LIMIT_EXECUTIONS_PER_DAY];
+	quota->concurrent = limits.values[AIQ_LIMIT_CONCURRENT_EXECUTIONS];
+	if (quota->concurrent >= aiq_limit_max(AIQ_LIMIT_CONCURRENT_EXECUTIONS))
+		quota->concurrent = 0;
+	return TRUE;
+}
+
 /**
  * aiq_executions_start:
  *
  * Loads the workflow (AIQ_ERROR_NOT_FOUND when missing or deleted,
  * AIQ_ERROR_CONFLICT when disabled), checks the inputs against the version
  * (AIQ_ERROR_INVALID_INPUT), then stores the execution, its job and its
- * steps in one write, queues the job and wakes agents.
+ * steps in one write, with the quotas of the tenant's executions checked
+ * and its day's count taken in the same write (AIQ_ERROR_QUOTA_EXCEEDED),
+ * queues the job and wakes agents.
  */
 JsonNode *
 aiq_executions_start(AiqServer *server,
@@ -134,7 +160,9 @@ aiq_executions_start(AiqServer *server,
 	g_autoptr(GPtrArray) step_ids = NULL;
 	g_autoptr(GPtrArray) steps = NULL;
 	g_autofree gchar *existing_id = NULL;
+	g_autoptr(GError) error_local = NULL;
 	gint64 now = aiq_server_now(server);
+	AiqExecutionQuota quota = { 0 };
 	gint version;
 	guint n_steps;
 
@@ -162,6 +190,8 @@ aiq_executions_start(AiqServer *server,
 		return NULL;
 	inputs = aiq_definition_resolve_inputs(definition, request->inputs, error);
 	if (inputs == NULL)
+		return NULL;
+	if (!aiq_executions_get_quota(server, request->tenant_id, now, &quota, error))
 		return NULL;
 
 	execution = g_new0(AiqExecutionRow, 1);
@@ -209,9 +239,20 @@ aiq_executions_start(AiqServer *server,
 					execution,
 					job,
 					(const gchar *const *)step_ids->pdata,
+					&quota,
 					&existing_id,
-					error))
+					&error_local)) {
+		if (request->quota != NULL &&
+		    g_error_matches(error_local, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED)) {
+			request->quota->quota = quota.exceeded;
+			request->quota->limit = quota.exceeded == AIQ_LIMIT_EXECUTIONS_PER_DAY
+							? quota.per_day
+							: quota.concurrent;
+			request->quota->used = quota.used;
+		}
+		g_propagate_error(error, g_steal_pointer(&error_local));
 		return NULL;
+	}
 	if (existing_id != NULL) {
 		if (existing != NULL)
 			*existing = TRUE;
@@ -220,6 +261,57 @@ aiq_executions_start(AiqServer *server,
 	aiq_queue_push(queue, job);
 	aiq_executions_publish(server, execution);
 	return aiq_execution_row_to_json(execution, steps);
+}
+
+/**
+ * aiq_executions_check_payload:
+ * @tenant_id: whose quota
+ *
+ * The body of a request that starts an execution (its inputs, a webhook's
+ * payload) against the tenant's `payload_bytes` quota; over it, @req is
+ * answered with 413 `quota_exceeded`.
+ *
+ * Returns: whether @req may go on
+ */
+gboolean
+aiq_executions_check_payload(AiqRequest *req, const gchar *tenant_id)
+{
+	AiqServer *server = aiq_request_get_server(req);
+	gint64 size = (gint64)g_bytes_get_size(aiq_request_get_body(req));
+	g_autoptr(GError) error = NULL;
+	AiqLimits limits;
+
+	if (size == 0)
+		return TRUE;
+	if (!aiq_governance_get_limits(aiq_governance_get(server), tenant_id, &limits, &error)) {
+		aiq_request_respond_gerror(req, error);
+		return FALSE;
+	}
+	if (size > limits.values[AIQ_LIMIT_PAYLOAD_BYTES]) {
+		aiq_governance_respond_quota(req,
+					     AIQ_LIMIT_PAYLOAD_BYTES,
+					     limits.values[AIQ_LIMIT_PAYLOAD_BYTES],
+					     size);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_executions_respond_error:
+ * @quota: (nullable): what aiq_executions_start() said of a quota
+ *
+ * Answers a start that failed: a quota with its `quota_exceeded` answer
+ * (which quota, its limit and the use), anything else as usual.
+ */
+void
+aiq_executions_respond_error(AiqRequest *req, const GError *error, const AiqQuotaUse *quota)
+{
+	if (quota != NULL && g_error_matches(error, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED)) {
+		aiq_governance_respond_quota(req, quota->quota, quota->limit, quota->used);
+		return;
+	}
+	aiq_request_respond_gerror(req, error);
 }
 
 JsonNode *
@@ -296,16 +388,36 @@ aiq_route_inputs(JsonNode *body, const gchar *const *known, JsonObject **inputs,
 }
 
 static void
-aiq_route_respond_started(AiqRequest *req, const AiqStartRequest *start)
+aiq_route_respond_started(AiqRequest *req, AiqStartRequest *start)
 {
 	g_autoptr(GError) error = NULL;
+	AiqQuotaUse quota = { 0 };
 	gboolean existing = FALSE;
-	JsonNode *node =
-		aiq_executions_start(aiq_request_get_server(req), start, &existing, &error);
+	const gchar *new_id;
+	JsonNode *node;
+
+	start->quota = &quota;
+	node = aiq_executions_start(aiq_request_get_server(req), start, &existing, &error);
 	if (node == NULL) {
-		aiq_request_respond_gerror(req, error);
+		aiq_executions_respond_error(req, error, &quota);
 		return;
 	}
+	/* the audit record of a start names the execution started (the path
+	 * names the workflow); a retry's or re-run's names the execution it
+	 * came from, and the new one in its details */
+	new_id = json_object_get_string_member(json_node_get_object(node), "id");
+	if (g_strcmp0(aiq_request_get_param(req, "id"), start->workflow_id) == 0) {
+		aiq_request_set_audit_target(req, "execution", new_id);
+		aiq_request_add_audit_detail(req,
+					     "workflow_id",
+					     aiq_json_new_string(start->workflow_id));
+	} else {
+		aiq_request_add_audit_detail(req, "execution_id", aiq_json_new_string(new_id));
+	}
+	if (existing)
+		aiq_request_add_audit_detail(req,
+					     "replayed",
+					     json_node_init_boolean(json_node_alloc(), TRUE));
 	aiq_request_respond_json(req, existing ? SOUP_STATUS_OK : SOUP_STATUS_CREATED, node);
 }
 
@@ -321,6 +433,8 @@ aiq_route_start(AiqRequest *req)
 		.trigger = aiq_route_trigger(req),
 	};
 
+	if (!aiq_executions_check_payload(req, start.tenant_id))
+		return;
 	body = aiq_route_optional_body(req, &error);
 	if (error != NULL || !aiq_route_inputs(body, known, &start.inputs, &error) ||
 	    !aiq_route_idempotency_key(req, &start.idempotency_key, &error)) {
@@ -339,6 +453,12 @@ aiq_route_get(AiqRequest *req)
 					    aiq_request_get_param(req, "id"),
 					    &error);
 	if (node == NULL) {
+		/* past the hot retention: 410 and where it went */
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND) &&
+		    aiq_retention_respond_archived(req,
+						   aiq_request_get_tenant_id(req),
+						   aiq_request_get_param(req, "id")))
+			return;
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -577,6 +697,8 @@ aiq_route_run_again(AiqRequest *req, gboolean retry)
 		start.completed = completed;
 	} else {
 		JsonObject *inputs = NULL;
+		if (!aiq_executions_check_payload(req, tenant_id))
+			return;
 		body = aiq_route_optional_body(req, &error);
 		if (error != NULL || !aiq_route_inputs(body, known, &inputs, &error)) {
 			aiq_request_respond_gerror(req, error);
@@ -630,6 +752,9 @@ aiq_route_events(AiqRequest *req)
 	}
 	execution = aiq_store_get_execution(store, tenant_id, id, &error);
 	if (execution == NULL) {
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND) &&
+		    aiq_retention_respond_archived(req, tenant_id, id))
+			return;
 		aiq_request_respond_gerror(req, error);
 		return;
 	}

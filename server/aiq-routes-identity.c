@@ -9,11 +9,14 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <string.h>
 
 #include "aiq-api.h"
 #include "aiq-error.h"
+#include "aiq-governance.h"
 #include "aiq-json.h"
 #include "aiq-routes.h"
 #include "aiq-util.h"
@@ -22,7 +25,6 @@
 #define AIQ_IDENTITY_NAME_MAX 200
 #define AIQ_IDENTITY_USERNAME_MAX 64
 #define AIQ_IDENTITY_KEY_NAME_MAX 100
-#define AIQ_IDENTITY_RETENTION_DEFAULT 30
 #define AIQ_IDENTITY_RETENTION_MAX 3650
 
 static const gchar *const aiq_identity_tiers[] = { "free",
@@ -34,10 +36,14 @@ static const gchar *const aiq_identity_statuses[] = { "active", "suspended", NUL
 
 /* wire forms */
 
+/* with its limits now (`limits`, resolved from its tier, the server's
+ * configuration and its own) and its own (`limit_overrides`) */
 static JsonObject *
-aiq_identity_tenant_to_json(const AiqTenant *tenant)
+aiq_identity_tenant_to_json(AiqServer *server, const AiqTenant *tenant)
 {
+	g_autoptr(GError) error = NULL;
 	JsonObject *obj = json_object_new();
+	AiqLimits limits;
 	json_object_set_string_member(obj, "id", tenant->id);
 	json_object_set_string_member(obj, "slug", tenant->slug);
 	json_object_set_string_member(obj, "name", tenant->name);
@@ -46,6 +52,18 @@ aiq_identity_tenant_to_json(const AiqTenant *tenant)
 	json_object_set_string_member(obj, "status", tenant->status);
 	aiq_api_set_time(obj, "created", tenant->created_us);
 	aiq_api_set_time(obj, "updated", tenant->updated_us);
+	if (aiq_governance_get_limits(aiq_governance_get(server), tenant->id, &limits, &error)) {
+		json_object_set_object_member(obj, "limits", aiq_limits_to_json(&limits));
+	} else {
+		g_warning("failed to resolve the limits of tenant %s: %s",
+			  tenant->id,
+			  error->message);
+		json_object_set_null_member(obj, "limits");
+	}
+	if (tenant->limits != NULL && JSON_NODE_HOLDS_OBJECT(tenant->limits))
+		json_object_set_member(obj, "limit_overrides", json_node_copy(tenant->limits));
+	else
+		json_object_set_null_member(obj, "limit_overrides");
 	return obj;
 }
 
@@ -79,7 +97,42 @@ aiq_identity_key_to_json(const AiqTokenRow *row)
 	aiq_api_set_time(obj, "created", row->created_us);
 	aiq_api_set_time(obj, "expires_at", row->expires_us);
 	aiq_api_set_time(obj, "last_used", row->last_used_us);
+	if (row->data != NULL && JSON_NODE_HOLDS_OBJECT(row->data) &&
+	    aiq_json_object_get_int(json_node_get_object(row->data), "requests_per_minute", 0) > 0)
+		json_object_set_int_member(obj,
+					   "requests_per_minute",
+					   aiq_json_object_get_int(json_node_get_object(row->data),
+								   "requests_per_minute",
+								   0));
+	else
+		json_object_set_null_member(obj, "requests_per_minute");
 	return obj;
+}
+
+/* the audit trail: what a change changed, never a secret */
+
+/* @from and @to: (transfer full) (nullable): JSON null for %NULL */
+static void
+aiq_identity_audit_change(AiqRequest *req, const gchar *field, JsonNode *from, JsonNode *to)
+{
+	JsonObject *change = json_object_new();
+	json_object_set_member(change, "from", from != NULL ? from : json_node_new(JSON_NODE_NULL));
+	json_object_set_member(change, "to", to != NULL ? to : json_node_new(JSON_NODE_NULL));
+	aiq_request_add_audit_detail(req, field, aiq_json_new_object(change));
+}
+
+static void
+aiq_identity_audit_string_change(AiqRequest *req,
+				 const gchar *field,
+				 const gchar *from,
+				 const gchar *to)
+{
+	if (to == NULL || g_strcmp0(from, to) == 0)
+		return;
+	aiq_identity_audit_change(req,
+				  field,
+				  from != NULL ? aiq_json_new_string(from) : NULL,
+				  aiq_json_new_string(to));
 }
 
 /* reading bodies */
@@ -477,7 +530,8 @@ aiq_route_tenants_list(AiqRequest *req)
 	for (guint i = 0; i < tenants->len; i++)
 		json_array_add_object_element(
 			items,
-			aiq_identity_tenant_to_json(g_ptr_array_index(tenants, i)));
+			aiq_identity_tenant_to_json(aiq_request_get_server(req),
+						    g_ptr_array_index(tenants, i)));
 	aiq_request_respond_json(req, SOUP_STATUS_OK, aiq_api_page(items, next));
 }
 
@@ -498,7 +552,8 @@ aiq_route_tenants_create(AiqRequest *req)
 	const gchar *username = NULL;
 	const gchar *password = NULL;
 	const gchar *display_name = NULL;
-	gint64 retention_days = AIQ_IDENTITY_RETENTION_DEFAULT;
+	gint64 retention_days = 0;
+	AiqTier tier_id = AIQ_TIER_FREE;
 	JsonObject *obj;
 	JsonObject *admin;
 	JsonObject *answer;
@@ -547,6 +602,13 @@ aiq_route_tenants_create(AiqRequest *req)
 		return;
 	}
 
+	/* the hot retention of its tier, unless given */
+	if (retention_days == 0 && aiq_tier_from_string(tier, &tier_id))
+		retention_days = aiq_server_get_config(server)
+					 ->tier_limits[tier_id]
+					 .values[AIQ_LIMIT_RETENTION_DAYS];
+	retention_days = CLAMP(retention_days, 1, AIQ_IDENTITY_RETENTION_MAX);
+
 	hash = aiq_auth_hash_password(password, &error);
 	if (hash == NULL) {
 		aiq_request_respond_gerror(req, error);
@@ -568,7 +630,10 @@ aiq_route_tenants_create(AiqRequest *req)
 		return;
 	}
 	g_info("tenant %s (%s) created with admin %s", tenant->slug, tenant->id, admin_user->id);
-	answer = aiq_identity_tenant_to_json(tenant);
+	aiq_request_add_audit_detail(req, "slug", aiq_json_new_string(tenant->slug));
+	aiq_request_add_audit_detail(req, "tier", aiq_json_new_string(tenant->tier));
+	aiq_request_add_audit_detail(req, "admin", aiq_json_new_string(admin_user->username));
+	answer = aiq_identity_tenant_to_json(server, tenant);
 	json_object_set_object_member(answer, "admin", aiq_identity_user_to_json(admin_user));
 	aiq_request_respond_json(req, SOUP_STATUS_CREATED, aiq_json_new_object(answer));
 }
@@ -584,15 +649,91 @@ aiq_route_tenants_get(AiqRequest *req)
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
-	aiq_request_respond_json(req,
-				 SOUP_STATUS_OK,
-				 aiq_json_new_object(aiq_identity_tenant_to_json(tenant)));
+	aiq_request_respond_json(
+		req,
+		SOUP_STATUS_OK,
+		aiq_json_new_object(
+			aiq_identity_tenant_to_json(aiq_request_get_server(req), tenant)));
+}
+
+/* `limits` of a PATCH: null (every override removed) or an object whose
+ * members set an override, or remove it when null; checked in full */
+static gboolean
+aiq_identity_get_limits_patch(JsonObject *obj,
+			      gboolean *present,
+			      JsonObject **patch,
+			      GError **error)
+{
+	JsonNode *node = json_object_get_member(obj, "limits");
+	*present = node != NULL;
+	*patch = NULL;
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_INPUT,
+			    _("limits: expected an object of limits or null, got %s"),
+			    aiq_json_type_name(node));
+		return FALSE;
+	}
+	if (!aiq_limits_check_overrides(json_node_get_object(node), error))
+		return FALSE;
+	/* the hot retention is the tenant's own retention_days */
+	if (json_object_has_member(json_node_get_object(node),
+				   aiq_limit_to_string(AIQ_LIMIT_RETENTION_DAYS))) {
+		g_set_error_literal(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_INVALID_INPUT,
+			_("limits.retention_days: set the tenant's retention_days instead"));
+		return FALSE;
+	}
+	*patch = json_node_get_object(node);
+	return TRUE;
+}
+
+/* the tenant's overrides after @patch: %NULL when none is left */
+static JsonObject *
+aiq_identity_merge_limits(const AiqTenant *tenant, JsonObject *patch)
+{
+	g_autoptr(JsonObject) merged = json_object_new();
+	JsonObjectIter iter;
+	const gchar *name;
+	JsonNode *value;
+
+	if (patch == NULL)
+		return NULL;
+	if (tenant->limits != NULL && JSON_NODE_HOLDS_OBJECT(tenant->limits)) {
+		json_object_iter_init_ordered(&iter, json_node_get_object(tenant->limits));
+		while (json_object_iter_next_ordered(&iter, &name, &value))
+			json_object_set_member(merged, name, json_node_copy(value));
+	}
+	json_object_iter_init_ordered(&iter, patch);
+	while (json_object_iter_next_ordered(&iter, &name, &value)) {
+		if (JSON_NODE_HOLDS_NULL(value))
+			json_object_remove_member(merged, name);
+		else
+			json_object_set_member(merged, name, json_node_copy(value));
+	}
+	if (json_object_get_size(merged) == 0)
+		return NULL;
+	return g_steal_pointer(&merged);
+}
+
+static gboolean
+aiq_identity_limits_equal(JsonNode *a, JsonObject *b)
+{
+	g_autoptr(JsonNode) b_node = b != NULL ? aiq_json_new_object(json_object_ref(b)) : NULL;
+	g_autofree gchar *a_text = a != NULL ? aiq_json_to_string(a, FALSE) : NULL;
+	g_autofree gchar *b_text = b_node != NULL ? aiq_json_to_string(b_node, FALSE) : NULL;
+	return g_strcmp0(a_text, b_text) == 0;
 }
 
 static void
 aiq_route_tenants_update(AiqRequest *req)
 {
-	const gchar *const known[] = { "name", "tier", "retention_days", "status", NULL };
+	const gchar *const known[] = { "name", "tier", "retention_days", "status", "limits", NULL };
 	AiqServer *server = aiq_request_get_server(req);
 	AiqStore *store = aiq_server_get_store(server);
 	AiqPrincipal *p = aiq_request_get_principal(req);
@@ -601,10 +742,14 @@ aiq_route_tenants_update(AiqRequest *req)
 	g_autoptr(JsonNode) body = NULL;
 	g_autoptr(AiqTenant) tenant = NULL;
 	g_autoptr(AiqTenant) updated = NULL;
+	g_autoptr(JsonObject) limits = NULL;
 	const gchar *name = NULL;
 	const gchar *tier = NULL;
 	const gchar *status = NULL;
 	gint64 retention_days = 0;
+	gboolean has_limits = FALSE;
+	gboolean limits_changed = FALSE;
+	JsonObject *limits_patch = NULL;
 	JsonObject *obj;
 
 	obj = aiq_api_read_body(req, known, &body, &error);
@@ -622,7 +767,8 @@ aiq_route_tenants_update(AiqRequest *req)
 				     FALSE,
 				     aiq_identity_statuses,
 				     &status,
-				     &error)) {
+				     &error) ||
+	    !aiq_identity_get_limits_patch(obj, &has_limits, &limits_patch, &error)) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
@@ -642,16 +788,46 @@ aiq_route_tenants_update(AiqRequest *req)
 					  NULL);
 		return;
 	}
+	if (has_limits) {
+		limits = aiq_identity_merge_limits(tenant, limits_patch);
+		limits_changed = !aiq_identity_limits_equal(tenant->limits, limits);
+	}
+
+	/* the record says what changed, and a change of status is its own
+	 * action */
+	if (status != NULL && g_strcmp0(status, tenant->status) != 0)
+		aiq_request_set_audit_action(
+			req,
+			g_strcmp0(status, "suspended") == 0 ? "tenant.suspend" : "tenant.activate");
+	aiq_identity_audit_string_change(req, "name", tenant->name, name);
+	aiq_identity_audit_string_change(req, "tier", tenant->tier, tier);
+	aiq_identity_audit_string_change(req, "status", tenant->status, status);
+	if (retention_days > 0 && retention_days != tenant->retention_days)
+		aiq_identity_audit_change(req,
+					  "retention_days",
+					  aiq_json_new_int(tenant->retention_days),
+					  aiq_json_new_int(retention_days));
+	if (limits_changed)
+		aiq_identity_audit_change(
+			req,
+			"limits",
+			tenant->limits != NULL ? json_node_copy(tenant->limits) : NULL,
+			limits != NULL ? aiq_json_new_object(json_object_ref(limits)) : NULL);
+
 	if (!aiq_store_update_tenant(store,
 				     tenant->id,
 				     name,
 				     tier,
 				     (gint)retention_days,
 				     status,
-				     &error)) {
+				     &error) ||
+	    (limits_changed && !aiq_store_set_tenant_limits(store, tenant->id, limits, &error))) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
+	/* new limits hold at once */
+	if (tier != NULL || retention_days > 0 || limits_changed)
+		aiq_governance_invalidate(aiq_governance_get(server), tenant->id);
 	/* a suspension (or a new tier) holds from the next request on */
 	if (status != NULL || tier != NULL)
 		aiq_auth_invalidate(aiq_server_get_auth(server));
@@ -664,7 +840,7 @@ aiq_route_tenants_update(AiqRequest *req)
 	}
 	aiq_request_respond_json(req,
 				 SOUP_STATUS_OK,
-				 aiq_json_new_object(aiq_identity_tenant_to_json(updated)));
+				 aiq_json_new_object(aiq_identity_tenant_to_json(server, updated)));
 }
 
 /* users, for tenant admins, in their own tenant */
@@ -742,6 +918,8 @@ aiq_route_users_create(AiqRequest *req)
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
+	aiq_request_add_audit_detail(req, "username", aiq_json_new_string(user->username));
+	aiq_request_add_audit_detail(req, "role", aiq_json_new_string(user->role));
 	aiq_request_respond_json(req,
 				 SOUP_STATUS_CREATED,
 				 aiq_json_new_object(aiq_identity_user_to_json(user)));
@@ -879,6 +1057,18 @@ aiq_route_users_update(AiqRequest *req)
 			return;
 		}
 	}
+	/* the record says what changed: a password only that it did */
+	aiq_request_add_audit_detail(req, "username", aiq_json_new_string(user->username));
+	if (role != AIQ_ROLE_NONE)
+		aiq_identity_audit_string_change(req, "role", user->role, aiq_role_to_string(role));
+	aiq_identity_audit_string_change(req, "display_name", user->display_name, display_name);
+	if (has_disabled && disabled != user->disabled)
+		aiq_identity_audit_change(req,
+					  "disabled",
+					  aiq_json_new_bool(user->disabled),
+					  aiq_json_new_bool(disabled));
+	if (password != NULL)
+		aiq_request_add_audit_detail(req, "password", aiq_json_new_string("changed"));
 	if (!aiq_store_update_user(store,
 				   tenant_id,
 				   user->id,
@@ -940,6 +1130,7 @@ aiq_route_users_delete(AiqRequest *req)
 		return;
 	}
 	g_info("user %s (%s) of tenant %s deleted", user->username, user->id, tenant_id);
+	aiq_request_add_audit_detail(req, "username", aiq_json_new_string(user->username));
 	aiq_request_respond_json(req, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
@@ -976,17 +1167,19 @@ aiq_route_keys_list(AiqRequest *req)
 static void
 aiq_route_keys_create(AiqRequest *req)
 {
-	const gchar *const known[] = { "name", "role", "expires_in", NULL };
+	const gchar *const known[] = { "name", "role", "expires_in", "requests_per_minute", NULL };
 	AiqServer *server = aiq_request_get_server(req);
 	AiqPrincipal *p = aiq_request_get_principal(req);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) body = NULL;
 	g_autoptr(AiqTokenRow) row = NULL;
+	g_autoptr(JsonNode) data = NULL;
 	g_autofree gchar *token = NULL;
 	const gchar *name = NULL;
 	const gchar *expires_in = NULL;
 	AiqRole role = AIQ_ROLE_NONE;
 	gint64 ttl_ms = 0;
+	gint64 requests_per_minute = 0;
 	JsonObject *obj;
 	JsonObject *answer;
 
@@ -1008,6 +1201,43 @@ aiq_route_keys_create(AiqRequest *req)
 			NULL);
 		return;
 	}
+	/* a key's own rate limit, within its tenant's */
+	if (json_object_has_member(obj, "requests_per_minute") &&
+	    !json_object_get_null_member(obj, "requests_per_minute")) {
+		AiqLimits limits;
+		gint64 most;
+		JsonObject *data_obj;
+		if (!aiq_governance_get_limits(aiq_governance_get(server),
+					       aiq_request_get_tenant_id(req),
+					       &limits,
+					       &error)) {
+			aiq_request_respond_gerror(req, error);
+			return;
+		}
+		most = limits.values[AIQ_LIMIT_API_REQUESTS_PER_MINUTE];
+		requests_per_minute = -1;
+		if (!aiq_api_get_int(obj,
+				     "requests_per_minute",
+				     1,
+				     most,
+				     &requests_per_minute,
+				     NULL)) {
+			g_autofree gchar *message =
+				g_strdup_printf(_("requests_per_minute: expected a whole number "
+						  "from 1 to %" PRId64 " (the tenant's "
+						  "api_requests_per_minute)"),
+						most);
+			aiq_request_respond_error(req,
+						  SOUP_STATUS_UNPROCESSABLE_ENTITY,
+						  "invalid_input",
+						  message,
+						  NULL);
+			return;
+		}
+		data_obj = json_object_new();
+		json_object_set_int_member(data_obj, "requests_per_minute", requests_per_minute);
+		data = aiq_json_new_object(data_obj);
+	}
 	token = aiq_auth_issue(aiq_server_get_auth(server),
 			       AIQ_TOKEN_KIND_API_KEY,
 			       aiq_request_get_tenant_id(req),
@@ -1015,13 +1245,19 @@ aiq_route_keys_create(AiqRequest *req)
 			       aiq_role_to_string(role),
 			       name,
 			       ttl_ms * 1000,
-			       NULL,
+			       data,
 			       &row,
 			       &error);
 	if (token == NULL) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}
+	aiq_request_add_audit_detail(req, "name", aiq_json_new_string(name));
+	aiq_request_add_audit_detail(req, "role", aiq_json_new_string(aiq_role_to_string(role)));
+	if (requests_per_minute > 0)
+		aiq_request_add_audit_detail(req,
+					     "requests_per_minute",
+					     aiq_json_new_int(requests_per_minute));
 	answer = aiq_identity_key_to_json(row);
 	json_object_set_string_member(answer, "token", token);
 	aiq_request_respond_json(req, SOUP_STATUS_CREATED, aiq_json_new_object(answer));

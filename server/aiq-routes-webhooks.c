@@ -469,6 +469,7 @@ aiq_route_hook(AiqRequest *req)
 	g_autoptr(GError) error = NULL;
 	const AiqTrigger *trigger = NULL;
 	AiqStartRequest start = { 0 };
+	AiqQuotaUse quota = { 0 };
 	guint8 hash[32];
 
 	/* an unknown, malformed or rotated token, a workflow gone: the same 404 */
@@ -495,6 +496,10 @@ aiq_route_hook(AiqRequest *req)
 	 * answers later, so it records the start itself */
 	aiq_request_set_audit_tenant(req, tenant_id);
 	aiq_request_set_audit_actor(req, "webhook", row->workflow_id, workflow->name);
+	/* the body is the payload: within the tenant's quota before anything
+	 * reads it */
+	if (!aiq_executions_check_payload(req, tenant_id))
+		goto audit;
 	definition = aiq_webhook_definition(server, workflow, &trigger, &error);
 	if (definition == NULL) {
 		aiq_request_respond_gerror(req, error);
@@ -534,9 +539,10 @@ aiq_route_hook(AiqRequest *req)
 	start.inputs = inputs;
 	start.trigger = "webhook";
 	start.idempotency_key = aiq_request_get_header(req, "Idempotency-Key");
+	start.quota = &quota;
 	execution = aiq_executions_start(server, &start, NULL, &error);
 	if (execution == NULL) {
-		aiq_request_respond_gerror(req, error);
+		aiq_executions_respond_error(req, error, &quota);
 		goto audit;
 	}
 	aiq_request_set_audit_target(

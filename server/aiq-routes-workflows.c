@@ -16,6 +16,7 @@
 #include "aiq-api.h"
 #include "aiq-definition.h"
 #include "aiq-error.h"
+#include "aiq-governance.h"
 #include "aiq-json.h"
 #include "aiq-routes.h"
 #include "aiq-store-workflows.h"
@@ -198,6 +199,34 @@ aiq_workflows_parse_version(const gchar *text, const gchar *what, gint *version,
 	return TRUE;
 }
 
+/* the caller's tenant's limits; %FALSE when @req is answered */
+static gboolean
+aiq_workflows_get_limits(AiqRequest *req, AiqLimits *limits)
+{
+	g_autoptr(GError) error = NULL;
+	if (!aiq_governance_get_limits(aiq_governance_get(aiq_request_get_server(req)),
+				       aiq_request_get_tenant_id(req),
+				       limits,
+				       &error)) {
+		aiq_request_respond_gerror(req, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* a definition within the tenant's quota of steps; else @req is answered
+ * with `quota_exceeded` and nothing is stored */
+static gboolean
+aiq_workflows_check_steps(AiqRequest *req, const AiqLimits *limits, AiqDefinition *definition)
+{
+	gint64 n_steps = aiq_definition_get_n_steps(definition);
+	gint64 limit = limits->values[AIQ_LIMIT_STEPS_PER_WORKFLOW];
+	if (n_steps <= limit)
+		return TRUE;
+	aiq_governance_respond_quota(req, AIQ_LIMIT_STEPS_PER_WORKFLOW, limit, n_steps);
+	return FALSE;
+}
+
 /* the live workflow of the {id} parameter in the caller's tenant */
 static AiqWorkflowRow *
 aiq_workflows_get_param(AiqRequest *req, GError **error)
@@ -215,16 +244,28 @@ aiq_route_workflows_create(AiqRequest *req)
 	g_autoptr(AiqDefinition) definition = aiq_workflows_parse_body(req);
 	g_autoptr(AiqWorkflowRow) row = NULL;
 	g_autoptr(JsonNode) tree = NULL;
+	AiqLimits limits;
+	gint64 used = 0;
 
-	if (definition == NULL)
+	if (definition == NULL || !aiq_workflows_get_limits(req, &limits) ||
+	    !aiq_workflows_check_steps(req, &limits, definition))
 		return;
-	row = aiq_store_create_workflow(aiq_workflows_store(req),
-					aiq_request_get_tenant_id(req),
-					definition,
-					aiq_workflows_author(req),
-					&error);
+	/* counted and created in one write: nothing is made over the quota */
+	row = aiq_store_create_workflow_with_quota(aiq_workflows_store(req),
+						   aiq_request_get_tenant_id(req),
+						   definition,
+						   aiq_workflows_author(req),
+						   limits.values[AIQ_LIMIT_WORKFLOWS],
+						   &used,
+						   &error);
 	if (row == NULL) {
-		aiq_request_respond_gerror(req, error);
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED))
+			aiq_governance_respond_quota(req,
+						     AIQ_LIMIT_WORKFLOWS,
+						     limits.values[AIQ_LIMIT_WORKFLOWS],
+						     used);
+		else
+			aiq_request_respond_gerror(req, error);
 		return;
 	}
 	tree = aiq_definition_to_json(definition);
@@ -312,6 +353,7 @@ aiq_route_workflows_update(AiqRequest *req)
 	g_autoptr(AiqDefinition) definition = NULL;
 	g_autoptr(AiqWorkflowRow) row = NULL;
 	gboolean changed = FALSE;
+	AiqLimits limits;
 
 	/* an unknown id is 404 before the body is looked at */
 	row = aiq_workflows_get_param(req, &error);
@@ -321,7 +363,8 @@ aiq_route_workflows_update(AiqRequest *req)
 	}
 	g_clear_pointer(&row, aiq_workflow_row_free);
 	definition = aiq_workflows_parse_body(req);
-	if (definition == NULL)
+	if (definition == NULL || !aiq_workflows_get_limits(req, &limits) ||
+	    !aiq_workflows_check_steps(req, &limits, definition))
 		return;
 	row = aiq_store_update_workflow(aiq_workflows_store(req),
 					aiq_request_get_tenant_id(req),
@@ -535,6 +578,7 @@ aiq_route_workflows_rollback(AiqRequest *req)
 	g_autoptr(AiqDefinition) definition = NULL;
 	g_autoptr(AiqWorkflowRow) updated = NULL;
 	JsonObject *obj;
+	AiqLimits limits;
 	gint64 number = 0;
 	gboolean changed = FALSE;
 
@@ -571,6 +615,10 @@ aiq_route_workflows_rollback(AiqRequest *req)
 		aiq_workflows_respond_problems(req, problems, prefix);
 		return;
 	}
+	/* nor one over the tenant's quota of steps now */
+	if (!aiq_workflows_get_limits(req, &limits) ||
+	    !aiq_workflows_check_steps(req, &limits, definition))
+		return;
 	updated = aiq_store_update_workflow(aiq_workflows_store(req),
 					    row->tenant_id,
 					    row->id,

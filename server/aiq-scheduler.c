@@ -216,6 +216,18 @@ aiq_scheduler_scan_trigger(AiqScheduler *self,
 					trigger_index,
 					fire,
 					&error)) {
+			/* over the tenant's quota: this fire is not started and
+			 * the schedule moves on (trying again would only be
+			 * refused again, and start late if not) */
+			if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_QUOTA_EXCEEDED)) {
+				g_warning("schedule of workflow %s at %" G_GINT64_FORMAT
+					  " not started: %s",
+					  workflow_id,
+					  fire / G_USEC_PER_SEC,
+					  error->message);
+				g_clear_error(&error);
+				continue;
+			}
 			/* leave last_fire where it is: the next pass tries again */
 			g_warning("schedule of %s at %" G_GINT64_FORMAT ": %s",
 				  workflow_id,

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * automateiq-server [run] | init | version
+ * automateiq-server [run] | init | retention run | version
  */
 
 #define G_LOG_DOMAIN "AiqServer"
@@ -11,6 +11,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include "aiq-auth.h"
 #include "aiq-error.h"
+#include "aiq-retention.h"
 #include "aiq-server-cli.h"
 #include "aiq-server.h"
 #include "aiq-store-identity.h"
@@ -84,8 +86,9 @@ aiq_server_cli_config(AiqServerCliOptions *o, GError **error)
 	return g_steal_pointer(&config);
 }
 
+/* @serve: with the options of a serving server (address, port, HTTP) */
 static GOptionEntry *
-aiq_server_cli_common_entries(AiqServerCliOptions *o)
+aiq_server_cli_common_entries(AiqServerCliOptions *o, gboolean serve)
 {
 	GOptionEntry entries[] = {
 		{ "config",
@@ -132,6 +135,9 @@ aiq_server_cli_common_entries(AiqServerCliOptions *o)
 		  NULL },
 		{ NULL }
 	};
+	/* the first three say where the store is */
+	if (!serve)
+		memset(&entries[3], 0, sizeof(GOptionEntry));
 	return g_memdup2(entries, sizeof(entries));
 }
 
@@ -227,7 +233,7 @@ static gint
 aiq_server_cli_init(gint argc, gchar **argv)
 {
 	g_auto(AiqServerCliOptions) o = { .port = -1 };
-	g_autofree GOptionEntry *common = aiq_server_cli_common_entries(&o);
+	g_autofree GOptionEntry *common = aiq_server_cli_common_entries(&o, TRUE);
 	g_autofree gchar *admin = NULL;
 	g_autofree gchar *demo = NULL;
 	gboolean password_stdin = FALSE;
@@ -384,7 +390,7 @@ static gint
 aiq_server_cli_run(gint argc, gchar **argv)
 {
 	g_auto(AiqServerCliOptions) o = { .port = -1 };
-	g_autofree GOptionEntry *common = aiq_server_cli_common_entries(&o);
+	g_autofree GOptionEntry *common = aiq_server_cli_common_entries(&o, TRUE);
 	g_autoptr(GOptionContext) ctx = g_option_context_new(_("— serve the AutomateIQ API"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(AiqServer) server = NULL;
@@ -396,9 +402,11 @@ aiq_server_cli_run(gint argc, gchar **argv)
 	g_option_context_set_summary(
 		ctx,
 		_("Commands:\n"
-		  "  run        serve the API (the default)\n"
-		  "  init       create the store and the first platform admin (init --help)\n"
-		  "  version    print the version"));
+		  "  run            serve the API (the default)\n"
+		  "  init           create the store and the first platform admin (init --help)\n"
+		  "  retention run  archive old executions now, with the server stopped\n"
+		  "                 (retention run --help)\n"
+		  "  version        print the version"));
 	if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1) {
 		g_printerr("%s\n", error != NULL ? error->message : _("run takes no arguments"));
 		return 2;
@@ -428,6 +436,73 @@ aiq_server_cli_run(gint argc, gchar **argv)
 	return 0;
 }
 
+/* automateiq-server retention run: one pass of the daily job, offline */
+static gint
+aiq_server_cli_retention(gint argc, gchar **argv)
+{
+	g_auto(AiqServerCliOptions) o = { .port = -1 };
+	g_autofree GOptionEntry *common = aiq_server_cli_common_entries(&o, FALSE);
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new(_("run — archive old executions and prune old records now"));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(AiqServer) server = NULL;
+	AiqRetentionReport report = { 0 };
+	AiqServerConfig *config;
+
+	g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
+	g_option_context_set_summary(
+		ctx,
+		_("One pass of the server's daily retention job: the executions past each "
+		  "tenant's hot retention go to DATA_DIR/archive/TENANT/DAY.jsonl.gz and leave "
+		  "the store, archives past archive-retention-days are deleted, and audit "
+		  "records past audit-retention-days.\n\n"
+		  "It opens the store itself, so the server must be stopped: a running server "
+		  "holds the store, and runs the same job every day on its own."));
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_printerr("%s\n", error->message);
+		return 2;
+	}
+	if (argc != 2 || g_strcmp0(argv[1], "run") != 0) {
+		g_printerr(
+			_("usage: automateiq-server retention run [--data-dir DIR] [-c FILE]\n"));
+		return 2;
+	}
+	config = aiq_server_cli_config(&o, &error);
+	if (config == NULL) {
+		g_printerr("%s\n", error->message);
+		return 1;
+	}
+	if (!g_file_test(config->store, G_FILE_TEST_EXISTS)) {
+		g_printerr(_("%s: no store here; give the server's --data-dir or -c\n"),
+			   config->store);
+		aiq_server_config_free(config);
+		return 1;
+	}
+	/* it never listens: no certificate is loaded or made */
+	config->plain_http = TRUE;
+	config->allow_insecure_http = TRUE;
+	config->scheduler = FALSE;
+	server = aiq_server_new(config, &error);
+	if (server == NULL) {
+		if (g_error_matches(error, AIQ_ERROR, AIQ_ERROR_CONFLICT))
+			g_printerr(_("%s\nstop the server first; while it runs, it runs this job "
+				     "every day itself\n"),
+				   error->message);
+		else
+			g_printerr("%s\n", error->message);
+		return 1;
+	}
+	if (!aiq_retention_run(server, &report, &error)) {
+		g_printerr(_("retention: %s\n"), error->message);
+		return 1;
+	}
+	g_print(_("executions archived:    %" PRIu64 "\n"), report.executions_archived);
+	g_print(_("archive files written:  %" PRIu64 "\n"), report.files_written);
+	g_print(_("archives deleted:       %" PRIu64 "\n"), report.archives_deleted);
+	g_print(_("audit records pruned:   %" PRIu64 "\n"), report.audit_pruned);
+	return 0;
+}
+
 gint
 aiq_server_cli_main(gint argc, gchar **argv)
 {
@@ -438,6 +513,8 @@ aiq_server_cli_main(gint argc, gchar **argv)
 
 	if (argc >= 2 && g_strcmp0(argv[1], "init") == 0)
 		return aiq_server_cli_init(argc - 1, argv + 1);
+	if (argc >= 2 && g_strcmp0(argv[1], "retention") == 0)
+		return aiq_server_cli_retention(argc - 1, argv + 1);
 	if (argc >= 2 &&
 	    (g_strcmp0(argv[1], "version") == 0 || g_strcmp0(argv[1], "--version") == 0)) {
 		g_print("automateiq-server %s\n", PACKAGE_VERSION);

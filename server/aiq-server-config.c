@@ -258,6 +258,18 @@ aiq_server_config_load_limits(AiqServerConfig *self,
 				    keys[i]);
 			return FALSE;
 		}
+		/* a tenant's hot retention is its own setting, not an override */
+		if (!is_tier && limit == AIQ_LIMIT_RETENTION_DAYS) {
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFIG,
+				    _("[%s] %s: set it on the tenant (retention_days of PATCH "
+				      "/api/v1/tenants/{id}); [tier.NAME] retention-days is the "
+				      "default of new tenants"),
+				    group,
+				    keys[i]);
+			return FALSE;
+		}
 		if (!g_ascii_string_to_unsigned(str,
 						10,
 						1,

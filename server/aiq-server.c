@@ -17,6 +17,7 @@
 #include "aiq-error.h"
 #include "aiq-governance.h"
 #include "aiq-json.h"
+#include "aiq-metrics.h"
 #include "aiq-request-private.h"
 #include "aiq-routes.h"
 #include "aiq-server.h"
@@ -44,6 +45,7 @@ typedef struct {
 	gchar *method;
 	gchar **segments;
 	AiqRoute route;
+	AiqMetricsRoute *metrics; /* its series, owned by the metrics */
 } AiqRouteEntry;
 
 typedef struct {
@@ -91,6 +93,7 @@ struct _AiqServer {
 	gpointer clock_data;
 	GMutex modules_mutex;
 	GHashTable *modules; /* name -> AiqServerModule */
+	AiqMetrics *metrics; /* the "metrics" module, kept at hand for every request */
 };
 
 G_DEFINE_TYPE(AiqServer, aiq_server, G_TYPE_OBJECT)
@@ -139,6 +142,10 @@ aiq_server_add_routes(AiqServer *self, const AiqRoute *routes, guint n_routes)
 		entry->route = routes[i];
 		entry->method = g_strdup(routes[i].method);
 		entry->segments = g_strsplit(routes[i].path + 1, "/", -1);
+		if (self->metrics != NULL)
+			entry->metrics = aiq_metrics_add_route(self->metrics,
+							       routes[i].method,
+							       routes[i].path);
 		g_ptr_array_add(self->routes, entry);
 	}
 }
@@ -277,17 +284,27 @@ aiq_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer
 	g_signal_connect(msg, "got-chunk", G_CALLBACK(aiq_server_got_chunk_cb), self);
 }
 
+/* on the request's HTTP thread, once its answer is set */
 static void
 aiq_server_request_done(AiqRequest *req, gpointer user_data)
 {
 	AiqServer *self = AIQ_SERVER(user_data);
 	gint64 elapsed_us = g_get_real_time() - aiq_request_get_received(req);
+	AiqMessageState *state =
+		g_object_get_qdata(G_OBJECT(aiq_request_get_message(req)), aiq_message_state_quark);
+	AiqRouteEntry *route = state != NULL ? state->route : NULL;
 	g_debug("%s %s %u %.1fms req=%s",
 		aiq_request_get_method(req),
 		aiq_request_get_path(req),
 		aiq_request_get_status(req),
 		elapsed_us / 1000.0,
 		aiq_request_get_id(req));
+	if (self->metrics != NULL)
+		aiq_metrics_observe_request(self->metrics,
+					    route != NULL ? route->metrics : NULL,
+					    aiq_request_get_method(req),
+					    aiq_request_get_status(req),
+					    elapsed_us);
 	g_atomic_int_add(&self->in_flight, -1);
 }
 
@@ -833,6 +850,8 @@ aiq_server_new(AiqServerConfig *config, GError **error)
 		return NULL;
 	self->auth = aiq_auth_new(self->store);
 	aiq_governance_install(self);
+	aiq_metrics_install(self);
+	self->metrics = aiq_metrics_get(self);
 	if (!aiq_server_load_tls(self, error))
 		return NULL;
 	self->pool =
@@ -849,6 +868,7 @@ aiq_server_dispose(GObject *object)
 {
 	AiqServer *self = AIQ_SERVER(object);
 	aiq_server_stop(self);
+	self->metrics = NULL;
 	g_mutex_lock(&self->modules_mutex);
 	g_hash_table_remove_all(self->modules);
 	g_mutex_unlock(&self->modules_mutex);

@@ -8,12 +8,15 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
+
+#include <glib/gi18n.h>
 
 #include "aiq-api.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
+#include "aiq-limits.h"
 #include "aiq-store-agents.h"
 #include "aiq-store-private.h"
 #include "aiq-util.h"
@@ -93,7 +96,54 @@ typedef struct {
 	AiqAgentRow *agent;
 	AiqTokenRow *credential;
 	gint64 now_us;
+	gint64 max_agents; /* 0: no quota */
+	gint64 used;
 } AiqEnrollAgent;
+
+/* the tenant's agents (disabled ones too: they hold their place until
+ * removed) */
+#define AIQ_AGENTS_COUNT_SQL \
+	"SELECT count(*) FROM (SELECT 1 FROM agents WHERE tenant_id = ?1 LIMIT ?2)"
+
+static gboolean
+aiq_store_agents_step_count(sqlite3_stmt *stmt, gint64 *count, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "agents", error);
+	*count = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/* the quota of agents, in the enrollment's write: enrollments are
+ * serialised by the one writer, so the count is exact */
+static gboolean
+aiq_store_enroll_check_quota(AiqStoreTx *tx, AiqEnrollAgent *op, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint64 count = 0;
+
+	if (op->max_agents <= 0)
+		return TRUE;
+	stmt = aiq_store_tx_prepare(tx, AIQ_AGENTS_COUNT_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, op->tenant_id);
+	sqlite3_bind_int64(stmt, 2, -1);
+	if (!aiq_store_agents_step_count(stmt, &count, error))
+		return FALSE;
+	if (count < op->max_agents)
+		return TRUE;
+	op->used = count;
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_QUOTA_EXCEEDED,
+		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
+		    aiq_limit_to_string(AIQ_LIMIT_AGENTS),
+		    count,
+		    op->max_agents);
+	return FALSE;
+}
 
 /* the enrollment token: unrevoked, unexpired, of the right kind; it is
  * revoked in the same transaction, so it works once */
@@ -179,7 +229,10 @@ aiq_store_enroll_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		return FALSE;
 	}
 	g_clear_pointer(&tenant, sqlite3_reset);
-	if (!aiq_store_enroll_consume(tx, op, &data, error))
+	/* the token first, so that only its holder learns of the quota; a
+	 * refusal undoes its use with the rest of this write */
+	if (!aiq_store_enroll_consume(tx, op, &data, error) ||
+	    !aiq_store_enroll_check_quota(tx, op, error))
 		return FALSE;
 
 	/* what the tenant admin set in the token wins over what the agent says */
@@ -247,9 +300,13 @@ aiq_store_enroll_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
  *   capacity) and created; the name and labels set in the token replace
  *   the agent's
  * @credential: tenant, id, hash and created of the agent's credential
+ * @max_agents: the tenant's quota of agents, or 0 for none
+ * @used: (out) (optional): with %AIQ_ERROR_QUOTA_EXCEEDED, how many agents
+ *   the tenant has
  *
- * In one transaction: uses the enrollment token (once), adds the agent
- * and its credential.
+ * In one transaction: uses the enrollment token (once), counts the
+ * tenant's agents, adds the agent and its credential. Over the quota
+ * (%AIQ_ERROR_QUOTA_EXCEEDED) nothing is written: the token stays unused.
  */
 gboolean
 aiq_store_enroll_agent(AiqStore *self,
@@ -258,12 +315,37 @@ aiq_store_enroll_agent(AiqStore *self,
 		       AiqAgentRow *agent,
 		       AiqTokenRow *credential,
 		       gint64 now_us,
+		       gint64 max_agents,
+		       gint64 *used,
 		       GError **error)
 {
-	AiqEnrollAgent op = { tenant_id, token_hash, agent, credential, now_us };
+	AiqEnrollAgent op = { tenant_id, token_hash, agent, credential, now_us, max_agents, 0 };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(g_strcmp0(agent->tenant_id, tenant_id) == 0, FALSE);
-	return aiq_store_write(self, aiq_store_enroll_agent_cb, &op, error);
+	if (!aiq_store_write(self, aiq_store_enroll_agent_cb, &op, error)) {
+		if (used != NULL)
+			*used = op.used;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * aiq_store_count_agents:
+ * @count: (out): the tenant's agents, disabled ones too
+ */
+gboolean
+aiq_store_count_agents(AiqStore *self, const gchar *tenant_id, gint64 *count, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(tenant_id != NULL, FALSE);
+	stmt = aiq_store_read_prepare(self, AIQ_AGENTS_COUNT_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, -1);
+	return aiq_store_agents_step_count(stmt, count, error);
 }
 
 AiqAgentRow *

@@ -63,7 +63,11 @@ aiq_store_enroll_agent(AiqStore *self,
 		       AiqAgentRow *agent,
 		       AiqTokenRow *credential,
 		       gint64 now_us,
+		       gint64 max_agents,
+		       gint64 *used,
 		       GError **error);
+gboolean
+aiq_store_count_agents(AiqStore *self, const gchar *tenant_id, gint64 *count, GError **error);
 AiqAgentRow *
 aiq_store_get_agent(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error);
 GPtrArray *

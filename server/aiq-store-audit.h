@@ -41,8 +41,43 @@ typedef struct {
 void
 aiq_audit_record_free(AiqAuditRecord *record);
 
+/**
+ * AiqAuditFilter:
+ * @action: (nullable): this action, or every action starting with it when
+ *   it ends with a dot (`workflow.`)
+ * @actor: (nullable): records whose actor has this id or name
+ * @target: (nullable): records whose target has this id
+ * @outcome: (nullable): `success`, `failure` or `denied`
+ * @since_us: records at or after this time; 0 for no bound
+ * @until_us: records before this time; 0 for no bound
+ */
+typedef struct {
+	const gchar *action;
+	const gchar *actor;
+	const gchar *target;
+	const gchar *outcome;
+	gint64 since_us;
+	gint64 until_us;
+} AiqAuditFilter;
+
 void
 aiq_store_append_audit(AiqStore *self, AiqAuditRecord *record);
+GPtrArray *
+aiq_store_list_audit(AiqStore *self,
+		     const gchar *tenant_id,
+		     const AiqAuditFilter *filter,
+		     const gchar *cursor,
+		     guint limit,
+		     gchar **next_cursor,
+		     GError **error);
+gboolean
+aiq_store_prune_audit(AiqStore *self,
+		      gint64 before_us,
+		      guint batch,
+		      guint64 *n_deleted,
+		      GError **error);
+JsonObject *
+aiq_audit_record_to_json(const AiqAuditRecord *record);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqAuditRecord, aiq_audit_record_free)
 

@@ -9,8 +9,10 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
+
+#include <glib/gi18n.h>
 
 #include "aiq-api.h"
 #include "aiq-error.h"
@@ -332,8 +334,117 @@ typedef struct {
 	AiqExecutionRow *execution;
 	AiqJobRow *job;
 	const gchar *const *step_ids;
+	AiqExecutionQuota *quota;
 	gchar *existing_id;
 } AiqCreateExecution;
+
+/* the tenant's executions not yet finished (queued or running), from the
+ * status index, led by the tenant */
+#define AIQ_EXECUTIONS_ACTIVE_SQL                                                  \
+	"SELECT count(*) FROM (SELECT 1 FROM executions WHERE tenant_id = ?1 AND " \
+	"status IN ('queued', 'running') LIMIT ?2)"
+
+/* the one row of a count(*), in @count */
+static gboolean
+aiq_store_step_count(sqlite3_stmt *stmt, const gchar *what, gint64 *count, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, what, error);
+	*count = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/* at most @bound (0: all) of the tenant's unfinished executions: a start
+ * under the quota costs no more than the quota's size */
+static gboolean
+aiq_store_tx_count_active(AiqStoreTx *tx,
+			  const gchar *tenant_id,
+			  gint64 bound,
+			  gint64 *count,
+			  GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx, AIQ_EXECUTIONS_ACTIVE_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
+	return aiq_store_step_count(stmt, "executions", count, error);
+}
+
+static void
+aiq_store_set_quota_error(GError **error, AiqLimit quota, gint64 limit, gint64 used)
+{
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_QUOTA_EXCEEDED,
+		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
+		    aiq_limit_to_string(quota),
+		    used,
+		    limit);
+}
+
+/* the quotas of a start, then its count in the day's usage; inside the
+ * write, after the idempotency key (a replay is neither refused nor
+ * counted again) */
+static gboolean
+aiq_store_tx_take_quota(AiqStoreTx *tx,
+			const gchar *tenant_id,
+			AiqExecutionQuota *quota,
+			GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint64 today = 0;
+	gint rc;
+
+	stmt = aiq_store_tx_prepare(
+		tx,
+		"SELECT executions FROM usage_daily WHERE tenant_id = ?1 AND day = ?2",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, quota->day);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		today = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "usage", error);
+	g_clear_pointer(&stmt, sqlite3_reset);
+	if (quota->per_day > 0 && today >= quota->per_day) {
+		quota->exceeded = AIQ_LIMIT_EXECUTIONS_PER_DAY;
+		quota->used = today;
+		aiq_store_set_quota_error(error, quota->exceeded, quota->per_day, today);
+		return FALSE;
+	}
+	if (quota->concurrent > 0) {
+		gint64 active = 0;
+		if (!aiq_store_tx_count_active(tx, tenant_id, quota->concurrent, &active, error))
+			return FALSE;
+		if (active >= quota->concurrent) {
+			/* the whole count, for the answer: only when refusing */
+			if (!aiq_store_tx_count_active(tx, tenant_id, 0, &active, error))
+				return FALSE;
+			quota->exceeded = AIQ_LIMIT_CONCURRENT_EXECUTIONS;
+			quota->used = active;
+			aiq_store_set_quota_error(error,
+						  quota->exceeded,
+						  quota->concurrent,
+						  active);
+			return FALSE;
+		}
+	}
+	stmt = aiq_store_tx_prepare(tx,
+				    "INSERT INTO usage_daily (tenant_id, day, executions) "
+				    "VALUES (?1, ?2, 1) ON CONFLICT (tenant_id, day) "
+				    "DO UPDATE SET executions = executions + 1",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, quota->day);
+	return aiq_store_tx_exec(tx, stmt, "usage", error);
+}
 
 static gboolean
 aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
@@ -371,6 +482,8 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 			return TRUE;
 		}
 	}
+	if (op->quota != NULL && !aiq_store_tx_take_quota(tx, e->tenant_id, op->quota, error))
+		return FALSE;
 
 	stmt = aiq_store_tx_prepare(
 		tx,
@@ -437,21 +550,27 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 /**
  * aiq_store_create_execution:
  * @step_ids: (nullable): the definition's steps, in order
+ * @quota: (nullable) (inout): the tenant's quotas of starts, checked in the
+ *   same transaction; the start is counted in the usage of @quota's day.
+ *   %NULL checks and counts nothing
  * @existing_id: (out): with an idempotency key seen before (and the same
  *   request digest), the earlier execution; nothing is written then
  *
  * Writes an execution, its queued job and its pending steps in one
- * transaction. The same key with another digest is AIQ_ERROR_INVALID_INPUT.
+ * transaction. The same key with another digest is AIQ_ERROR_INVALID_INPUT;
+ * a start over a quota is %AIQ_ERROR_QUOTA_EXCEEDED, with @quota saying
+ * which, and writes nothing.
  */
 gboolean
 aiq_store_create_execution(AiqStore *self,
 			   AiqExecutionRow *execution,
 			   AiqJobRow *job,
 			   const gchar *const *step_ids,
+			   AiqExecutionQuota *quota,
 			   gchar **existing_id,
 			   GError **error)
 {
-	AiqCreateExecution op = { execution, job, step_ids, NULL };
+	AiqCreateExecution op = { execution, job, step_ids, quota, NULL };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(existing_id != NULL, FALSE);
 	if (!aiq_store_write(self, aiq_store_create_execution_cb, &op, error)) {
@@ -460,6 +579,49 @@ aiq_store_create_execution(AiqStore *self,
 	}
 	*existing_id = op.existing_id;
 	return TRUE;
+}
+
+/**
+ * aiq_store_get_execution_usage:
+ * @day: a UTC day, in days since 1970-01-01
+ * @executions: (out): the executions started in @day
+ * @active: (out): the executions queued or running now
+ *
+ * What the tenant uses of its quotas of executions.
+ */
+gboolean
+aiq_store_get_execution_usage(AiqStore *self,
+			      const gchar *tenant_id,
+			      gint64 day,
+			      gint64 *executions,
+			      gint64 *active,
+			      GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(tenant_id != NULL, FALSE);
+	stmt = aiq_store_read_prepare(
+		self,
+		"SELECT executions FROM usage_daily WHERE tenant_id = ?1 AND day = ?2",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, day);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "usage", error);
+	*executions = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	g_clear_pointer(&stmt, sqlite3_reset);
+
+	stmt = aiq_store_read_prepare(self, AIQ_EXECUTIONS_ACTIVE_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, -1);
+	return aiq_store_step_count(stmt, "executions", active, error);
 }
 
 /* reading */

@@ -6,6 +6,7 @@
 
 #include "aiq-event.h"
 #include "aiq-execution.h"
+#include "aiq-limits.h"
 #include "aiq-store.h"
 
 G_BEGIN_DECLS
@@ -161,6 +162,29 @@ typedef struct {
 	guint64 running;
 } AiqExecutionStats;
 
+/**
+ * AiqExecutionQuota:
+ * @day: the UTC day of the start, in days since 1970-01-01: the row of
+ *   usage_daily that counts it
+ * @per_day: the most executions the tenant may start in @day, or 0 for no
+ *   bound
+ * @concurrent: the most executions it may have queued or running at once,
+ *   or 0 for no bound
+ * @exceeded: (out): with %AIQ_ERROR_QUOTA_EXCEEDED, which of the two
+ *   (%AIQ_LIMIT_EXECUTIONS_PER_DAY or %AIQ_LIMIT_CONCURRENT_EXECUTIONS)
+ * @used: (out): with %AIQ_ERROR_QUOTA_EXCEEDED, the tenant's use of it
+ *
+ * The quotas of a start, checked in the store's write transaction, where
+ * starts are serialised: the counts are exact.
+ */
+typedef struct {
+	gint64 day;
+	gint64 per_day;
+	gint64 concurrent;
+	AiqLimit exceeded;
+	gint64 used;
+} AiqExecutionQuota;
+
 typedef enum {
 	AIQ_CANCEL_DONE,      /* it was queued: cancelled at once */
 	AIQ_CANCEL_REQUESTED, /* an agent runs it: the agent is told */
@@ -234,8 +258,16 @@ aiq_store_create_execution(AiqStore *self,
 			   AiqExecutionRow *execution,
 			   AiqJobRow *job,
 			   const gchar *const *step_ids,
+			   AiqExecutionQuota *quota,
 			   gchar **existing_id,
 			   GError **error);
+gboolean
+aiq_store_get_execution_usage(AiqStore *self,
+			      const gchar *tenant_id,
+			      gint64 day,
+			      gint64 *executions,
+			      gint64 *active,
+			      GError **error);
 AiqExecutionRow *
 aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error);
 GPtrArray *

@@ -14,11 +14,14 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
+
+#include <glib/gi18n.h>
 
 #include "aiq-error.h"
 #include "aiq-json.h"
+#include "aiq-limits.h"
 #include "aiq-store-private.h"
 #include "aiq-store-workflows.h"
 #include "aiq-util.h"
@@ -161,9 +164,68 @@ typedef struct {
 	const gchar *id; /* the workflow updated; NULL to create one */
 	AiqDefinition *definition;
 	const gchar *author;
+	gint64 max_workflows; /* 0: no quota */
+	gint64 used;
 	gboolean changed;
 	AiqWorkflowRow *row;
 } AiqWriteWorkflow;
+
+/* the tenant's live workflows, from the index of live names */
+#define AIQ_WORKFLOWS_COUNT_SQL                                                   \
+	"SELECT count(*) FROM (SELECT 1 FROM workflows WHERE tenant_id = ?1 AND " \
+	"deleted = 0 LIMIT ?2)"
+
+static gboolean
+aiq_store_workflows_step_count(sqlite3_stmt *stmt, gint64 *count, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "workflows", error);
+	*count = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/* inside a write: at most @bound (0: all) of the tenant's live workflows */
+static gboolean
+aiq_store_workflows_tx_count(AiqStoreTx *tx,
+			     const gchar *tenant_id,
+			     gint64 bound,
+			     gint64 *count,
+			     GError **error)
+{
+	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx, AIQ_WORKFLOWS_COUNT_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
+	return aiq_store_workflows_step_count(stmt, count, error);
+}
+
+/* the quota of workflows, in the write that would add one: creates are
+ * serialised by the one writer, so the count is exact */
+static gboolean
+aiq_store_workflows_tx_check_quota(AiqStoreTx *tx, AiqWriteWorkflow *op, GError **error)
+{
+	gint64 count = 0;
+	if (op->max_workflows <= 0)
+		return TRUE;
+	if (!aiq_store_workflows_tx_count(tx, op->tenant_id, op->max_workflows, &count, error))
+		return FALSE;
+	if (count < op->max_workflows)
+		return TRUE;
+	/* the whole count, for the answer: only when refusing */
+	if (!aiq_store_workflows_tx_count(tx, op->tenant_id, 0, &count, error))
+		return FALSE;
+	op->used = count;
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_QUOTA_EXCEEDED,
+		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
+		    aiq_limit_to_string(AIQ_LIMIT_WORKFLOWS),
+		    count,
+		    op->max_workflows);
+	return FALSE;
+}
 
 static gboolean
 aiq_store_create_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
@@ -172,6 +234,8 @@ aiq_store_create_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	g_autoptr(AiqWorkflowRow) row = g_new0(AiqWorkflowRow, 1);
 	g_autoptr(AiqStmt) stmt = NULL;
 
+	if (!aiq_store_workflows_tx_check_quota(tx, op, error))
+		return FALSE;
 	row->tenant_id = g_strdup(op->tenant_id);
 	row->id = aiq_id_new();
 	row->name = g_strdup(aiq_definition_get_name(op->definition));
@@ -213,12 +277,53 @@ aiq_store_create_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 }
 
 /**
- * aiq_store_create_workflow:
+ * aiq_store_create_workflow_with_quota:
  * @definition: a valid definition; its canonical JSON and digest are kept
  * @author: (nullable): who made it, shown in the version list
+ * @max_workflows: the tenant's quota of live workflows, or 0 for none
+ * @used: (out) (optional): with %AIQ_ERROR_QUOTA_EXCEEDED, how many live
+ *   workflows the tenant has
+ *
+ * Counts the tenant's live workflows and adds the new one in the same
+ * transaction: over the quota, nothing is written.
  *
  * Returns: (transfer full): the new workflow, enabled, at version 1; %NULL
- * with %AIQ_ERROR_CONFLICT when a live workflow of the tenant has the name
+ * with %AIQ_ERROR_CONFLICT when a live workflow of the tenant has the name,
+ * %AIQ_ERROR_QUOTA_EXCEEDED when it has @max_workflows already
+ */
+AiqWorkflowRow *
+aiq_store_create_workflow_with_quota(AiqStore *self,
+				     const gchar *tenant_id,
+				     AiqDefinition *definition,
+				     const gchar *author,
+				     gint64 max_workflows,
+				     gint64 *used,
+				     GError **error)
+{
+	AiqWriteWorkflow op = { .tenant_id = tenant_id,
+				.definition = definition,
+				.author = author,
+				.max_workflows = max_workflows };
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	g_return_val_if_fail(tenant_id != NULL, NULL);
+	g_return_val_if_fail(definition != NULL, NULL);
+
+	if (!aiq_store_write(self, aiq_store_create_workflow_cb, &op, error)) {
+		aiq_workflow_row_free(op.row);
+		if (used != NULL)
+			*used = op.used;
+		return NULL;
+	}
+	aiq_store_schedules_changed(self);
+	return op.row;
+}
+
+/**
+ * aiq_store_create_workflow:
+ *
+ * aiq_store_create_workflow_with_quota() without a quota, for tools that
+ * seed a store.
  */
 AiqWorkflowRow *
 aiq_store_create_workflow(AiqStore *self,
@@ -227,20 +332,31 @@ aiq_store_create_workflow(AiqStore *self,
 			  const gchar *author,
 			  GError **error)
 {
-	AiqWriteWorkflow op = { .tenant_id = tenant_id,
-				.definition = definition,
-				.author = author };
+	return aiq_store_create_workflow_with_quota(self,
+						    tenant_id,
+						    definition,
+						    author,
+						    0,
+						    NULL,
+						    error);
+}
 
-	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
-	g_return_val_if_fail(tenant_id != NULL, NULL);
-	g_return_val_if_fail(definition != NULL, NULL);
-
-	if (!aiq_store_write(self, aiq_store_create_workflow_cb, &op, error)) {
-		aiq_workflow_row_free(op.row);
-		return NULL;
-	}
-	aiq_store_schedules_changed(self);
-	return op.row;
+/**
+ * aiq_store_count_workflows:
+ * @count: (out): the tenant's live (not deleted) workflows
+ */
+gboolean
+aiq_store_count_workflows(AiqStore *self, const gchar *tenant_id, gint64 *count, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_return_val_if_fail(tenant_id != NULL, FALSE);
+	stmt = aiq_store_read_prepare(self, AIQ_WORKFLOWS_COUNT_SQL, error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_store_bind_text(stmt, 1, tenant_id);
+	sqlite3_bind_int64(stmt, 2, -1);
+	return aiq_store_workflows_step_count(stmt, count, error);
 }
 
 static gboolean

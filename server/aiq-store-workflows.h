@@ -65,6 +65,18 @@ aiq_store_create_workflow(AiqStore *self,
 			  AiqDefinition *definition,
 			  const gchar *author,
 			  GError **error);
+/* the same within the tenant's quota of workflows (0: none);
+ * AIQ_ERROR_QUOTA_EXCEEDED with *@used when it has as many already */
+AiqWorkflowRow *
+aiq_store_create_workflow_with_quota(AiqStore *self,
+				     const gchar *tenant_id,
+				     AiqDefinition *definition,
+				     const gchar *author,
+				     gint64 max_workflows,
+				     gint64 *used,
+				     GError **error);
+gboolean
+aiq_store_count_workflows(AiqStore *self, const gchar *tenant_id, gint64 *count, GError **error);
 /* a new version when the digest differs; *@changed says whether it did */
 AiqWorkflowRow *
 aiq_store_update_workflow(AiqStore *self,

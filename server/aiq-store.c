@@ -287,6 +287,7 @@ typedef struct {
 	gboolean done;
 	/* a detached write: nobody waits; the writer frees it */
 	GDestroyNotify destroy;
+	gint64 queued_us; /* monotonic */
 } AiqStoreWriteOp;
 
 struct _AiqStoreTx {
@@ -309,6 +310,10 @@ struct _AiqStore {
 	GPtrArray *readers; /* of AiqStoreReader, under @mutex */
 	guint64 commits;
 	guint64 writes;
+	AiqStoreTimingFunc timing_func; /* under @mutex */
+	gpointer timing_data;
+	/* executions by status, as of the last commit; under @mutex */
+	gint64 execution_counts[AIQ_EXECUTION_STATUS_LAST];
 	gint schedules_generation; /* atomic */
 	gint lock_fd;              /* FILENAME.lock, held while open */
 	/* checkpoints run on a thread of their own, not in the writer's commits */
@@ -566,6 +571,58 @@ aiq_store_tx_run(AiqStoreTx *tx, const gchar *sql)
 	sqlite3_reset(stmt);
 }
 
+/*
+ * Executions by status, for the metrics, without counting 100k rows at
+ * each scrape: the writer's connection keeps the counts in a TEMP table,
+ * counted once when the store opens and then moved by TEMP triggers on
+ * the executions table (every write goes through this connection). Being
+ * in the same transactions as the rows, they roll back with a failed
+ * write or commit; the writer copies them out after each commit.
+ */
+static const gchar aiq_store_execution_counts_sql[] =
+	"PRAGMA temp_store = MEMORY;"
+	"CREATE TEMP TABLE execution_counts ("
+	"  status TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"INSERT INTO temp.execution_counts (status, n)"
+	"  SELECT status, sum(n) FROM (SELECT status, count(*) AS n FROM main.executions"
+	"  GROUP BY tenant_id, status) GROUP BY status;"
+	"CREATE TEMP TRIGGER execution_counts_insert AFTER INSERT ON main.executions BEGIN"
+	"  INSERT INTO execution_counts (status, n) VALUES (NEW.status, 1)"
+	"    ON CONFLICT (status) DO UPDATE SET n = n + 1;"
+	"END;"
+	"CREATE TEMP TRIGGER execution_counts_delete AFTER DELETE ON main.executions BEGIN"
+	"  UPDATE execution_counts SET n = n - 1 WHERE status = OLD.status;"
+	"END;"
+	"CREATE TEMP TRIGGER execution_counts_update AFTER UPDATE OF status ON main.executions"
+	"  WHEN OLD.status IS NOT NEW.status BEGIN"
+	"  UPDATE execution_counts SET n = n - 1 WHERE status = OLD.status;"
+	"  INSERT INTO execution_counts (status, n) VALUES (NEW.status, 1)"
+	"    ON CONFLICT (status) DO UPDATE SET n = n + 1;"
+	"END;";
+
+/* on the writer thread, outside a transaction */
+static gboolean
+aiq_store_read_execution_counts(AiqStore *self, gint64 counts[AIQ_EXECUTION_STATUS_LAST])
+{
+	sqlite3_stmt *stmt = aiq_store_tx_prepare(&self->tx,
+						  "SELECT status, n FROM temp.execution_counts",
+						  NULL);
+	gint rc;
+	if (stmt == NULL)
+		return FALSE;
+	memset(counts, 0, sizeof(gint64) * AIQ_EXECUTION_STATUS_LAST);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		AiqExecutionStatus status;
+		if (aiq_execution_status_from_string((const gchar *)sqlite3_column_text(stmt, 0),
+						     &status))
+			counts[status] = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE;
+}
+
 /* the writer thread: everything queued runs in one transaction */
 static gpointer
 aiq_store_writer_thread(gpointer user_data)
@@ -575,6 +632,9 @@ aiq_store_writer_thread(gpointer user_data)
 	for (;;) {
 		g_autoptr(GPtrArray) batch = g_ptr_array_new();
 		g_autoptr(GError) commit_error = NULL;
+		gint64 counts[AIQ_EXECUTION_STATUS_LAST];
+		gint64 begin_us, end_us;
+		gboolean counted;
 
 		g_mutex_lock(&self->mutex);
 		while (g_queue_is_empty(&self->ops) && !self->stopping)
@@ -587,6 +647,7 @@ aiq_store_writer_thread(gpointer user_data)
 			g_ptr_array_add(batch, g_queue_pop_head(&self->ops));
 		g_mutex_unlock(&self->mutex);
 
+		begin_us = g_get_monotonic_time();
 		if (aiq_store_exec(self->tx.db, "BEGIN IMMEDIATE", &commit_error)) {
 			for (guint i = 0; i < batch->len; i++) {
 				AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
@@ -605,8 +666,23 @@ aiq_store_writer_thread(gpointer user_data)
 			if (!aiq_store_exec(self->tx.db, "COMMIT", &commit_error))
 				sqlite3_exec(self->tx.db, "ROLLBACK", NULL, NULL, NULL);
 		}
+		end_us = g_get_monotonic_time();
+		counted = commit_error == NULL && aiq_store_read_execution_counts(self, counts);
 
 		g_mutex_lock(&self->mutex);
+		if (counted)
+			memcpy(self->execution_counts, counts, sizeof(counts));
+		if (self->timing_func != NULL) {
+			self->timing_func(AIQ_STORE_TIMING_COMMIT,
+					  end_us - begin_us,
+					  self->timing_data);
+			for (guint i = 0; i < batch->len; i++) {
+				AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
+				self->timing_func(AIQ_STORE_TIMING_WRITE_WAIT,
+						  end_us - op->queued_us,
+						  self->timing_data);
+			}
+		}
 		for (guint i = 0; i < batch->len; i++) {
 			AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
 			if (commit_error != NULL && op->ok) {
@@ -716,7 +792,9 @@ aiq_store_checkpointer_thread(gpointer user_data)
 gboolean
 aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GError **error)
 {
-	AiqStoreWriteOp op = { .func = func, .user_data = user_data };
+	AiqStoreWriteOp op = { .func = func,
+			       .user_data = user_data,
+			       .queued_us = g_get_monotonic_time() };
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(func != NULL, FALSE);
@@ -772,6 +850,7 @@ aiq_store_write_detached(AiqStore *self,
 	op->func = func;
 	op->user_data = user_data;
 	op->destroy = destroy;
+	op->queued_us = g_get_monotonic_time();
 	g_queue_push_tail(&self->ops, op);
 	g_cond_signal(&self->cond);
 	g_mutex_unlock(&self->mutex);
@@ -935,6 +1014,14 @@ aiq_store_new(const gchar *filename, GError **error)
 		return NULL;
 	if (!aiq_store_migrate(self, error))
 		return NULL;
+	if (!aiq_store_exec(self->tx.db, aiq_store_execution_counts_sql, error)) {
+		g_prefix_error(error, "%s: counting executions: ", self->filename);
+		return NULL;
+	}
+	if (!aiq_store_read_execution_counts(self, self->execution_counts)) {
+		aiq_store_set_sqlite_error(self->tx.db, SQLITE_ERROR, "execution counts", error);
+		return NULL;
+	}
 	if (!aiq_store_exec(self->tx.db, "PRAGMA wal_autocheckpoint=0", error))
 		return NULL;
 	sqlite3_wal_hook(self->tx.db, aiq_store_wal_hook, self);
@@ -1007,6 +1094,67 @@ aiq_store_get_writes(AiqStore *self)
 	value = self->writes;
 	g_mutex_unlock(&self->mutex);
 	return value;
+}
+
+/**
+ * aiq_store_get_execution_counts:
+ * @counts: (out): the executions of every tenant, by AiqExecutionStatus,
+ *   as of the last commit
+ *
+ * Costs a copy, not a query (see aiq_store_execution_counts_sql).
+ */
+void
+aiq_store_get_execution_counts(AiqStore *self, gint64 counts[AIQ_EXECUTION_STATUS_LAST])
+{
+	g_return_if_fail(AIQ_IS_STORE(self));
+	g_mutex_lock(&self->mutex);
+	memcpy(counts, self->execution_counts, sizeof(self->execution_counts));
+	g_mutex_unlock(&self->mutex);
+}
+
+/**
+ * aiq_store_count_agents_online:
+ * @since_us: agents seen at or after this time count as online
+ *
+ * A platform-wide count, for the metrics: the active agents of every
+ * tenant that were seen since @since_us.
+ */
+gboolean
+aiq_store_count_agents_online(AiqStore *self, gint64 since_us, gint64 *count, GError **error)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	stmt = aiq_store_read_prepare(self,
+				      "SELECT count(*) FROM agents "
+				      "WHERE status = 'active' AND last_seen >= ?1",
+				      error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, since_us);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(NULL, rc, "agents", error);
+	*count = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/**
+ * aiq_store_set_timing_func:
+ * @func: (nullable): called after each commit with its duration and the
+ *   wait of each of its writes; %NULL to stop
+ *
+ * For the metrics.
+ */
+void
+aiq_store_set_timing_func(AiqStore *self, AiqStoreTimingFunc func, gpointer user_data)
+{
+	g_return_if_fail(AIQ_IS_STORE(self));
+	g_mutex_lock(&self->mutex);
+	self->timing_func = func;
+	self->timing_data = user_data;
+	g_mutex_unlock(&self->mutex);
 }
 
 static void

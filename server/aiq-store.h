@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "aiq-execution.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -44,10 +46,32 @@ guint64
 aiq_store_get_commits(AiqStore *self);
 guint64
 aiq_store_get_writes(AiqStore *self);
+void
+aiq_store_get_execution_counts(AiqStore *self, gint64 counts[AIQ_EXECUTION_STATUS_LAST]);
+gboolean
+aiq_store_count_agents_online(AiqStore *self, gint64 since_us, gint64 *count, GError **error);
 guint
 aiq_store_get_schedules_generation(AiqStore *self);
 void
 aiq_store_schedules_changed(AiqStore *self);
+
+/**
+ * AiqStoreTiming:
+ * @AIQ_STORE_TIMING_WRITE_WAIT: one write, from the moment it was queued
+ *   to the end of the commit of its group
+ * @AIQ_STORE_TIMING_COMMIT: one group transaction, from its BEGIN to the
+ *   end of its COMMIT
+ */
+typedef enum {
+	AIQ_STORE_TIMING_WRITE_WAIT,
+	AIQ_STORE_TIMING_COMMIT,
+} AiqStoreTiming;
+
+/* called on the writer thread, with the store's lock held: keep it short */
+typedef void (*AiqStoreTimingFunc)(AiqStoreTiming timing, gint64 duration_us, gpointer user_data);
+
+void
+aiq_store_set_timing_func(AiqStore *self, AiqStoreTimingFunc func, gpointer user_data);
 
 /* cursors for pagination: an opaque, URL-safe token of a (time, id) position */
 gchar *

@@ -62,6 +62,8 @@ aiq_test_server_start(AiqTestServer *ts, const AiqTestServerOptions *options)
 	config->threads = 2;
 	config->workers = 16;
 	config->scheduler = options != NULL && options->scheduler;
+	/* tests run retention passes themselves (aiq_retention_run) */
+	config->retention = FALSE;
 	config->data_dir = g_strdup(ts->dir);
 	if (options != NULL && options->plain_http) {
 		config->plain_http = TRUE;

@@ -1063,6 +1063,242 @@ test_remote_agents(Fixture *f, gconstpointer user_data)
 	}
 }
 
+/* the line of a table that starts with @first, split at its spaces */
+static gchar **
+table_row(const gchar *out, const gchar *first)
+{
+	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_auto(GStrv) cells = g_strsplit_set(lines[i], " ", -1);
+		GPtrArray *row;
+		if (g_strcmp0(cells[0], first) != 0)
+			continue;
+		row = g_ptr_array_new();
+		for (guint c = 0; cells[c] != NULL; c++)
+			if (cells[c][0] != '\0')
+				g_ptr_array_add(row, g_strdup(cells[c]));
+		g_ptr_array_add(row, NULL);
+		return (gchar **)g_ptr_array_free(row, FALSE);
+	}
+	return NULL;
+}
+
+/* usage: each quota, what is used of it and its limit */
+static void
+test_remote_usage(Fixture *f, gconstpointer user_data)
+{
+	g_autofree gchar *file = write_file(f, "remote-wf.yaml", wf_yaml);
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "apply", "-f", file, NULL);
+		assert_status(&r, 0);
+	}
+	{
+		g_auto(Result) r = { 0 };
+		g_auto(GStrv) workflows = NULL;
+		g_auto(GStrv) payload = NULL;
+		run(f, &r, "usage", NULL);
+		assert_status(&r, 0);
+		g_assert_nonnull(strstr(r.out, "Tier standard"));
+		g_assert_nonnull(strstr(r.out, "QUOTA"));
+		workflows = table_row(r.out, "workflows");
+		g_assert_nonnull(workflows);
+		g_assert_cmpstr(workflows[1], ==, "1");
+		g_assert_cmpstr(workflows[2], ==, "10000000");
+		/* nothing counts the use of some */
+		payload = table_row(r.out, "payload_bytes");
+		g_assert_nonnull(payload);
+		g_assert_cmpstr(payload[1], ==, "-");
+	}
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		run(f, &r, "usage", "-o", "json", NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		g_assert_cmpstr(aiq_json_object_get_string(object(out), "tenant_id"),
+				==,
+				f->ts->tenant_id);
+		g_assert_cmpint(
+			aiq_json_object_get_int(aiq_json_object_get_object(object(out), "usage"),
+						"workflows",
+						0),
+			==,
+			1);
+		g_assert_nonnull(aiq_json_object_get_object(object(out), "limits"));
+	}
+	/* another tenant's: for platform admins only */
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "usage", "--tenant", f->ts->other_tenant_id, NULL);
+		assert_status(&r, 1);
+		g_assert_nonnull(strstr(r.err, "tenant"));
+	}
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		g_free(f->token);
+		f->token = g_strdup(f->ts->platform_token);
+		run(f, &r, "usage", "--tenant", f->ts->other_tenant_id, "-o", "json", NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		g_assert_cmpstr(aiq_json_object_get_string(object(out), "tenant_id"),
+				==,
+				f->ts->other_tenant_id);
+	}
+}
+
+static JsonArray *
+items_of(JsonNode *out)
+{
+	JsonArray *items = aiq_json_object_get_array(object(out), "items");
+	g_assert_nonnull(items);
+	return items;
+}
+
+/* audit: filters, cursors followed up to --limit, who may read */
+static void
+test_remote_audit(Fixture *f, gconstpointer user_data)
+{
+	g_autofree gchar *file = write_file(f, "remote-wf.yaml", wf_yaml);
+	g_autofree gchar *yaml = g_strdup(wf_yaml);
+
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "apply", "-f", file, NULL);
+		assert_status(&r, 0);
+	}
+	/* 130 attempts a viewer may not make: more than a page */
+	for (guint i = 0; i < 130; i++) {
+		g_autoptr(AiqTestResponse) resp = aiq_test_request(f->ts,
+								   "POST",
+								   "/api/v1/workflows",
+								   f->ts->viewer_token,
+								   "application/yaml",
+								   yaml,
+								   -1);
+		aiq_test_assert_status(resp, 403);
+	}
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "audit", NULL);
+		assert_status(&r, 0);
+		g_assert_nonnull(strstr(r.out, "TIME"));
+		g_assert_nonnull(strstr(r.out, "workflow.create"));
+		g_assert_nonnull(strstr(r.out, "denied"));
+		g_assert_nonnull(strstr(r.out, "user:vi"));
+		g_assert_nonnull(strstr(r.out, "127.0.0.1"));
+		/* 100 by default, and there are more */
+		g_assert_nonnull(strstr(r.err, "--limit"));
+	}
+	/* the pages, followed */
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		g_autoptr(GHashTable) ids =
+			g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		JsonArray *items;
+		run(f, &r, "audit", "--outcome", "denied", "--limit", "1000", "-o", "json", NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		items = items_of(out);
+		g_assert_cmpuint(json_array_get_length(items), ==, 130);
+		for (guint i = 0; i < json_array_get_length(items); i++) {
+			JsonObject *rec = json_array_get_object_element(items, i);
+			g_assert_cmpstr(aiq_json_object_get_string(rec, "outcome"), ==, "denied");
+			g_hash_table_add(ids, g_strdup(aiq_json_object_get_string(rec, "id")));
+		}
+		g_assert_cmpuint(g_hash_table_size(ids), ==, 130);
+		g_assert_true(json_object_get_null_member(object(out), "next_cursor"));
+	}
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		run(f, &r, "audit", "list", "--outcome", "denied", "-n", "120", "-o", "json", NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		g_assert_cmpuint(json_array_get_length(items_of(out)), ==, 120);
+		g_assert_nonnull(aiq_json_object_get_string(object(out), "next_cursor"));
+	}
+	/* filters */
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		JsonArray *items;
+		run(f,
+		    &r,
+		    "audit",
+		    "--action",
+		    "workflow.",
+		    "--actor",
+		    "acme-admin",
+		    "--since",
+		    "1h",
+		    "-o",
+		    "json",
+		    NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		items = items_of(out);
+		g_assert_cmpuint(json_array_get_length(items), ==, 1);
+		g_assert_cmpstr(aiq_json_object_get_string(json_array_get_object_element(items, 0),
+							   "action"),
+				==,
+				"workflow.create");
+	}
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "audit", "--until", "2001-01-01T00:00:00Z", NULL);
+		assert_status(&r, 0);
+		g_assert_nonnull(strstr(r.err, "No audit records"));
+	}
+	/* mistakes are usage errors */
+	{
+		g_auto(Result) r = { 0 };
+		run(f, &r, "audit", "--outcome", "bogus", NULL);
+		assert_status(&r, 2);
+		result_clear(&r);
+		run(f, &r, "audit", "--since", "yesterday", NULL);
+		assert_status(&r, 2);
+		g_assert_nonnull(strstr(r.err, "--since"));
+		result_clear(&r);
+		run(f, &r, "audit", "--limit", "0", NULL);
+		assert_status(&r, 2);
+	}
+	/* the platform's log, and a tenant's, for a platform admin */
+	{
+		g_auto(Result) r = { 0 };
+		g_autoptr(JsonNode) out = NULL;
+		g_free(f->token);
+		f->token = g_strdup(f->ts->platform_token);
+		run(f,
+		    &r,
+		    "audit",
+		    "--tenant",
+		    "acme",
+		    "--action",
+		    "workflow.create",
+		    "-o",
+		    "json",
+		    NULL);
+		assert_status(&r, 0);
+		out = parse_json(r.out);
+		g_assert_cmpuint(json_array_get_length(items_of(out)), ==, 100);
+		result_clear(&r);
+		run(f, &r, "audit", "--scope", "platform", "-o", "json", NULL);
+		assert_status(&r, 0);
+	}
+	/* not for viewers */
+	{
+		g_auto(Result) r = { 0 };
+		g_free(f->token);
+		f->token = g_strdup(f->ts->viewer_token);
+		run(f, &r, "audit", NULL);
+		assert_status(&r, 1);
+		g_assert_nonnull(strstr(r.err, "role"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1114,6 +1350,18 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_remote_agents,
+		   fixture_teardown);
+	g_test_add("/aiqctl/remote/usage",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_remote_usage,
+		   fixture_teardown);
+	g_test_add("/aiqctl/remote/audit",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_remote_audit,
 		   fixture_teardown);
 	return g_test_run();
 }

@@ -9,11 +9,13 @@ AIQ_BUILD_PACKAGES=(
   glib-networking ca-certificates libpolkit-gobject-1-dev polkitd
   libgtk-4-dev libadwaita-1-dev libgtksourceview-5-dev libsecret-1-dev
 )
+# prometheus: its promtool checks the /metrics output (test-http-metrics)
 AIQ_TEST_PACKAGES=(
   clang clang-format libclang-rt-14-dev postgresql sqlite3 procps psmisc
   systemd dbus libxml2-utils
   xvfb xauth gnome-keyring dbus-x11 desktop-file-utils appstream libglib2.0-bin
   adwaita-icon-theme fonts-cantarell
+  prometheus
 )
 # bench/api drives the server with wrk (HTTPS, Lua scripts)
 AIQ_BENCH_PACKAGES=(wrk)

@@ -2486,6 +2486,101 @@ aiq_client_get_stats_sync(AiqClient *self,
 	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
 }
 
+/* governance: usage and the audit log */
+
+static void
+aiq_client_call_get_usage(AiqClientCall *call, const gchar *tenant)
+{
+	GString *path = g_string_new(AIQ_API "/usage");
+	aiq_client_query_add(path, "tenant", tenant);
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
+}
+
+/**
+ * aiq_client_get_usage_async:
+ * @tenant: (nullable): another tenant (platform admins); %NULL for the
+ *   caller's own
+ *
+ * `GET /api/v1/usage`: the tenant's tier, its limits and what it uses of
+ * them: `{tenant_id, tier, day, limits, usage}`.
+ */
+void
+aiq_client_get_usage_async(AiqClient *self,
+			   const gchar *tenant,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	aiq_client_call_get_usage(&call, tenant);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
+}
+
+JsonNode *
+aiq_client_get_usage_sync(AiqClient *self,
+			  const gchar *tenant,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
+	aiq_client_call_get_usage(&call, tenant);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
+}
+
+static void
+aiq_client_call_list_audit(AiqClientCall *call, const AiqClientAuditQuery *query)
+{
+	GString *path = g_string_new(AIQ_API "/audit");
+	if (query != NULL) {
+		aiq_client_query_add(path, "action", query->action);
+		aiq_client_query_add(path, "actor", query->actor);
+		aiq_client_query_add(path, "target", query->target);
+		aiq_client_query_add(path, "outcome", query->outcome);
+		aiq_client_query_add_time(path, "since", query->since);
+		aiq_client_query_add_time(path, "until", query->until);
+		aiq_client_query_add(path, "tenant", query->tenant);
+		aiq_client_query_add(path, "scope", query->scope);
+		aiq_client_query_add(path, "cursor", query->cursor);
+		if (query->limit > 0)
+			aiq_client_query_add_int(path, "limit", query->limit);
+	}
+	aiq_client_call_init_json(call, "GET", g_string_free(path, FALSE), NULL, NULL);
+}
+
+/**
+ * aiq_client_list_audit_async:
+ * @query: (nullable): filters, whose log and the page
+ *
+ * `GET /api/v1/audit`: a page `{items, next_cursor}` of audit records,
+ * newest first.
+ */
+void
+aiq_client_list_audit_async(AiqClient *self,
+			    const AiqClientAuditQuery *query,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_if_fail(AIQ_IS_CLIENT(self));
+	aiq_client_call_list_audit(&call, query);
+	aiq_client_call_async(self, &call, cancellable, callback, user_data);
+}
+
+JsonNode *
+aiq_client_list_audit_sync(AiqClient *self,
+			   const AiqClientAuditQuery *query,
+			   GCancellable *cancellable,
+			   GError **error)
+{
+	g_auto(AiqClientCall) call = { 0 };
+	g_return_val_if_fail(AIQ_IS_CLIENT(self), NULL);
+	aiq_client_call_list_audit(&call, query);
+	return aiq_client_call_sync(self, &call, cancellable, NULL, error);
+}
+
 /* agents */
 
 static void

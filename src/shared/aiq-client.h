@@ -229,6 +229,34 @@ typedef struct {
 	const gchar *bucket;
 } AiqClientStatsQuery;
 
+/**
+ * AiqClientAuditQuery:
+ * @action: (nullable): this action (`workflow.create`), or a prefix
+ *   ending with a dot (`workflow.`)
+ * @actor: (nullable): records whose actor has this id or name
+ * @target: (nullable): records whose target has this id
+ * @outcome: (nullable): success, failure or denied
+ * @since: at or after, in µs since the epoch; 0 for no bound
+ * @until: before, in µs since the epoch; 0 for no bound
+ * @tenant: (nullable): another tenant's log, by id or slug (platform
+ *   admins)
+ * @scope: (nullable): `platform` for the platform's log (platform admins)
+ * @cursor: (nullable): the `next_cursor` of the page before
+ * @limit: records per page (1 to 500), 0 for the server's default (100)
+ */
+typedef struct {
+	const gchar *action;
+	const gchar *actor;
+	const gchar *target;
+	const gchar *outcome;
+	gint64 since;
+	gint64 until;
+	const gchar *tenant;
+	const gchar *scope;
+	const gchar *cursor;
+	guint limit;
+} AiqClientAuditQuery;
+
 void
 aiq_client_login_async(AiqClient *self,
 		       const gchar *tenant,
@@ -475,6 +503,29 @@ aiq_client_get_stats_sync(AiqClient *self,
 			  const AiqClientStatsQuery *query,
 			  GCancellable *cancellable,
 			  GError **error);
+
+void
+aiq_client_get_usage_async(AiqClient *self,
+			   const gchar *tenant,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+JsonNode *
+aiq_client_get_usage_sync(AiqClient *self,
+			  const gchar *tenant,
+			  GCancellable *cancellable,
+			  GError **error);
+void
+aiq_client_list_audit_async(AiqClient *self,
+			    const AiqClientAuditQuery *query,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data);
+JsonNode *
+aiq_client_list_audit_sync(AiqClient *self,
+			   const AiqClientAuditQuery *query,
+			   GCancellable *cancellable,
+			   GError **error);
 
 void
 aiq_client_list_agents_async(AiqClient *self,
