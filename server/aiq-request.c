@@ -713,3 +713,381 @@ aiq_request_get_audit(AiqRequest *self)
 	};
 	return audit;
 }
+
+/*
+ * Streamed responses
+ *
+ * The handler of an %AIQ_ROUTE_ASYNC route hands chunks over from its worker
+ * thread; the request's HTTP thread appends them to the message's body
+ * (chunked encoding, each chunk dropped once written) and resumes its I/O.
+ * Back-pressure: a writer waits while more than %AIQ_REQUEST_STREAM_WINDOW
+ * bytes are handed over and not yet written to the connection, so a slow
+ * client holds the handler back instead of filling the server's memory.
+ * The state lives on the message; everything in it is under its mutex.
+ */
+
+#define AIQ_REQUEST_STREAM_WINDOW (256 * 1024)
+
+typedef struct {
+	GMutex mutex;
+	GCond cond;
+	guint status;
+	gchar *content_type;
+	GQueue pending;     /* GBytes handed over, not yet appended to the body */
+	gsize in_flight;    /* bytes handed over and not yet written */
+	guint64 written;    /* bytes written to the connection */
+	gint64 progress_us; /* monotonic: when bytes were last written */
+	gboolean scheduled; /* a pump is on its way to the HTTP thread */
+	gboolean started;   /* the status and headers are applied */
+	gboolean ended;     /* the handler is done (aiq_request_stream_end/abort) */
+	gboolean aborted;
+	gboolean applied; /* the end is applied */
+	gboolean closed;  /* the message's I/O is over: nothing more goes out */
+} AiqRequestStream;
+
+static GQuark
+aiq_request_stream_quark(void)
+{
+	return g_quark_from_static_string("aiq-request-stream");
+}
+
+static void
+aiq_request_stream_free(AiqRequestStream *stream)
+{
+	g_queue_clear_full(&stream->pending, (GDestroyNotify)g_bytes_unref);
+	g_free(stream->content_type);
+	g_mutex_clear(&stream->mutex);
+	g_cond_clear(&stream->cond);
+	g_free(stream);
+}
+
+static AiqRequestStream *
+aiq_request_stream_get(AiqRequest *self)
+{
+	return g_object_get_qdata(G_OBJECT(self->msg), aiq_request_stream_quark());
+}
+
+/* on the HTTP thread: libsoup wrote part of the body */
+static void
+aiq_request_stream_wrote_cb(SoupServerMessage *msg, guint size, gpointer user_data)
+{
+	AiqRequestStream *stream = user_data;
+	g_mutex_lock(&stream->mutex);
+	stream->in_flight -= MIN(stream->in_flight, (gsize)size);
+	stream->written += size;
+	stream->progress_us = g_get_monotonic_time();
+	g_cond_broadcast(&stream->cond);
+	g_mutex_unlock(&stream->mutex);
+}
+
+/* on the HTTP thread: the exchange is over, completed or cut */
+static void
+aiq_request_stream_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	AiqRequestStream *stream = user_data;
+	g_mutex_lock(&stream->mutex);
+	stream->closed = TRUE;
+	g_cond_broadcast(&stream->cond);
+	g_mutex_unlock(&stream->mutex);
+}
+
+static void
+aiq_request_stream_apply_head(AiqRequest *self, AiqRequestStream *stream)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
+	g_mutex_lock(&self->mutex);
+	soup_message_headers_replace(headers, "X-Request-Id", self->id);
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
+	for (guint i = 0; i + 1 < self->headers->len; i += 2)
+		soup_message_headers_replace(headers,
+					     g_ptr_array_index(self->headers, i),
+					     g_ptr_array_index(self->headers, i + 1));
+	g_mutex_unlock(&self->mutex);
+	soup_message_headers_set_content_type(headers, stream->content_type, NULL);
+	soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
+	soup_message_body_set_accumulate(soup_server_message_get_response_body(self->msg), FALSE);
+	soup_server_message_set_status(self->msg, stream->status, NULL);
+	g_signal_connect(self->msg,
+			 "wrote-body-data",
+			 G_CALLBACK(aiq_request_stream_wrote_cb),
+			 stream);
+	g_signal_connect(self->msg, "finished", G_CALLBACK(aiq_request_stream_finished_cb), stream);
+}
+
+static void
+aiq_request_stream_closed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_io_stream_close_finish(G_IO_STREAM(source), result, NULL);
+}
+
+/* on the HTTP thread: what the handler handed over goes to the message */
+static gboolean
+aiq_request_stream_pump_cb(gpointer user_data)
+{
+	AiqRequest *self = user_data;
+	AiqRequestStream *stream = aiq_request_stream_get(self);
+	SoupMessageBody *body = soup_server_message_get_response_body(self->msg);
+	g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	gboolean start;
+	gboolean end = FALSE;
+	gboolean abort = FALSE;
+	gboolean closed;
+	gboolean resume = FALSE;
+
+	g_mutex_lock(&stream->mutex);
+	stream->scheduled = FALSE;
+	start = !stream->started;
+	stream->started = TRUE;
+	while (!g_queue_is_empty(&stream->pending))
+		g_ptr_array_add(chunks, g_queue_pop_head(&stream->pending));
+	if (stream->ended && !stream->applied) {
+		stream->applied = TRUE;
+		end = TRUE;
+		abort = stream->aborted;
+	}
+	closed = stream->closed;
+	if (abort)
+		stream->closed = TRUE;
+	g_mutex_unlock(&stream->mutex);
+
+	if (start) {
+		aiq_request_stream_apply_head(self, stream);
+		resume = TRUE;
+	}
+	if (!closed && !abort) {
+		for (guint i = 0; i < chunks->len; i++)
+			soup_message_body_append_bytes(body, g_ptr_array_index(chunks, i));
+		if (end)
+			soup_message_body_complete(body);
+		resume = resume || chunks->len > 0 || end;
+	}
+	if (!end) {
+		if (resume && !closed)
+			soup_server_message_unpause(self->msg);
+		return G_SOURCE_REMOVE;
+	}
+	/* the request is done: the server's apply func counts it and resumes
+	 * the I/O (with aiq_request_resume(), which knows a closed stream) */
+	if (self->apply_func != NULL)
+		self->apply_func(self, self->apply_data);
+	else if (!closed && !abort)
+		soup_server_message_unpause(self->msg);
+	/* a cut, after that while the I/O is still there to resume: the
+	 * client sees the connection close before the body's last chunk */
+	if (abort && !closed) {
+		g_autoptr(GIOStream) connection = soup_server_message_steal_connection(self->msg);
+		if (connection != NULL)
+			g_io_stream_close_async(connection,
+						G_PRIORITY_DEFAULT,
+						NULL,
+						aiq_request_stream_closed_cb,
+						NULL);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+aiq_request_stream_schedule_locked(AiqRequest *self, AiqRequestStream *stream)
+{
+	GSource *source;
+	if (stream->scheduled)
+		return;
+	stream->scheduled = TRUE;
+	source = g_idle_source_new();
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source,
+			      aiq_request_stream_pump_cb,
+			      aiq_request_ref(self),
+			      (GDestroyNotify)aiq_request_unref);
+	g_source_attach(source, self->context);
+	g_source_unref(source);
+}
+
+/**
+ * aiq_request_stream_begin:
+ * @status: the response's status, sent with the first chunk
+ *
+ * Starts a streamed response, with the headers set so far, in chunked
+ * encoding. From any thread, once, instead of a buffered answer; then
+ * aiq_request_stream_write() the body and aiq_request_stream_end() (or
+ * aiq_request_stream_abort()). The route must be %AIQ_ROUTE_ASYNC.
+ */
+void
+aiq_request_stream_begin(AiqRequest *self, guint status, const gchar *content_type)
+{
+	AiqRequestStream *stream;
+
+	g_return_if_fail(self != NULL);
+	g_return_if_fail(content_type != NULL);
+	g_return_if_fail(aiq_request_stream_get(self) == NULL);
+
+	stream = g_new0(AiqRequestStream, 1);
+	g_mutex_init(&stream->mutex);
+	g_cond_init(&stream->cond);
+	g_queue_init(&stream->pending);
+	stream->status = status;
+	stream->content_type = g_strdup(content_type);
+	stream->progress_us = g_get_monotonic_time();
+
+	/* the audit trail and the server's log read the status here;
+	 * aiq_request_finish() does nothing from now on */
+	g_mutex_lock(&self->mutex);
+	self->finished = TRUE;
+	self->status = status;
+	g_free(self->content_type);
+	self->content_type = g_strdup(content_type);
+	g_mutex_unlock(&self->mutex);
+
+	g_object_set_qdata_full(G_OBJECT(self->msg),
+				aiq_request_stream_quark(),
+				stream,
+				(GDestroyNotify)aiq_request_stream_free);
+	g_mutex_lock(&stream->mutex);
+	aiq_request_stream_schedule_locked(self, stream);
+	g_mutex_unlock(&stream->mutex);
+}
+
+/**
+ * aiq_request_stream_write:
+ * @chunk: the next part of the body
+ *
+ * Hands @chunk over to be sent. Blocks while the client is behind (more
+ * than 256 KiB sent and not yet written to its connection); call it from
+ * the handler's worker thread.
+ *
+ * Returns: %FALSE when the client went away or read nothing for twice the
+ * idle timeout: then stop, and end with aiq_request_stream_abort()
+ */
+gboolean
+aiq_request_stream_write(AiqRequest *self, GBytes *chunk, GError **error)
+{
+	AiqRequestStream *stream;
+	gint64 idle_timeout_s;
+	gint64 patience_us;
+	gsize size;
+
+	g_return_val_if_fail(self != NULL, FALSE);
+	g_return_val_if_fail(chunk != NULL, FALSE);
+	stream = aiq_request_stream_get(self);
+	g_return_val_if_fail(stream != NULL, FALSE);
+
+	size = g_bytes_get_size(chunk);
+	if (size == 0) /* an empty chunk would end the body */
+		return TRUE;
+	idle_timeout_s = MAX(aiq_server_get_config(self->server)->idle_timeout_s, 1);
+	patience_us = 2 * idle_timeout_s * G_USEC_PER_SEC;
+
+	g_mutex_lock(&stream->mutex);
+	g_warn_if_fail(!stream->ended);
+	while (!stream->closed && stream->in_flight > 0 &&
+	       stream->in_flight + size > AIQ_REQUEST_STREAM_WINDOW) {
+		gint64 now = g_get_monotonic_time();
+		if (now - stream->progress_us > patience_us) {
+			g_mutex_unlock(&stream->mutex);
+			g_set_error(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_TIMED_OUT,
+				    _("the client read nothing for %d s"),
+				    (gint)(2 * idle_timeout_s));
+			return FALSE;
+		}
+		g_cond_wait_until(&stream->cond, &stream->mutex, now + G_USEC_PER_SEC);
+	}
+	if (stream->closed) {
+		g_mutex_unlock(&stream->mutex);
+		g_set_error_literal(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_CONNECTION_CLOSED,
+				    _("the client went away"));
+		return FALSE;
+	}
+	stream->in_flight += size;
+	g_queue_push_tail(&stream->pending, g_bytes_ref(chunk));
+	aiq_request_stream_schedule_locked(self, stream);
+	g_mutex_unlock(&stream->mutex);
+	return TRUE;
+}
+
+static void
+aiq_request_stream_close(AiqRequest *self, gboolean abort)
+{
+	AiqRequestStream *stream;
+	g_return_if_fail(self != NULL);
+	stream = aiq_request_stream_get(self);
+	g_return_if_fail(stream != NULL);
+	g_mutex_lock(&stream->mutex);
+	if (!stream->ended) {
+		stream->ended = TRUE;
+		stream->aborted = abort;
+		aiq_request_stream_schedule_locked(self, stream);
+	}
+	g_mutex_unlock(&stream->mutex);
+}
+
+/**
+ * aiq_request_stream_end:
+ *
+ * Ends the body after what was written: the request is done. From the
+ * handler's thread, once.
+ */
+void
+aiq_request_stream_end(AiqRequest *self)
+{
+	aiq_request_stream_close(self, FALSE);
+}
+
+/**
+ * aiq_request_stream_abort:
+ *
+ * Cuts the connection instead of ending the body, so that the client
+ * cannot take what it got for the whole: after a failure half-way (the
+ * status is sent already), or when the client went away.
+ */
+void
+aiq_request_stream_abort(AiqRequest *self)
+{
+	aiq_request_stream_close(self, TRUE);
+}
+
+/**
+ * aiq_request_stream_get_written:
+ *
+ * Returns: the bytes of the body written to the connection so far
+ */
+guint64
+aiq_request_stream_get_written(AiqRequest *self)
+{
+	AiqRequestStream *stream;
+	guint64 written;
+	g_return_val_if_fail(self != NULL, 0);
+	stream = aiq_request_stream_get(self);
+	if (stream == NULL)
+		return 0;
+	g_mutex_lock(&stream->mutex);
+	written = stream->written;
+	g_mutex_unlock(&stream->mutex);
+	return written;
+}
+
+/**
+ * aiq_request_resume:
+ *
+ * On the HTTP thread: resumes the message's I/O (the server paused it
+ * while a worker ran), unless it is over: libsoup refuses to resume a
+ * message whose connection is gone, which happens to a streamed response
+ * whose client went away.
+ */
+void
+aiq_request_resume(AiqRequest *self)
+{
+	AiqRequestStream *stream = aiq_request_stream_get(self);
+	gboolean closed = FALSE;
+	if (stream != NULL) {
+		g_mutex_lock(&stream->mutex);
+		closed = stream->closed;
+		g_mutex_unlock(&stream->mutex);
+	}
+	if (!closed)
+		soup_server_message_unpause(self->msg);
+}

@@ -105,6 +105,24 @@ aiq_request_add_audit_detail(AiqRequest *self, const gchar *name, JsonNode *valu
 void
 aiq_request_skip_audit(AiqRequest *self);
 
+/* streamed responses: a handler of an %AIQ_ROUTE_ASYNC route sends its
+ * body in chunks from its worker thread, instead of aiq_request_finish() */
+void
+aiq_request_stream_begin(AiqRequest *self, guint status, const gchar *content_type);
+gboolean
+aiq_request_stream_write(AiqRequest *self, GBytes *chunk, GError **error);
+void
+aiq_request_stream_end(AiqRequest *self);
+void
+aiq_request_stream_abort(AiqRequest *self);
+guint64
+aiq_request_stream_get_written(AiqRequest *self);
+
+/* for the server: resumes the message's I/O, unless it is over (a streamed
+ * response whose client went away) */
+void
+aiq_request_resume(AiqRequest *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqRequest, aiq_request_unref)
 
 G_END_DECLS

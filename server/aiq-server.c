@@ -339,7 +339,7 @@ static void
 aiq_server_unpause_cb(AiqRequest *req, gpointer user_data)
 {
 	aiq_server_request_done(req, user_data);
-	soup_server_message_unpause(aiq_request_get_message(req));
+	aiq_request_resume(req);
 }
 
 static void
