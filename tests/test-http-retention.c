@@ -24,6 +24,7 @@
 #include "aiq-store-retention.h"
 #include "aiq-test-agent.h"
 #include "aiq-test-server.h"
+#include "aiq-test-util.h"
 #include "aiq-util.h"
 
 #define WORKFLOW_JSON                                                   \
@@ -249,6 +250,41 @@ assert_archived(AiqTestServer *ts,
 	g_assert_cmpstr(aiq_json_object_get_string(detail, "archive"), ==, archive);
 	g_assert_cmpstr(aiq_json_object_get_string(detail, "day"), ==, day);
 	g_assert_cmpstr(aiq_json_object_get_string(detail, "archived"), ==, archived);
+
+	/* aiqctl says where it went, and fails */
+	{
+		g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+			G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+		g_autofree gchar *ca =
+			g_build_filename(g_getenv("G_TEST_SRCDIR"), "ca", "ca.pem", NULL);
+		g_autofree gchar *home = g_dir_make_tmp("aiq-retention-cli-XXXXXX", NULL);
+		g_autoptr(GSubprocess) proc = NULL;
+		g_autoptr(GError) error_local = NULL;
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_subprocess_launcher_setenv(launcher, "HOME", home, TRUE);
+		g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", home, TRUE);
+		g_subprocess_launcher_setenv(launcher, "AIQ_SERVER", ts->url, TRUE);
+		g_subprocess_launcher_setenv(launcher, "AIQ_TOKEN", token, TRUE);
+		g_subprocess_launcher_setenv(launcher, "AIQ_CA", ca, TRUE);
+		g_subprocess_launcher_unsetenv(launcher, "AIQ_TRUST_FINGERPRINT");
+		proc = g_subprocess_launcher_spawn(launcher,
+						   &error_local,
+						   g_getenv("AIQCTL"),
+						   "executions",
+						   "get",
+						   id,
+						   NULL);
+		g_assert_no_error(error_local);
+		g_assert_true(
+			g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error_local));
+		g_assert_no_error(error_local);
+		g_assert_true(g_subprocess_get_if_exited(proc));
+		g_assert_cmpint(g_subprocess_get_exit_status(proc), !=, 0);
+		if (strstr(err, archive) == NULL)
+			g_error("aiqctl executions get %s did not say where it went: %s", id, err);
+		aiq_test_rm_rf(home);
+	}
 }
 
 static void
