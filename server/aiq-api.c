@@ -296,3 +296,60 @@ aiq_api_strv_node(gchar **strv)
 		json_array_add_string_element(array, strv[i]);
 	return aiq_json_new_array(array);
 }
+
+/**
+ * aiq_api_query_choice:
+ * @value: (out): the parameter, or %NULL when absent
+ *
+ * Returns: %FALSE with an error naming the parameter when it is not one of
+ * @choices
+ */
+gboolean
+aiq_api_query_choice(AiqRequest *req,
+		     const gchar *name,
+		     const gchar *const *choices,
+		     const gchar **value,
+		     GError **error)
+{
+	const gchar *str = aiq_request_get_query(req, name);
+	*value = NULL;
+	if (str == NULL)
+		return TRUE;
+	if (!g_strv_contains(choices, str)) {
+		g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("%s: one of %s"),
+			    name,
+			    list);
+		return FALSE;
+	}
+	*value = str;
+	return TRUE;
+}
+
+/**
+ * aiq_api_query_time:
+ * @value: (out): the time in microseconds, or 0 when absent
+ *
+ * Returns: %FALSE with an error naming the parameter when it is not an
+ * RFC 3339 time
+ */
+gboolean
+aiq_api_query_time(AiqRequest *req, const gchar *name, gint64 *value, GError **error)
+{
+	const gchar *str = aiq_request_get_query(req, name);
+	*value = 0;
+	if (str == NULL)
+		return TRUE;
+	if (!aiq_time_from_iso8601(str, value, NULL) || *value <= 0) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_INVALID_ARGUMENT,
+			    _("%s: a time like 2026-01-31T12:00:00Z"),
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}

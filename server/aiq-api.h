@@ -50,5 +50,13 @@ gchar **
 aiq_api_get_strv(JsonObject *obj, const gchar *member, GError **error);
 JsonNode *
 aiq_api_strv_node(gchar **strv);
+gboolean
+aiq_api_query_choice(AiqRequest *req,
+		     const gchar *name,
+		     const gchar *const *choices,
+		     const gchar **value,
+		     GError **error);
+gboolean
+aiq_api_query_time(AiqRequest *req, const gchar *name, gint64 *value, GError **error);
 
 G_END_DECLS

@@ -94,49 +94,6 @@ aiq_audit_query_action(AiqRequest *req, const gchar **value, GError **error)
 	return TRUE;
 }
 
-static gboolean
-aiq_audit_query_choice(AiqRequest *req,
-		       const gchar *name,
-		       const gchar *const *choices,
-		       const gchar **value,
-		       GError **error)
-{
-	const gchar *str = aiq_request_get_query(req, name);
-	*value = NULL;
-	if (str == NULL)
-		return TRUE;
-	if (!g_strv_contains(choices, str)) {
-		g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("%s: one of %s"),
-			    name,
-			    list);
-		return FALSE;
-	}
-	*value = str;
-	return TRUE;
-}
-
-static gboolean
-aiq_audit_query_time(AiqRequest *req, const gchar *name, gint64 *value, GError **error)
-{
-	const gchar *str = aiq_request_get_query(req, name);
-	*value = 0;
-	if (str == NULL)
-		return TRUE;
-	if (!aiq_time_from_iso8601(str, value, NULL) || *value <= 0) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("%s: a time like 2026-01-31T12:00:00Z"),
-			    name);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /* whose log: the caller's tenant, or for a platform admin the platform's
  * or the one `tenant` names (by id or slug) */
 static gchar *
@@ -149,7 +106,7 @@ aiq_audit_resolve_tenant(AiqRequest *req, GError **error)
 	g_autoptr(AiqTenant) row = NULL;
 	g_autoptr(GError) error_local = NULL;
 
-	if (!aiq_audit_query_choice(req, "scope", aiq_audit_scopes, &scope, error))
+	if (!aiq_api_query_choice(req, "scope", aiq_audit_scopes, &scope, error))
 		return NULL;
 	if (p->role != AIQ_ROLE_PLATFORM_ADMIN) {
 		if (tenant != NULL || g_strcmp0(scope, "platform") == 0) {
@@ -218,9 +175,9 @@ aiq_route_audit_list(AiqRequest *req)
 	    !aiq_audit_query_action(req, &filter.action, &error) ||
 	    !aiq_audit_query_text(req, "actor", &filter.actor, &error) ||
 	    !aiq_audit_query_text(req, "target", &filter.target, &error) ||
-	    !aiq_audit_query_choice(req, "outcome", aiq_audit_outcomes, &filter.outcome, &error) ||
-	    !aiq_audit_query_time(req, "since", &filter.since_us, &error) ||
-	    !aiq_audit_query_time(req, "until", &filter.until_us, &error)) {
+	    !aiq_api_query_choice(req, "outcome", aiq_audit_outcomes, &filter.outcome, &error) ||
+	    !aiq_api_query_time(req, "since", &filter.since_us, &error) ||
+	    !aiq_api_query_time(req, "until", &filter.until_us, &error)) {
 		aiq_request_respond_gerror(req, error);
 		return;
 	}

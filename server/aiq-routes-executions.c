@@ -466,49 +466,6 @@ aiq_route_get(AiqRequest *req)
 }
 
 static gboolean
-aiq_route_query_choice(AiqRequest *req,
-		       const gchar *name,
-		       const gchar *const *choices,
-		       const gchar **value,
-		       GError **error)
-{
-	const gchar *str = aiq_request_get_query(req, name);
-	*value = NULL;
-	if (str == NULL)
-		return TRUE;
-	if (!g_strv_contains(choices, str)) {
-		g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("%s: one of %s"),
-			    name,
-			    list);
-		return FALSE;
-	}
-	*value = str;
-	return TRUE;
-}
-
-static gboolean
-aiq_route_query_time(AiqRequest *req, const gchar *name, gint64 *value, GError **error)
-{
-	const gchar *str = aiq_request_get_query(req, name);
-	*value = 0;
-	if (str == NULL)
-		return TRUE;
-	if (!aiq_time_from_iso8601(str, value, NULL) || *value <= 0) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_INVALID_ARGUMENT,
-			    _("%s: a time like 2026-01-31T12:00:00Z"),
-			    name);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
 aiq_route_query_bool(AiqRequest *req, const gchar *name, gboolean *value, GError **error)
 {
 	const gchar *str = aiq_request_get_query(req, name);
@@ -569,18 +526,14 @@ aiq_route_list(AiqRequest *req)
 	if (!aiq_request_get_limit(req, &limit, &error) ||
 	    !aiq_route_query_offset(req, &offset, &error) ||
 	    !aiq_route_query_bool(req, "count", &count, &error) ||
-	    !aiq_route_query_choice(req,
-				    "status",
-				    aiq_execution_statuses,
-				    &filter.status,
-				    &error) ||
-	    !aiq_route_query_choice(req,
-				    "trigger",
-				    aiq_execution_triggers,
-				    &filter.trigger,
-				    &error) ||
-	    !aiq_route_query_time(req, "since", &filter.since_us, &error) ||
-	    !aiq_route_query_time(req, "until", &filter.until_us, &error) ||
+	    !aiq_api_query_choice(req, "status", aiq_execution_statuses, &filter.status, &error) ||
+	    !aiq_api_query_choice(req,
+				  "trigger",
+				  aiq_execution_triggers,
+				  &filter.trigger,
+				  &error) ||
+	    !aiq_api_query_time(req, "since", &filter.since_us, &error) ||
+	    !aiq_api_query_time(req, "until", &filter.until_us, &error) ||
 	    (rows = aiq_store_list_executions(store,
 					      aiq_request_get_tenant_id(req),
 					      &filter,
@@ -878,9 +831,9 @@ aiq_route_stats_period(AiqRequest *req,
 	static const gchar *const buckets[] = { "hour", "day", NULL };
 	gint64 n_buckets;
 
-	if (!aiq_route_query_choice(req, "bucket", buckets, bucket, error) ||
-	    !aiq_route_query_time(req, "from", from_us, error) ||
-	    !aiq_route_query_time(req, "to", to_us, error))
+	if (!aiq_api_query_choice(req, "bucket", buckets, bucket, error) ||
+	    !aiq_api_query_time(req, "from", from_us, error) ||
+	    !aiq_api_query_time(req, "to", to_us, error))
 		return FALSE;
 	if (*bucket == NULL)
 		*bucket = "hour";
