@@ -5,7 +5,9 @@
  * malformed, forged, expired, revoked, another tenant's, each role, an
  * agent's. The routes and their least roles come from the route table, so a
  * new route is covered without touching this file; the ids in paths are real
- * ones of tenant "acme", made in the fixture.
+ * ones of tenant "acme", made in the fixture. Every request carries an
+ * X-Request-Id of its own, so that an audit record can be traced to the
+ * request it records.
  */
 
 #include "config.h"
@@ -43,18 +45,37 @@ typedef struct {
 	/* what no other tenant may ever see: acme's ids and names */
 	GPtrArray *secrets;
 
+	/* every request sent, by its X-Request-Id */
+	GHashTable *sent; /* id -> Sent */
+	guint n_sent;
+
 	GString *failures;
 	guint checks;
 } Fixture;
 
 /* requests */
 
+/* a request as it was sent: who sent it and what it said */
+typedef struct {
+	gchar *authorization; /* nullable */
+	gchar *text;          /* the method, the path with its query, the body */
+} Sent;
+
+static void
+sent_free(Sent *sent)
+{
+	g_free(sent->authorization);
+	g_free(sent->text);
+	g_free(sent);
+}
+
 /**
  * send_request:
  * @authorization: (nullable): the whole Authorization header
  *
  * Like aiq_test_request(), with any Authorization header; a transport error
- * is status 0 with the error as the body.
+ * is status 0 with the error as the body. The request is remembered by the
+ * X-Request-Id it is sent with.
  */
 static AiqTestResponse *
 send_request(Fixture *fx,
@@ -69,11 +90,19 @@ send_request(Fixture *fx,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) reply = NULL;
 	AiqTestResponse *resp = g_new0(AiqTestResponse, 1);
+	gchar *request_id = g_strdup_printf("matrix-%u", ++fx->n_sent);
+	Sent *sent = g_new0(Sent, 1);
 	const gchar *ct;
 	gsize len = 0;
 	const gchar *data;
 
 	g_assert_nonnull(msg);
+	sent->authorization = g_strdup(authorization);
+	sent->text = g_strdup_printf("%s %s\n%s", method, path, body != NULL ? body : "");
+	g_hash_table_insert(fx->sent, request_id, sent);
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+				     "X-Request-Id",
+				     request_id);
 	if (authorization != NULL)
 		soup_message_headers_replace(soup_message_get_request_headers(msg),
 					     "Authorization",
@@ -245,6 +274,8 @@ fixture_set_up(Fixture *fx, gconstpointer user_data)
 	fx->ts = ts = aiq_test_server_new(&options);
 	fx->routes = aiq_server_list_routes(ts->server);
 	fx->secrets = g_ptr_array_new_with_free_func(g_free);
+	fx->sent =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)sent_free);
 	fx->failures = g_string_new(NULL);
 
 	/* a workflow with two versions and a webhook, and an execution */
@@ -327,6 +358,7 @@ fixture_tear_down(Fixture *fx, gconstpointer user_data)
 {
 	g_ptr_array_unref(fx->routes);
 	g_ptr_array_unref(fx->secrets);
+	g_hash_table_unref(fx->sent);
 	g_string_free(fx->failures, TRUE);
 	g_free(fx->workflow_id);
 	g_free(fx->execution_id);
@@ -436,18 +468,26 @@ fail(Fixture *fx,
 			       resp->body);
 }
 
+/* the first secret of acme in @text that is not in @sent (what the caller
+ * itself sent: the path, or the request an audit record is of) */
+static const gchar *
+find_secret(Fixture *fx, const gchar *text, const gchar *sent)
+{
+	for (guint i = 0; i < fx->secrets->len; i++) {
+		const gchar *secret = g_ptr_array_index(fx->secrets, i);
+		if (sent != NULL && strstr(sent, secret) != NULL)
+			continue;
+		if (strstr(text, secret) != NULL)
+			return secret;
+	}
+	return NULL;
+}
+
 /* the first secret of acme in @resp that is not in @path */
 static const gchar *
 find_leak(Fixture *fx, AiqTestResponse *resp, const gchar *path)
 {
-	for (guint i = 0; i < fx->secrets->len; i++) {
-		const gchar *secret = g_ptr_array_index(fx->secrets, i);
-		if (path != NULL && strstr(path, secret) != NULL)
-			continue;
-		if (strstr(resp->body, secret) != NULL)
-			return secret;
-	}
-	return NULL;
+	return find_secret(fx, resp->body, path);
 }
 
 /* an error answer with @status and @code (and @fragment in its message) */
@@ -720,13 +760,32 @@ test_matrix_revoked(Fixture *fx, gconstpointer user_data)
 	fixture_report(fx, "routes that let in a revoked credential");
 }
 
+/* routes whose {id} is a tenant: a platform admin names any tenant there */
+static gboolean
+route_names_a_tenant(const AiqRoute *route)
+{
+	return g_str_has_prefix(route->path, "/api/v1/tenants/{id}");
+}
+
 /*
  * Another tenant's admin (and the platform admin, who is in a tenant of its
  * own): an id of acme in the path is 404, never 403 and never data; a list
- * holds only the caller's own things.
+ * holds only the caller's own things. @with_ids: the routes with ids in
+ * their paths, else those without (the lists, read before any request with
+ * acme's ids: the audit log of the caller's tenant records those, ids and
+ * all; expect_audit_isolated() checks it afterwards).
+ *
+ * A platform admin may name any tenant in /api/v1/tenants/{id}/…: the
+ * export of acme is let through (by design), and another tenant's admin
+ * gets 404.
  */
 static void
-expect_tenant_isolation(Fixture *fx, const gchar *who, const gchar *token, AiqRole role)
+expect_tenant_isolation(Fixture *fx,
+			const gchar *who,
+			const gchar *token,
+			AiqRole role,
+			gboolean platform_admin,
+			gboolean with_ids)
 {
 	g_autofree gchar *authorization = g_strdup_printf("Bearer %s", token);
 	for (guint i = 0; i < fx->routes->len; i++) {
@@ -739,7 +798,15 @@ expect_tenant_isolation(Fixture *fx, const gchar *who, const gchar *token, AiqRo
 			continue;
 		if (!route_is_tenant_scoped(route))
 			continue;
+		if (route_has_params(route) != with_ids)
+			continue;
 		path = fill_path(fx, route);
+		if (route_has_params(route) && platform_admin && route_names_a_tenant(route)) {
+			/* by design; the role test skips these for the platform admin */
+			resp = send_request(fx, route->method, path, authorization, NULL, NULL);
+			expect_allowed(fx, route, path, who, resp);
+			continue;
+		}
 		if (route_has_params(route)) {
 			/* a body the handler takes, so that it gets to the id */
 			resp = route_is_get(route) || g_strcmp0(route->method, "DELETE") == 0
@@ -771,6 +838,147 @@ expect_tenant_isolation(Fixture *fx, const gchar *who, const gchar *token, AiqRo
 			g_autofree gchar *expected =
 				g_strdup_printf("nothing of acme, but the answer holds “%s”", leak);
 			fail(fx, route, path, who, expected, resp);
+		}
+	}
+}
+
+/*
+ * The audit log @token reads by default (its tenant's; the platform's for
+ * the platform admin), every page: no record holds anything of acme, but
+ * for the records of requests one of @senders made itself (by their
+ * X-Request-Id), which may hold the ids of acme that request sent and
+ * nothing else of acme.
+ */
+static void
+expect_audit_isolated(Fixture *fx,
+		      const gchar *who,
+		      const gchar *token,
+		      const gchar *expected_tenant_id,
+		      const gchar *const *senders)
+{
+	const AiqRoute route = { .method = "GET", .path = "/api/v1/audit" };
+	g_autofree gchar *cursor = NULL;
+	guint n_records = 0;
+	guint n_own = 0;
+
+	for (guint page = 0; page < 100; page++) {
+		g_autofree gchar *escaped =
+			cursor != NULL ? g_uri_escape_string(cursor, NULL, FALSE) : NULL;
+		g_autofree gchar *path =
+			escaped != NULL
+				? g_strdup_printf("/api/v1/audit?limit=500&cursor=%s", escaped)
+				: g_strdup("/api/v1/audit?limit=500");
+		g_autoptr(AiqTestResponse) resp = send_bearer(fx, "GET", path, token);
+		JsonObject *obj = NULL;
+		JsonArray *items = NULL;
+
+		fx->checks++;
+		if (resp->status == 200 && resp->json != NULL && JSON_NODE_HOLDS_OBJECT(resp->json))
+			obj = json_node_get_object(resp->json);
+		items = obj != NULL ? aiq_json_object_get_array(obj, "items") : NULL;
+		if (items == NULL) {
+			fail(fx, &route, path, who, "200 with a page of records", resp);
+			return;
+		}
+		for (guint i = 0; i < json_array_get_length(items); i++) {
+			JsonNode *node = json_array_get_element(items, i);
+			JsonObject *record =
+				JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+			const gchar *request_id = aiq_json_object_get_string(record, "request_id");
+			Sent *sent = request_id != NULL ? g_hash_table_lookup(fx->sent, request_id)
+							: NULL;
+			g_autofree gchar *text = aiq_json_to_string(node, FALSE);
+			const gchar *leak;
+
+			n_records++;
+			if (sent != NULL && (sent->authorization == NULL ||
+					     !g_strv_contains(senders, sent->authorization)))
+				sent = NULL;
+			n_own += sent != NULL;
+			fx->checks++;
+			if (g_strcmp0(aiq_json_object_get_string(record, "tenant_id"),
+				      expected_tenant_id) != 0) {
+				g_autofree gchar *expected = g_strdup_printf(
+					"records of its own log (tenant %s), not %s",
+					expected_tenant_id,
+					text);
+				fail(fx, &route, path, who, expected, resp);
+				return;
+			}
+			leak = find_secret(fx, text, sent != NULL ? sent->text : NULL);
+			if (leak != NULL) {
+				g_autofree gchar *expected = g_strdup_printf(
+					"nothing of acme but what its own requests sent, but the "
+					"record %s holds “%s”",
+					text,
+					leak);
+				fail(fx, &route, path, who, expected, resp);
+			}
+		}
+		g_free(cursor);
+		cursor = g_strdup(aiq_json_object_get_string(obj, "next_cursor"));
+		if (cursor == NULL)
+			break;
+	}
+	g_test_message("%s: %u audit records, %u of its own probes", who, n_records, n_own);
+	/* the probes with acme's ids were recorded: the check saw them */
+	fx->checks++;
+	if (n_own == 0) {
+		g_autoptr(AiqTestResponse) resp = send_bearer(fx, "GET", "/api/v1/audit", token);
+		fail(fx, &route, "/api/v1/audit", who, "records of its own probes", resp);
+	}
+}
+
+/* the platform admin's own tenant */
+static gchar *
+platform_tenant_id(Fixture *fx)
+{
+	g_autoptr(AiqTestResponse) resp =
+		send_bearer(fx, "GET", "/api/v1/me", fx->ts->platform_token);
+	return answer_string(resp, 200, "tenant_id");
+}
+
+/* what the platform admin may ask of any tenant by a query parameter, and
+ * another tenant's admin may not */
+static void
+expect_tenant_parameters(Fixture *fx)
+{
+	AiqTestServer *ts = fx->ts;
+	g_autofree gchar *usage = g_strdup_printf("/api/v1/usage?tenant=%s", ts->tenant_id);
+	g_autofree gchar *audit = g_strdup_printf("/api/v1/audit?tenant=%s", ts->tenant_id);
+	const gchar *paths[] = { usage,
+				 audit,
+				 "/api/v1/audit?tenant=acme",
+				 "/api/v1/audit?scope=platform" };
+	const AiqRoute route = { .method = "GET", .path = "(another tenant by parameter)" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+		const gchar *tokens[] = { ts->other_admin_token, ts->admin_token };
+		const gchar *whos[] = { "other's admin", "acme's admin" };
+		for (guint t = 0; t < G_N_ELEMENTS(tokens); t++) {
+			g_autoptr(AiqTestResponse) resp = NULL;
+			/* acme's own usage is acme's to read */
+			if (tokens[t] == ts->admin_token && paths[i] == usage)
+				continue;
+			resp = send_bearer(fx, "GET", paths[i], tokens[t]);
+			if (expect_error(fx,
+					 &route,
+					 paths[i],
+					 whos[t],
+					 resp,
+					 403,
+					 "forbidden",
+					 NULL) &&
+			    tokens[t] == ts->other_admin_token) {
+				const gchar *leak = find_leak(fx, resp, paths[i]);
+				if (leak != NULL)
+					fail(fx,
+					     &route,
+					     paths[i],
+					     whos[t],
+					     "an error without anything of acme",
+					     resp);
+			}
 		}
 	}
 }
@@ -910,6 +1118,9 @@ test_matrix_other_tenant(Fixture *fx, gconstpointer user_data)
 	AiqTestServer *ts = fx->ts;
 	g_autofree gchar *other_key_id = NULL;
 	g_autofree gchar *other_key = NULL;
+	g_autofree gchar *b_other = NULL;
+	g_autofree gchar *b_other_key = NULL;
+	g_autofree gchar *b_platform = NULL;
 
 	/* an API key of the other tenant too */
 	{
@@ -923,12 +1134,32 @@ test_matrix_other_tenant(Fixture *fx, gconstpointer user_data)
 		other_key = g_strdup(
 			aiq_json_object_get_string(aiq_test_response_object(resp), "token"));
 	}
-	expect_tenant_isolation(fx, "other's admin", ts->other_admin_token, AIQ_ROLE_TENANT_ADMIN);
-	expect_tenant_isolation(fx, "other's admin API key", other_key, AIQ_ROLE_TENANT_ADMIN);
-	expect_tenant_isolation(fx,
-				"the platform admin",
-				ts->platform_token,
-				AIQ_ROLE_TENANT_ADMIN);
+	b_other = g_strdup_printf("Bearer %s", ts->other_admin_token);
+	b_other_key = g_strdup_printf("Bearer %s", other_key);
+	b_platform = g_strdup_printf("Bearer %s", ts->platform_token);
+	/* the lists first, the audit log among them, while it holds only
+	 * what the tenant did itself; then acme's ids */
+	for (guint pass = 0; pass < 2; pass++) {
+		expect_tenant_isolation(fx,
+					"other's admin",
+					ts->other_admin_token,
+					AIQ_ROLE_TENANT_ADMIN,
+					FALSE,
+					pass == 1);
+		expect_tenant_isolation(fx,
+					"other's admin API key",
+					other_key,
+					AIQ_ROLE_TENANT_ADMIN,
+					FALSE,
+					pass == 1);
+		expect_tenant_isolation(fx,
+					"the platform admin",
+					ts->platform_token,
+					AIQ_ROLE_TENANT_ADMIN,
+					TRUE,
+					pass == 1);
+	}
+	expect_tenant_parameters(fx);
 
 	/* the lists are not empty for the other tenant: it sees its own */
 	{
@@ -939,6 +1170,23 @@ test_matrix_other_tenant(Fixture *fx, gconstpointer user_data)
 	}
 	expect_filters_isolated(fx);
 	expect_agent_protocol_isolated(fx);
+	/* and after all that, the audit logs of other and of the platform
+	 * hold nothing of acme but the ids their own requests sent */
+	{
+		const gchar *others[] = { b_other, b_other_key, NULL };
+		const gchar *platform[] = { b_platform, NULL };
+		g_autofree gchar *platform_id = platform_tenant_id(fx);
+		expect_audit_isolated(fx,
+				      "other's admin",
+				      ts->other_admin_token,
+				      ts->other_tenant_id,
+				      others);
+		expect_audit_isolated(fx,
+				      "the platform admin",
+				      ts->platform_token,
+				      platform_id,
+				      platform);
+	}
 	fixture_report(fx, "routes that cross tenants");
 }
 
@@ -1049,6 +1297,215 @@ test_matrix_roles(Fixture *fx, gconstpointer user_data)
 		       "fixture)",
 		       skipped);
 	fixture_report(fx, "routes that get roles wrong");
+}
+
+/* the principals of the governance test, in the order of its columns */
+enum { GOV_VIEWER, GOV_EDITOR, GOV_KEY, GOV_ADMIN, GOV_PLATFORM, GOV_AGENT, GOV_OTHER, GOV_N };
+
+/* what a 200 of a governance route must be about */
+static void
+expect_governance_answer(Fixture *fx,
+			 const AiqRoute *route,
+			 const gchar *path,
+			 const gchar *who,
+			 AiqTestResponse *resp,
+			 const gchar *tenant_id,
+			 const gchar *slug)
+{
+	JsonObject *obj = resp->json != NULL && JSON_NODE_HOLDS_OBJECT(resp->json)
+				  ? json_node_get_object(resp->json)
+				  : NULL;
+	g_autofree gchar *expected = NULL;
+
+	fx->checks++;
+	if (g_str_has_prefix(route->path, "/api/v1/usage")) {
+		if (g_strcmp0(aiq_json_object_get_string(obj, "tenant_id"), tenant_id) == 0)
+			return;
+		expected = g_strdup_printf("200 with the usage of tenant %s", tenant_id);
+	} else if (g_str_has_prefix(route->path, "/api/v1/audit")) {
+		JsonArray *items = aiq_json_object_get_array(obj, "items");
+		gboolean mine = items != NULL;
+		for (guint i = 0; mine && i < json_array_get_length(items); i++)
+			mine = g_strcmp0(aiq_json_object_get_string(
+						 json_array_get_object_element(items, i),
+						 "tenant_id"),
+					 tenant_id) == 0;
+		if (mine)
+			return;
+		expected = g_strdup_printf("200 with records of tenant %s only", tenant_id);
+	} else {
+		/* an export: the tenant's, by its file name */
+		const gchar *disposition =
+			soup_message_headers_get_one(resp->headers, "Content-Disposition");
+		g_autofree gchar *name = g_strdup_printf("filename=\"%s-", slug);
+		if (g_strcmp0(soup_message_headers_get_content_type(resp->headers, NULL),
+			      "application/gzip") == 0 &&
+		    disposition != NULL && strstr(disposition, name) != NULL)
+			return;
+		expected = g_strdup_printf("200, the export of %s (application/gzip, %s…)",
+					   slug,
+					   name);
+	}
+	fail(fx, route, path, who, expected, resp);
+}
+
+/*
+ * The governance routes by role: the usage (every user and key, of their
+ * own tenant; another tenant's only for the platform admin), the audit log
+ * (tenant admins, of their own tenant; the platform's and any tenant's for
+ * the platform admin), a tenant's export (its own admins; any tenant for
+ * the platform admin; another tenant's id is 404) and its erasure (the
+ * platform admin only; an active tenant is 409 and stays). The metrics are
+ * public: see the public test.
+ */
+static void
+test_matrix_governance(Fixture *fx, gconstpointer user_data)
+{
+	AiqTestServer *ts = fx->ts;
+	g_autofree gchar *platform_id = platform_tenant_id(fx);
+	g_autofree gchar *usage_acme = g_strdup_printf("/api/v1/usage?tenant=%s", ts->tenant_id);
+	g_autofree gchar *audit_acme = g_strdup_printf("/api/v1/audit?tenant=%s", ts->tenant_id);
+	g_autofree gchar *export_acme = g_strdup_printf("/api/v1/tenants/%s/export", ts->tenant_id);
+	g_autofree gchar *export_other =
+		g_strdup_printf("/api/v1/tenants/%s/export", ts->other_tenant_id);
+	g_autofree gchar *erase_acme = g_strdup_printf("/api/v1/tenants/%s", ts->tenant_id);
+	const struct {
+		const gchar *who;
+		const gchar *token;
+		const gchar *tenant_id; /* their own */
+		const gchar *slug;
+	} principals[GOV_N] = {
+		[GOV_VIEWER] = { "acme's viewer", ts->viewer_token, ts->tenant_id, "acme" },
+		[GOV_EDITOR] = { "acme's editor", ts->editor_token, ts->tenant_id, "acme" },
+		[GOV_KEY] = { "acme's editor API key", fx->api_key_token, ts->tenant_id, "acme" },
+		[GOV_ADMIN] = { "acme's admin", ts->admin_token, ts->tenant_id, "acme" },
+		[GOV_PLATFORM] = { "the platform admin", ts->platform_token, platform_id, NULL },
+		[GOV_AGENT] = { "acme's agent", fx->agent_token, ts->tenant_id, "acme" },
+		[GOV_OTHER] = { "other's admin",
+				ts->other_admin_token,
+				ts->other_tenant_id,
+				"other" },
+	};
+	const struct {
+		const gchar *method;
+		const gchar *pattern;
+		const gchar *path;
+		const gchar *tenant_id; /* whose data a 200 holds; NULL: the caller's */
+		const gchar *slug;
+		/* the answer to each principal: viewer, editor, editor API key,
+		 * admin, platform admin, agent, other's admin */
+		guint status[GOV_N];
+	} cases[] = {
+		{ "GET",
+		  "/api/v1/usage",
+		  "/api/v1/usage",
+		  NULL,
+		  NULL,
+		  { 200, 200, 200, 200, 200, 403, 200 } },
+		{ "GET",
+		  "/api/v1/usage?tenant=ACME",
+		  usage_acme,
+		  ts->tenant_id,
+		  "acme",
+		  { 200, 200, 200, 200, 200, 403, 403 } },
+		{ "GET",
+		  "/api/v1/audit",
+		  "/api/v1/audit",
+		  NULL,
+		  NULL,
+		  { 403, 403, 403, 200, 200, 403, 200 } },
+		{ "GET",
+		  "/api/v1/audit?tenant=ACME",
+		  audit_acme,
+		  ts->tenant_id,
+		  "acme",
+		  { 403, 403, 403, 403, 200, 403, 403 } },
+		{ "GET",
+		  "/api/v1/audit?tenant=acme (a slug)",
+		  "/api/v1/audit?tenant=acme",
+		  ts->tenant_id,
+		  "acme",
+		  { 403, 403, 403, 403, 200, 403, 403 } },
+		{ "GET",
+		  "/api/v1/audit?scope=platform",
+		  "/api/v1/audit?scope=platform",
+		  platform_id,
+		  NULL,
+		  { 403, 403, 403, 403, 200, 403, 403 } },
+		{ "GET",
+		  "/api/v1/tenants/ACME/export",
+		  export_acme,
+		  ts->tenant_id,
+		  "acme",
+		  { 403, 403, 403, 200, 200, 403, 404 } },
+		{ "GET",
+		  "/api/v1/tenants/OTHER/export",
+		  export_other,
+		  ts->other_tenant_id,
+		  "other",
+		  { 403, 403, 403, 404, 200, 403, 200 } },
+		{ "DELETE",
+		  "/api/v1/tenants/ACME",
+		  erase_acme,
+		  NULL,
+		  NULL,
+		  { 403, 403, 403, 403, 409, 403, 403 } },
+	};
+
+	for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+		const AiqRoute route = { .method = cases[c].method, .path = cases[c].pattern };
+		for (guint p = 0; p < GOV_N; p++) {
+			g_autoptr(AiqTestResponse) resp = send_bearer(fx,
+								      cases[c].method,
+								      cases[c].path,
+								      principals[p].token);
+			guint status = cases[c].status[p];
+			const gchar *code = status == 403   ? "forbidden"
+					    : status == 404 ? "not_found"
+							    : "conflict";
+			if (status == 200) {
+				fx->checks++;
+				if (resp->status != 200)
+					fail(fx,
+					     &route,
+					     cases[c].path,
+					     principals[p].who,
+					     "200",
+					     resp);
+				else
+					expect_governance_answer(fx,
+								 &route,
+								 cases[c].path,
+								 principals[p].who,
+								 resp,
+								 cases[c].tenant_id != NULL
+									 ? cases[c].tenant_id
+									 : principals[p].tenant_id,
+								 cases[c].slug != NULL
+									 ? cases[c].slug
+									 : principals[p].slug);
+			} else {
+				expect_error(fx,
+					     &route,
+					     cases[c].path,
+					     principals[p].who,
+					     resp,
+					     status,
+					     code,
+					     NULL);
+			}
+		}
+	}
+	/* the refused erasure left acme as it was */
+	{
+		g_autoptr(AiqTestResponse) me =
+			send_bearer(fx, "GET", "/api/v1/me", ts->admin_token);
+		g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s", fx->workflow_id);
+		g_autoptr(AiqTestResponse) wf = send_bearer(fx, "GET", path, ts->viewer_token);
+		aiq_test_assert_status(me, 200);
+		aiq_test_assert_status(wf, 200);
+	}
+	fixture_report(fx, "governance routes that get roles or tenants wrong");
 }
 
 /*
@@ -1193,6 +1650,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_set_up,
 		   test_matrix_roles,
+		   fixture_tear_down);
+	g_test_add("/aiq/http-auth-matrix/governance",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_matrix_governance,
 		   fixture_tear_down);
 	g_test_add("/aiq/http-auth-matrix/public",
 		   Fixture,

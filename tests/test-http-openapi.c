@@ -14,6 +14,7 @@
 
 #include "aiq-document.h"
 #include "aiq-json.h"
+#include "aiq-retention.h"
 #include "aiq-test-server.h"
 #include "aiq-util.h"
 
@@ -31,6 +32,17 @@ static void
 fixture_set_up(Fixture *fx, gconstpointer user_data)
 {
 	fx->ts = aiq_test_server_new(NULL);
+	fx->doc = aiq_test_load_openapi();
+	fx->routes = aiq_server_list_routes(fx->ts->server);
+	fx->problems = g_string_new(NULL);
+}
+
+/* a server whose clock the test moves, with tokens that outlast it */
+static void
+fixture_set_up_clock(Fixture *fx, gconstpointer user_data)
+{
+	AiqTestServerOptions options = { .fake_clock = TRUE, .lasting = TRUE };
+	fx->ts = aiq_test_server_new(&options);
 	fx->doc = aiq_test_load_openapi();
 	fx->routes = aiq_server_list_routes(fx->ts->server);
 	fx->problems = g_string_new(NULL);
@@ -777,6 +789,30 @@ validate(Fixture *fx, JsonNode *schema_node, JsonNode *value, const gchar *where
 	}
 }
 
+/* the Content-Type of @resp (without its parameters) is a media type of
+ * @content, whose keys may have parameters (`text/plain; version=0.0.4`) */
+static void
+check_media_type(Fixture *fx, JsonObject *content, AiqTestResponse *resp, const gchar *where)
+{
+	const gchar *type = soup_message_headers_get_content_type(resp->headers, NULL);
+	JsonObjectIter iter;
+	const gchar *media;
+	JsonNode *node;
+
+	json_object_iter_init_ordered(&iter, content);
+	while (json_object_iter_next_ordered(&iter, &media, &node)) {
+		const gchar *end = strchr(media, ';');
+		g_autofree gchar *essence = g_strstrip(
+			end != NULL ? g_strndup(media, (gsize)(end - media)) : g_strdup(media));
+		if (type != NULL && g_ascii_strcasecmp(essence, type) == 0)
+			return;
+	}
+	problem(fx,
+		"%s: Content-Type %s, which the document does not list",
+		where,
+		type != NULL ? type : "(none)");
+}
+
 /* @resp against the schema the document gives METHOD PATTERN for its status */
 static void
 validate_response(Fixture *fx,
@@ -790,6 +826,7 @@ validate_response(Fixture *fx,
 	g_autofree gchar *status = g_strdup_printf("%u", resp->status);
 	g_autofree gchar *where = g_strdup_printf("%s %s %u", method, pattern, resp->status);
 	JsonObject *documented;
+	JsonObject *content;
 	JsonObject *json;
 
 	if (expected != 0 && resp->status != expected) {
@@ -811,11 +848,17 @@ validate_response(Fixture *fx,
 		problem(fx, "%s: the server answers %s, which is not documented", where, status);
 		return;
 	}
-	json = aiq_json_object_get_object(aiq_json_object_get_object(documented, "content"),
-					  "application/json");
-	if (json == NULL) {
+	content = aiq_json_object_get_object(documented, "content");
+	json = aiq_json_object_get_object(content, "application/json");
+	if (content == NULL || json_object_get_size(content) == 0) {
 		if (resp->body != NULL && resp->body[0] != '\0')
 			problem(fx, "%s: a body, where the document has none", where);
+		return;
+	}
+	if (json == NULL) {
+		/* another media type (the metrics' text, an export's gzip): the
+		 * answer is one the document lists */
+		check_media_type(fx, content, resp, where);
 		return;
 	}
 	if (resp->json == NULL) {
@@ -1086,7 +1129,8 @@ test_openapi_responses(Fixture *fx, gconstpointer user_data)
 			     "/api/v1/api-keys",
 			     "/api/v1/api-keys",
 			     ts->admin_token,
-			     "{\"name\":\"doc\",\"role\":\"viewer\",\"expires_in\":\"90d\"}",
+			     "{\"name\":\"doc\",\"role\":\"viewer\",\"expires_in\":\"90d\","
+			     "\"requests_per_minute\":60}",
 			     201);
 		g_autoptr(JsonObject) user = call(fx,
 						  "POST",
@@ -1131,7 +1175,8 @@ test_openapi_responses(Fixture *fx, gconstpointer user_data)
 							    tenant_path,
 							    "/api/v1/tenants/{id}",
 							    ts->platform_token,
-							    "{\"tier\":\"standard\"}",
+							    "{\"tier\":\"standard\","
+							    "\"limits\":{\"workflows\":200}}",
 							    200);
 		g_hash_table_insert(ids,
 				    "api-keys",
@@ -1145,9 +1190,12 @@ test_openapi_responses(Fixture *fx, gconstpointer user_data)
 		const AiqRoute *route = g_ptr_array_index(fx->routes, i);
 		g_auto(GStrv) segments = g_strsplit(route->path, "/", -1);
 		g_autofree gchar *path = NULL;
-		const gchar *token = route->role == AIQ_ROLE_PLATFORM_ADMIN ? ts->platform_token
-				     : route->role == AIQ_ROLE_AGENT        ? agent_token
-									    : ts->admin_token;
+		/* public routes as their clients call them: without a token (the
+		 * metrics take none but their own) */
+		const gchar *token = route->role == AIQ_ROLE_NONE             ? NULL
+				     : route->role == AIQ_ROLE_PLATFORM_ADMIN ? ts->platform_token
+				     : route->role == AIQ_ROLE_AGENT          ? agent_token
+									      : ts->admin_token;
 		gboolean filled = TRUE;
 
 		for (guint s = 1; segments[s] != NULL; s++) {
@@ -1222,6 +1270,88 @@ test_openapi_responses(Fixture *fx, gconstpointer user_data)
 	fixture_check(fx);
 }
 
+/* an execution moved to the archive: its GET and its events answer 410
+ * `archived` as documented */
+static void
+test_openapi_archived(Fixture *fx, gconstpointer user_data)
+{
+	AiqTestServer *ts = fx->ts;
+	g_autofree gchar *definition = g_strdup_printf(RESPONSE_WORKFLOW, "archived");
+	g_autofree gchar *tenant_path = g_strdup_printf("/api/v1/tenants/%s", ts->tenant_id);
+	g_autofree gchar *start = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *cancel = NULL;
+	g_autofree gchar *events = NULL;
+	g_autoptr(JsonObject) workflow = NULL;
+	g_autoptr(JsonObject) execution = NULL;
+	g_autoptr(JsonObject) cancelled = NULL;
+	g_autoptr(JsonObject) tenant = NULL;
+	g_autoptr(JsonObject) gone = NULL;
+	g_autoptr(JsonObject) gone_events = NULL;
+	g_autoptr(GError) error = NULL;
+	AiqRetentionReport report = { 0 };
+
+	tenant = call(fx,
+		      "PATCH",
+		      tenant_path,
+		      "/api/v1/tenants/{id}",
+		      ts->platform_token,
+		      "{\"retention_days\":1}",
+		      200);
+	workflow = call(fx,
+			"POST",
+			"/api/v1/workflows",
+			"/api/v1/workflows",
+			ts->editor_token,
+			definition,
+			201);
+	start = g_strdup_printf("/api/v1/workflows/%s/executions",
+				aiq_json_object_get_string(workflow, "id"));
+	execution = call(fx,
+			 "POST",
+			 start,
+			 "/api/v1/workflows/{id}/executions",
+			 ts->editor_token,
+			 NULL,
+			 201);
+	path = g_strdup_printf("/api/v1/executions/%s",
+			       aiq_json_object_get_string(execution, "id"));
+	cancel = g_strdup_printf("%s/cancel", path);
+	events = g_strdup_printf("%s/events", path);
+	/* finished, so that the retention job takes it */
+	cancelled = call(fx,
+			 "POST",
+			 cancel,
+			 "/api/v1/executions/{id}/cancel",
+			 ts->editor_token,
+			 NULL,
+			 202);
+	g_assert_cmpstr(aiq_json_object_get_string(cancelled, "status"), ==, "cancelled");
+
+	ts->now += 3 * G_TIME_SPAN_DAY;
+	g_assert_true(aiq_retention_run(ts->server, &report, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(report.executions_archived, ==, 1);
+
+	gone = call(fx, "GET", path, "/api/v1/executions/{id}", ts->viewer_token, NULL, 410);
+	gone_events = call(fx,
+			   "GET",
+			   events,
+			   "/api/v1/executions/{id}/events",
+			   ts->viewer_token,
+			   NULL,
+			   410);
+	g_assert_cmpstr(
+		aiq_json_object_get_string(aiq_json_object_get_object(gone, "error"), "code"),
+		==,
+		"archived");
+	g_assert_cmpstr(aiq_json_object_get_string(aiq_json_object_get_object(gone_events, "error"),
+						   "code"),
+			==,
+			"archived");
+	fixture_check(fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1261,6 +1391,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_set_up,
 		   test_openapi_responses,
+		   fixture_tear_down);
+	g_test_add("/aiq/http-openapi/archived",
+		   Fixture,
+		   NULL,
+		   fixture_set_up_clock,
+		   test_openapi_archived,
 		   fixture_tear_down);
 	return g_test_run();
 }
