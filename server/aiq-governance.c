@@ -43,7 +43,19 @@ typedef struct {
 	gint64 updated_us; /* monotonic */
 	gint64 per_minute;
 	gint64 burst;
+	gint64 refused_since_us; /* the second refusals are counted in */
+	gint64 refused;
 } AiqBucket;
+
+/* a bucket refused more than this many times its refill rate within a
+ * second (and more than AIQ_GOVERNANCE_TARPIT_MIN) belongs to a client
+ * that does not wait: its refusals are answered after
+ * AIQ_GOVERNANCE_TARPIT_MS, so that a flood costs the server timers
+ * instead of TLS writes and its neighbours' requests do not queue behind
+ * it (bench/isolation) */
+#define AIQ_GOVERNANCE_TARPIT_FACTOR 2
+#define AIQ_GOVERNANCE_TARPIT_MIN 10
+#define AIQ_GOVERNANCE_TARPIT_MS 1000
 
 typedef struct {
 	GMutex mutex;
@@ -62,6 +74,7 @@ struct _AiqGovernance {
 	gchar *platform_tenant_id;
 	AiqBucketShard shards[AIQ_GOVERNANCE_SHARDS];
 	guint64 rejections[AIQ_RATE_SCOPE_LAST]; /* atomic */
+	guint64 held;                            /* atomic: refusals answered late */
 };
 
 static const gchar *const aiq_rate_scope_names[] = { "tenant", "credential", "address", "webhook" };
@@ -294,6 +307,17 @@ aiq_governance_bucket(AiqGovernance *self,
 	if (allowed && take)
 		bucket->tokens -= 1.0;
 	aiq_bucket_decide(bucket, allowed, decision);
+	decision->hold_ms = 0;
+	if (!allowed && take) {
+		gint64 threshold = MAX(AIQ_GOVERNANCE_TARPIT_FACTOR * per_minute / 60,
+				       AIQ_GOVERNANCE_TARPIT_MIN);
+		if (now - bucket->refused_since_us >= G_USEC_PER_SEC) {
+			bucket->refused_since_us = now;
+			bucket->refused = 0;
+		}
+		if (++bucket->refused > threshold)
+			decision->hold_ms = AIQ_GOVERNANCE_TARPIT_MS;
+	}
 	g_mutex_unlock(&shard->mutex);
 	return allowed;
 }
@@ -387,6 +411,10 @@ aiq_governance_refuse(AiqGovernance *self,
 	json_array_add_object_element(details, detail);
 	aiq_governance_set_headers(req, d);
 	aiq_request_set_header(req, "Retry-After", retry);
+	if (d->hold_ms > 0) {
+		__atomic_fetch_add(&self->held, 1, __ATOMIC_RELAXED);
+		aiq_request_hold(req, d->hold_ms);
+	}
 	aiq_request_respond_error(req, 429, "rate_limited", message, aiq_json_new_array(details));
 }
 
@@ -506,6 +534,18 @@ aiq_governance_check_address(AiqGovernance *self, AiqRequest *req)
 	}
 	aiq_governance_set_headers(req, &d);
 	return TRUE;
+}
+
+/**
+ * aiq_governance_get_held:
+ *
+ * Returns: how many refusals were answered late, to clients that kept
+ * sending far over their rate
+ */
+guint64
+aiq_governance_get_held(AiqGovernance *self)
+{
+	return __atomic_load_n(&self->held, __ATOMIC_RELAXED);
 }
 
 guint64

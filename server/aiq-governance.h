@@ -27,6 +27,8 @@ typedef struct _AiqGovernance AiqGovernance;
  * @reset_s: seconds until it is full again
  * @retry_after_s: when not @allowed, seconds until one request fits
  * @per_minute: the refill rate
+ * @hold_ms: when not @allowed, how long the refusal waits: set for a
+ *   client that keeps sending far over its rate
  */
 typedef struct {
 	gboolean allowed;
@@ -35,6 +37,7 @@ typedef struct {
 	gint64 reset_s;
 	gint64 retry_after_s;
 	gint64 per_minute;
+	guint hold_ms;
 } AiqRateDecision;
 
 /**
@@ -89,6 +92,8 @@ gboolean
 aiq_governance_check_address(AiqGovernance *self, AiqRequest *req);
 guint64
 aiq_governance_get_rejections(AiqGovernance *self, AiqRateScope scope);
+guint64
+aiq_governance_get_held(AiqGovernance *self);
 gboolean
 aiq_governance_peek(AiqGovernance *self,
 		    const gchar *key,

@@ -631,6 +631,17 @@ aiq_metrics_render(AiqMetrics *self)
 				? aiq_governance_get_rejections(governance, (AiqRateScope)s)
 				: 0);
 
+	aiq_metrics_append_header(
+		out,
+		"automateiq_rate_limit_held_total",
+		"counter",
+		"Refusals answered a second late, to clients that kept sending far "
+		"over their rate.");
+	aiq_metrics_append_sample(out,
+				  "automateiq_rate_limit_held_total",
+				  NULL,
+				  governance != NULL ? aiq_governance_get_held(governance) : 0);
+
 	aiq_metrics_render_queue(self, out);
 	aiq_metrics_append_header(out,
 				  "automateiq_events_ingested_total",

@@ -53,6 +53,7 @@ struct _AiqRequest {
 	gchar *error_code;
 	gchar *response_id;
 	gboolean audit_skip;
+	guint hold_ms; /* the answer waits this long (a tarpit) */
 };
 
 AiqRequest *
@@ -539,7 +540,7 @@ aiq_request_finish(AiqRequest *self)
 	}
 	self->finished = TRUE;
 	g_mutex_unlock(&self->mutex);
-	source = g_idle_source_new();
+	source = self->hold_ms > 0 ? g_timeout_source_new(self->hold_ms) : g_idle_source_new();
 	g_source_set_priority(source, G_PRIORITY_DEFAULT);
 	g_source_set_callback(source,
 			      aiq_request_apply_cb,
@@ -1090,4 +1091,25 @@ aiq_request_resume(AiqRequest *self)
 	}
 	if (!closed)
 		soup_server_message_unpause(self->msg);
+}
+
+/**
+ * aiq_request_hold:
+ * @ms: how long the answer waits once finished
+ *
+ * Makes aiq_request_finish() send the answer @ms later, without holding a
+ * thread: a client that keeps sending far over its rate limit gets its
+ * refusals slowly, which costs the server a timer instead of a TLS write
+ * each time.
+ */
+void
+aiq_request_hold(AiqRequest *self, guint ms)
+{
+	self->hold_ms = ms;
+}
+
+guint
+aiq_request_get_hold(AiqRequest *self)
+{
+	return self->hold_ms;
 }

@@ -104,6 +104,10 @@ void
 aiq_request_add_audit_detail(AiqRequest *self, const gchar *name, JsonNode *value);
 void
 aiq_request_skip_audit(AiqRequest *self);
+void
+aiq_request_hold(AiqRequest *self, guint ms);
+guint
+aiq_request_get_hold(AiqRequest *self);
 
 /* streamed responses: a handler of an %AIQ_ROUTE_ASYNC route sends its
  * body in chunks from its worker thread, instead of aiq_request_finish() */

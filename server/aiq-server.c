@@ -342,6 +342,20 @@ aiq_server_unpause_cb(AiqRequest *req, gpointer user_data)
 	aiq_request_resume(req);
 }
 
+/* a rate-limit refusal: at once, or held (the message paused meanwhile)
+ * for a client that keeps sending far over its rate */
+static void
+aiq_server_answer_refusal(AiqServer *self, AiqRequest *req, SoupServerMessage *msg)
+{
+	if (aiq_request_get_hold(req) == 0) {
+		aiq_request_apply(req);
+		return;
+	}
+	soup_server_message_pause(msg);
+	aiq_request_set_apply_func(req, aiq_server_unpause_cb, self);
+	aiq_request_finish(req);
+}
+
 static void
 aiq_server_handler_cb(SoupServer *soup,
 		      SoupServerMessage *msg,
@@ -411,7 +425,7 @@ aiq_server_handler_cb(SoupServer *soup,
 	/* logins and enrollments: a budget per source address */
 	if ((route->route.flags & AIQ_ROUTE_LIMIT_ADDRESS) != 0 &&
 	    !aiq_governance_check_address(aiq_governance_get(self), req)) {
-		aiq_request_apply(req);
+		aiq_server_answer_refusal(self, req, msg);
 		return;
 	}
 
@@ -432,7 +446,7 @@ aiq_server_handler_cb(SoupServer *soup,
 		}
 		aiq_request_set_principal(req, principal);
 		if (!aiq_governance_check_principal(aiq_governance_get(self), req, principal)) {
-			aiq_request_apply(req);
+			aiq_server_answer_refusal(self, req, msg);
 			return;
 		}
 		if (!aiq_role_satisfies(principal->role, route->route.role)) {

@@ -411,6 +411,50 @@ test_per_tenant(void)
 	g_assert_cmpint(header_int(platform, "RateLimit-Limit"), ==, 10000);
 }
 
+/* a client that keeps sending far over its rate: past 10 refusals within a
+ * second (twice a rate of 1/min rounds to 0) its refusals come a second late,
+ * and the metrics count them; a lower bound only, which load cannot break */
+static void
+test_tarpit(void)
+{
+	g_autoptr(AiqTestServer) ts =
+		start_server("[tier.standard]\napi-requests-per-minute=1\napi-burst=2\n", NULL);
+	g_autoptr(AiqTestResponse) metrics = NULL;
+	guint quick = 0;
+	gint64 start;
+	gint64 elapsed;
+
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(AiqTestResponse) resp = probe(ts, ts->admin_token);
+		aiq_test_assert_status(resp, 200);
+	}
+	/* the first refusals are answered at once (their timing is not
+	 * asserted: only that they are refusals) */
+	for (guint i = 0; i < 10; i++) {
+		g_autoptr(AiqTestResponse) resp = probe(ts, ts->admin_token);
+		assert_rate_limited(resp, "tenant", 1, 2);
+		quick++;
+	}
+	g_assert_cmpuint(quick, ==, 10);
+	/* the eleventh within the second is held — unless the ten took over a
+	 * second, when the count starts again: send until one is held */
+	for (guint i = 0; i < 50; i++) {
+		g_autoptr(AiqTestResponse) resp = NULL;
+		start = g_get_monotonic_time();
+		resp = probe(ts, ts->admin_token);
+		elapsed = g_get_monotonic_time() - start;
+		assert_rate_limited(resp, "tenant", 1, 2);
+		if (elapsed >= 900 * 1000)
+			break;
+	}
+	g_assert_cmpint(elapsed, >=, 900 * 1000);
+	/* counted, and healthz is never held */
+	metrics = aiq_test_request(ts, "GET", "/metrics", NULL, NULL, NULL, 0);
+	aiq_test_assert_status(metrics, 200);
+	g_assert_null(strstr(metrics->body, "\nautomateiq_rate_limit_held_total 0\n"));
+	g_assert_nonnull(strstr(metrics->body, "\nautomateiq_rate_limit_held_total "));
+}
+
 /* an API key made with requests_per_minute: a bucket of its own (its burst
  * the smaller of the tenant's and its rate), inside the tenant's */
 static AiqTestResponse *
@@ -817,6 +861,7 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/ratelimit/accuracy", test_accuracy);
 	g_test_add_func("/aiq/ratelimit/shape", test_shape);
 	g_test_add_func("/aiq/ratelimit/per-tenant", test_per_tenant);
+	g_test_add_func("/aiq/ratelimit/tarpit", test_tarpit);
 	g_test_add_func("/aiq/ratelimit/per-api-key", test_per_api_key);
 	g_test_add_func("/aiq/ratelimit/agent", test_agent);
 	g_test_add_func("/aiq/ratelimit/webhook", test_webhook);
