@@ -45,17 +45,21 @@ typedef struct {
 	gint64 burst;
 	gint64 refused_since_us; /* the second refusals are counted in */
 	gint64 refused;
+	gint64 tarpit_until_us; /* refusals are held until then (monotonic) */
 } AiqBucket;
 
 /* a bucket refused more than this many times its refill rate within a
  * second (and more than AIQ_GOVERNANCE_TARPIT_MIN) belongs to a client
- * that does not wait: its refusals are answered after
- * AIQ_GOVERNANCE_TARPIT_MS, so that a flood costs the server timers
- * instead of TLS writes and its neighbours' requests do not queue behind
- * it (bench/isolation) */
+ * that does not wait: from then on, as long as it keeps being refused
+ * (AIQ_GOVERNANCE_TARPIT_KEEP_US after the last refusal), its refusals are
+ * answered after about AIQ_GOVERNANCE_TARPIT_MS (± a quarter, so that held
+ * connections do not come back together), so that a flood costs the
+ * server timers instead of TLS writes and its neighbours' requests do not
+ * queue behind it (bench/isolation) */
 #define AIQ_GOVERNANCE_TARPIT_FACTOR 2
 #define AIQ_GOVERNANCE_TARPIT_MIN 10
 #define AIQ_GOVERNANCE_TARPIT_MS 1000
+#define AIQ_GOVERNANCE_TARPIT_KEEP_US (2 * G_USEC_PER_SEC)
 
 typedef struct {
 	GMutex mutex;
@@ -315,8 +319,12 @@ aiq_governance_bucket(AiqGovernance *self,
 			bucket->refused_since_us = now;
 			bucket->refused = 0;
 		}
-		if (++bucket->refused > threshold)
-			decision->hold_ms = AIQ_GOVERNANCE_TARPIT_MS;
+		if (++bucket->refused > threshold || now < bucket->tarpit_until_us) {
+			bucket->tarpit_until_us = now + AIQ_GOVERNANCE_TARPIT_KEEP_US;
+			decision->hold_ms =
+				(guint)g_random_int_range(AIQ_GOVERNANCE_TARPIT_MS * 3 / 4,
+							  AIQ_GOVERNANCE_TARPIT_MS * 5 / 4 + 1);
+		}
 	}
 	g_mutex_unlock(&shard->mutex);
 	return allowed;
