@@ -393,3 +393,40 @@ aiq_test_assert_status(AiqTestResponse *resp, guint status)
 	if (resp->status != status)
 		g_error("expected HTTP %u, got %u: %s", status, resp->status, resp->body);
 }
+
+/**
+ * aiq_test_create_workflow:
+ * @json: a definition
+ *
+ * Returns: (transfer full): the id of the workflow made (asserted 201)
+ */
+gchar *
+aiq_test_create_workflow(AiqTestServer *ts, const gchar *token, const gchar *json)
+{
+	g_autoptr(AiqTestResponse) resp =
+		aiq_test_request_json(ts, "POST", "/api/v1/workflows", token, json);
+	aiq_test_assert_status(resp, 201);
+	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+}
+
+/**
+ * aiq_test_start_at:
+ * @body: (nullable): the start's body
+ * @created_us: the server's (fake) clock at the start
+ *
+ * Returns: (transfer full): the id of the execution started (asserted 201)
+ */
+gchar *
+aiq_test_start_at(AiqTestServer *ts,
+		  const gchar *token,
+		  const gchar *workflow_id,
+		  const gchar *body,
+		  gint64 created_us)
+{
+	g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s/executions", workflow_id);
+	g_autoptr(AiqTestResponse) resp = NULL;
+	ts->now = created_us;
+	resp = aiq_test_request_json(ts, "POST", path, token, body);
+	aiq_test_assert_status(resp, 201);
+	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+}

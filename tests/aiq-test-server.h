@@ -90,6 +90,14 @@ aiq_test_request_lenient(AiqTestServer *ts,
 			 const gchar *content_type,
 			 const gchar *body,
 			 gsize body_len);
+gchar *
+aiq_test_create_workflow(AiqTestServer *ts, const gchar *token, const gchar *json);
+gchar *
+aiq_test_start_at(AiqTestServer *ts,
+		  const gchar *token,
+		  const gchar *workflow_id,
+		  const gchar *body,
+		  gint64 created_us);
 AiqTestResponse *
 aiq_test_request_json(AiqTestServer *ts,
 		      const gchar *method,

@@ -33,10 +33,7 @@ static gchar *
 create_workflow(AiqTestServer *ts, const gchar *token, const gchar *name)
 {
 	g_autofree gchar *json = g_strdup_printf(WORKFLOW_JSON, name);
-	g_autoptr(AiqTestResponse) resp =
-		aiq_test_request_json(ts, "POST", "/api/v1/workflows", token, json);
-	aiq_test_assert_status(resp, 201);
-	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+	return aiq_test_create_workflow(ts, token, json);
 }
 
 static AiqTestResponse *

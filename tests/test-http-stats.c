@@ -37,22 +37,14 @@ static gchar *
 create_workflow(AiqTestServer *ts, const gchar *token, const gchar *name, const gchar *label)
 {
 	g_autofree gchar *json = g_strdup_printf(WORKFLOW_JSON, name, label);
-	g_autoptr(AiqTestResponse) resp =
-		aiq_test_request_json(ts, "POST", "/api/v1/workflows", token, json);
-	aiq_test_assert_status(resp, 201);
-	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+	return aiq_test_create_workflow(ts, token, json);
 }
 
 /* an execution started through the API at @created_us on the server's clock */
 static gchar *
 start_at(AiqTestServer *ts, const gchar *token, const gchar *workflow_id, gint64 created_us)
 {
-	g_autofree gchar *path = g_strdup_printf("/api/v1/workflows/%s/executions", workflow_id);
-	g_autoptr(AiqTestResponse) resp = NULL;
-	ts->now = created_us;
-	resp = aiq_test_request_json(ts, "POST", path, token, NULL);
-	aiq_test_assert_status(resp, 201);
-	return g_strdup(aiq_json_object_get_string(aiq_test_response_object(resp), "id"));
+	return aiq_test_start_at(ts, token, workflow_id, NULL, created_us);
 }
 
 static gchar *
