@@ -323,6 +323,7 @@ struct _AiqStore {
 	gint wal_pages;               /* under @checkpoint_mutex */
 	gboolean checkpoint_stopping; /* under @checkpoint_mutex */
 	gboolean checkpointing;       /* a passive one runs; under @checkpoint_mutex */
+	gboolean restarting;          /* the writer restarts the WAL; under @checkpoint_mutex */
 };
 
 /* the WAL is checkpointed (copied into the database) when it has this many
@@ -719,23 +720,33 @@ static gint
 aiq_store_wal_hook(gpointer user_data, sqlite3 *db, const gchar *name, gint n_pages)
 {
 	AiqStore *self = user_data;
+	gboolean restart = n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16;
 	g_mutex_lock(&self->checkpoint_mutex);
 	self->wal_pages = n_pages;
-	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES)
+	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES && !restart)
 		g_cond_signal(&self->checkpoint_cond);
 	/* the restart below would find the checkpointer's lock taken and give
 	 * up at once (SQLITE_BUSY), leaving the WAL to grow under a slow disk:
-	 * wait for the passive checkpoint to end first */
-	while (n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16 && self->checkpointing)
-		g_cond_wait(&self->checkpoint_cond, &self->checkpoint_mutex);
+	 * wait for a passive checkpoint to end, and keep the checkpointer from
+	 * starting another until the restart is done */
+	if (restart) {
+		while (self->checkpointing)
+			g_cond_wait(&self->checkpoint_cond, &self->checkpoint_mutex);
+		self->restarting = TRUE;
+	}
 	g_mutex_unlock(&self->checkpoint_mutex);
+	if (!restart)
+		return SQLITE_OK;
 	/* under writes without a pause the WAL never starts over (a
 	 * checkpoint must catch up between two transactions): then the writer
-	 * finishes one itself, waiting for the checkpointer's if one runs, and
-	 * the next transaction writes the WAL from its start; short, as the
-	 * checkpointer did most of it */
-	if (n_pages >= AIQ_STORE_CHECKPOINT_PAGES * 16)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	 * finishes one itself and the next transaction writes the WAL from its
+	 * start; short, as the checkpointer did most of it */
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	g_mutex_lock(&self->checkpoint_mutex);
+	self->restarting = FALSE;
+	self->wal_pages = 0;
+	g_cond_broadcast(&self->checkpoint_cond);
+	g_mutex_unlock(&self->checkpoint_mutex);
 	return SQLITE_OK;
 }
 
@@ -757,7 +768,8 @@ aiq_store_checkpointer_thread(gpointer user_data)
 	}
 	g_mutex_lock(&self->checkpoint_mutex);
 	for (;;) {
-		while (self->wal_pages < AIQ_STORE_CHECKPOINT_PAGES && !self->checkpoint_stopping)
+		while ((self->wal_pages < AIQ_STORE_CHECKPOINT_PAGES || self->restarting) &&
+		       !self->checkpoint_stopping)
 			g_cond_wait(&self->checkpoint_cond, &self->checkpoint_mutex);
 		if (self->checkpoint_stopping)
 			break;
