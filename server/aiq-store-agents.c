@@ -105,16 +105,6 @@ typedef struct {
 #define AIQ_AGENTS_COUNT_SQL \
 	"SELECT count(*) FROM (SELECT 1 FROM agents WHERE tenant_id = ?1 LIMIT ?2)"
 
-static gboolean
-aiq_store_agents_step_count(sqlite3_stmt *stmt, gint64 *count, GError **error)
-{
-	gint rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "agents", error);
-	*count = sqlite3_column_int64(stmt, 0);
-	return TRUE;
-}
-
 /* the quota of agents, in the enrollment's write: enrollments are
  * serialised by the one writer, so the count is exact */
 static gboolean
@@ -130,18 +120,12 @@ aiq_store_enroll_check_quota(AiqStoreTx *tx, AiqEnrollAgent *op, GError **error)
 		return FALSE;
 	aiq_store_bind_text(stmt, 1, op->tenant_id);
 	sqlite3_bind_int64(stmt, 2, -1);
-	if (!aiq_store_agents_step_count(stmt, &count, error))
+	if (!aiq_store_step_count(stmt, "agents", &count, error))
 		return FALSE;
 	if (count < op->max_agents)
 		return TRUE;
 	op->used = count;
-	g_set_error(error,
-		    AIQ_ERROR,
-		    AIQ_ERROR_QUOTA_EXCEEDED,
-		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
-		    aiq_limit_to_string(AIQ_LIMIT_AGENTS),
-		    count,
-		    op->max_agents);
+	aiq_store_set_quota_error(error, AIQ_LIMIT_AGENTS, op->max_agents, count);
 	return FALSE;
 }
 
@@ -345,7 +329,7 @@ aiq_store_count_agents(AiqStore *self, const gchar *tenant_id, gint64 *count, GE
 		return FALSE;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	sqlite3_bind_int64(stmt, 2, -1);
-	return aiq_store_agents_step_count(stmt, count, error);
+	return aiq_store_step_count(stmt, "agents", count, error);
 }
 
 AiqAgentRow *

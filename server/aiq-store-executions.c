@@ -345,16 +345,6 @@ typedef struct {
 	"status IN ('queued', 'running') LIMIT ?2)"
 
 /* the one row of a count(*), in @count */
-static gboolean
-aiq_store_step_count(sqlite3_stmt *stmt, const gchar *what, gint64 *count, GError **error)
-{
-	gint rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, what, error);
-	*count = sqlite3_column_int64(stmt, 0);
-	return TRUE;
-}
-
 /* at most @bound (0: all) of the tenant's unfinished executions: a start
  * under the quota costs no more than the quota's size */
 static gboolean
@@ -370,18 +360,6 @@ aiq_store_tx_count_active(AiqStoreTx *tx,
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
 	return aiq_store_step_count(stmt, "executions", count, error);
-}
-
-static void
-aiq_store_set_quota_error(GError **error, AiqLimit quota, gint64 limit, gint64 used)
-{
-	g_set_error(error,
-		    AIQ_ERROR,
-		    AIQ_ERROR_QUOTA_EXCEEDED,
-		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
-		    aiq_limit_to_string(quota),
-		    used,
-		    limit);
 }
 
 /* the quotas of a start, then its count in the day's usage; inside the

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "aiq-limits.h"
 #include "aiq-store.h"
 
 G_BEGIN_DECLS
@@ -58,6 +59,11 @@ aiq_store_tx_exec_existing(AiqStoreTx *tx,
 			   GError **error);
 gboolean
 aiq_store_set_sqlite_error(sqlite3 *db, gint rc, const gchar *what, GError **error);
+/* sqlite3_step() to the one row of a `SELECT count(*)` */
+gboolean
+aiq_store_step_count(sqlite3_stmt *stmt, const gchar *what, gint64 *count, GError **error);
+void
+aiq_store_set_quota_error(GError **error, AiqLimit quota, gint64 limit, gint64 used);
 /* sqlite3_step() to the one row a lookup wants: AIQ_ERROR_NOT_FOUND (“no @what
  * “@id””) when there is none */
 gboolean

@@ -175,16 +175,6 @@ typedef struct {
 	"SELECT count(*) FROM (SELECT 1 FROM workflows WHERE tenant_id = ?1 AND " \
 	"deleted = 0 LIMIT ?2)"
 
-static gboolean
-aiq_store_workflows_step_count(sqlite3_stmt *stmt, gint64 *count, GError **error)
-{
-	gint rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "workflows", error);
-	*count = sqlite3_column_int64(stmt, 0);
-	return TRUE;
-}
-
 /* inside a write: at most @bound (0: all) of the tenant's live workflows */
 static gboolean
 aiq_store_workflows_tx_count(AiqStoreTx *tx,
@@ -198,7 +188,7 @@ aiq_store_workflows_tx_count(AiqStoreTx *tx,
 		return FALSE;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
-	return aiq_store_workflows_step_count(stmt, count, error);
+	return aiq_store_step_count(stmt, "workflows", count, error);
 }
 
 /* the quota of workflows, in the write that would add one: creates are
@@ -217,13 +207,7 @@ aiq_store_workflows_tx_check_quota(AiqStoreTx *tx, AiqWriteWorkflow *op, GError 
 	if (!aiq_store_workflows_tx_count(tx, op->tenant_id, 0, &count, error))
 		return FALSE;
 	op->used = count;
-	g_set_error(error,
-		    AIQ_ERROR,
-		    AIQ_ERROR_QUOTA_EXCEEDED,
-		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
-		    aiq_limit_to_string(AIQ_LIMIT_WORKFLOWS),
-		    count,
-		    op->max_workflows);
+	aiq_store_set_quota_error(error, AIQ_LIMIT_WORKFLOWS, op->max_workflows, count);
 	return FALSE;
 }
 
@@ -356,7 +340,7 @@ aiq_store_count_workflows(AiqStore *self, const gchar *tenant_id, gint64 *count,
 		return FALSE;
 	aiq_store_bind_text(stmt, 1, tenant_id);
 	sqlite3_bind_int64(stmt, 2, -1);
-	return aiq_store_workflows_step_count(stmt, count, error);
+	return aiq_store_step_count(stmt, "workflows", count, error);
 }
 
 static gboolean

@@ -386,6 +386,39 @@ aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GErro
 	return FALSE;
 }
 
+/**
+ * aiq_store_step_count:
+ *
+ * sqlite3_step() to the one row of a `SELECT count(*)`, with an error
+ * naming @what.
+ */
+gboolean
+aiq_store_step_count(sqlite3_stmt *stmt, const gchar *what, gint64 *count, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, what, error);
+	*count = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/**
+ * aiq_store_set_quota_error:
+ *
+ * AIQ_ERROR_QUOTA_EXCEEDED for a create or start that @quota refuses.
+ */
+void
+aiq_store_set_quota_error(GError **error, AiqLimit quota, gint64 limit, gint64 used)
+{
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_QUOTA_EXCEEDED,
+		    _("quota “%s” reached: %" PRId64 " of %" PRId64 " used"),
+		    aiq_limit_to_string(quota),
+		    used,
+		    limit);
+}
+
 static void
 aiq_store_stmt_finalize(gpointer stmt)
 {
