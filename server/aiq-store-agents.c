@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Agents in the SQLite store: enrollment, listing, disabling, heartbeats.
+ * Agents in the store: enrollment, listing, disabling, heartbeats.
  */
 
 #define G_LOG_DOMAIN "AiqServer"
@@ -72,7 +72,7 @@ aiq_agent_row_to_json(AiqAgentRow *row, gint64 now_us, gint64 offline_us)
 	"tenant_id, id, name, labels, version, status, capacity, running, created, last_seen"
 
 static AiqAgentRow *
-aiq_agent_row_from_stmt(sqlite3_stmt *stmt)
+aiq_agent_row_from_stmt(AiqStmt *stmt)
 {
 	AiqAgentRow *row = g_new0(AiqAgentRow, 1);
 	row->tenant_id = aiq_store_column_text(stmt, 0);
@@ -81,10 +81,10 @@ aiq_agent_row_from_stmt(sqlite3_stmt *stmt)
 	row->labels = aiq_store_column_strv(stmt, 3);
 	row->version = aiq_store_column_text(stmt, 4);
 	row->status = aiq_store_column_text(stmt, 5);
-	row->capacity = sqlite3_column_int(stmt, 6);
+	row->capacity = aiq_stmt_column_int(stmt, 6);
 	row->running = aiq_store_column_json(stmt, 7);
-	row->created_us = sqlite3_column_int64(stmt, 8);
-	row->last_seen_us = sqlite3_column_int64(stmt, 9);
+	row->created_us = aiq_stmt_column_int64(stmt, 8);
+	row->last_seen_us = aiq_stmt_column_int64(stmt, 9);
 	return row;
 }
 
@@ -98,15 +98,18 @@ typedef struct {
 	gint64 now_us;
 	gint64 max_agents; /* 0: no quota */
 	gint64 used;
+	/* what the agent said, put back at the start of each run (a run may be
+	 * repeated and replaces them with what the token pins) */
+	gchar *said_name;
+	gchar **said_labels;
 } AiqEnrollAgent;
 
 /* the tenant's agents (disabled ones too: they hold their place until
  * removed) */
-#define AIQ_AGENTS_COUNT_SQL \
-	"SELECT count(*) FROM (SELECT 1 FROM agents WHERE tenant_id = ?1 LIMIT ?2)"
+#define AIQ_AGENTS_COUNT_SQL "SELECT count(*) FROM agents WHERE tenant_id = ?1"
 
-/* the quota of agents, in the enrollment's write: enrollments are
- * serialised by the one writer, so the count is exact */
+/* the quota of agents, in the enrollment's write: enrollments of a tenant
+ * are serialised (aiq_store_tx_lock_tenant()), so the count is exact */
 static gboolean
 aiq_store_enroll_check_quota(AiqStoreTx *tx, AiqEnrollAgent *op, GError **error)
 {
@@ -118,8 +121,7 @@ aiq_store_enroll_check_quota(AiqStoreTx *tx, AiqEnrollAgent *op, GError **error)
 	stmt = aiq_store_tx_prepare(tx, AIQ_AGENTS_COUNT_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	sqlite3_bind_int64(stmt, 2, -1);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
 	if (!aiq_store_step_count(stmt, "agents", &count, error))
 		return FALSE;
 	if (count < op->max_agents)
@@ -139,13 +141,17 @@ aiq_store_enroll_consume(AiqStoreTx *tx, AiqEnrollAgent *op, JsonNode **data, GE
 		"SELECT kind, revoked, expires, data FROM tokens WHERE tenant_id = ?1 AND hash = ?2",
 		error);
 	g_autoptr(AiqStmt) update = NULL;
+	AiqStmtStep rc;
 	gint64 expires;
 	if (select == NULL)
 		return FALSE;
-	aiq_store_bind_text(select, 1, op->tenant_id);
-	sqlite3_bind_blob(select, 2, op->hash, 32, SQLITE_STATIC);
-	if (sqlite3_step(select) != SQLITE_ROW ||
-	    g_strcmp0((const gchar *)sqlite3_column_text(select, 0),
+	aiq_stmt_bind_text(select, 1, op->tenant_id);
+	aiq_stmt_bind_blob(select, 2, op->hash, 32);
+	rc = aiq_stmt_step(select);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(select, "token", error);
+	if (rc != AIQ_STMT_ROW ||
+	    g_strcmp0(aiq_stmt_column_text(select, 0),
 		      aiq_token_kind_to_string(AIQ_TOKEN_KIND_ENROLLMENT)) != 0) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
@@ -153,7 +159,7 @@ aiq_store_enroll_consume(AiqStoreTx *tx, AiqEnrollAgent *op, JsonNode **data, GE
 				    _("the enrollment token is not valid"));
 		return FALSE;
 	}
-	if (sqlite3_column_int(select, 1) != 0) {
+	if (aiq_stmt_column_int(select, 1) != 0) {
 		g_set_error_literal(
 			error,
 			AIQ_ERROR,
@@ -161,7 +167,7 @@ aiq_store_enroll_consume(AiqStoreTx *tx, AiqEnrollAgent *op, JsonNode **data, GE
 			_("the enrollment token was used or revoked; ask for a new one"));
 		return FALSE;
 	}
-	expires = sqlite3_column_int64(select, 2);
+	expires = aiq_stmt_column_int64(select, 2);
 	if (expires > 0 && expires <= op->now_us) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
@@ -170,16 +176,16 @@ aiq_store_enroll_consume(AiqStoreTx *tx, AiqEnrollAgent *op, JsonNode **data, GE
 		return FALSE;
 	}
 	*data = aiq_store_column_json(select, 3);
-	g_clear_pointer(&select, sqlite3_reset);
+	g_clear_pointer(&select, aiq_stmt_reset);
 	update = aiq_store_tx_prepare(tx,
 				      "UPDATE tokens SET revoked = 1, last_used = ?3 "
 				      "WHERE tenant_id = ?1 AND hash = ?2 AND revoked = 0",
 				      error);
 	if (update == NULL)
 		return FALSE;
-	aiq_store_bind_text(update, 1, op->tenant_id);
-	sqlite3_bind_blob(update, 2, op->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(update, 3, op->now_us);
+	aiq_stmt_bind_text(update, 1, op->tenant_id);
+	aiq_stmt_bind_blob(update, 2, op->hash, 32);
+	aiq_stmt_bind_int64(update, 3, op->now_us);
 	return aiq_store_tx_exec(tx, update, "token", error);
 }
 
@@ -190,29 +196,44 @@ aiq_store_enroll_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	AiqAgentRow *agent = op->agent;
 	AiqTokenRow *cred = op->credential;
 	g_autoptr(JsonNode) data = NULL;
-	g_autoptr(AiqStmt) tenant =
-		aiq_store_tx_prepare(tx, "SELECT status FROM tenants WHERE id = ?1", error);
+	g_autoptr(AiqStmt) tenant = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 	JsonObject *pinned = NULL;
+	AiqStmtStep rc;
 
+	/* a run may be repeated: start from what the agent said */
+	op->used = 0;
+	g_free(agent->name);
+	agent->name = g_strdup(op->said_name);
+	g_strfreev(agent->labels);
+	agent->labels = g_strdupv(op->said_labels);
+
+	/* counts the tenant's agents and adds one: one enrollment of the
+	 * tenant at a time */
+	if (!aiq_store_tx_lock_tenant(tx, op->tenant_id, error))
+		return FALSE;
+	tenant = aiq_store_tx_prepare(tx, "SELECT status FROM tenants WHERE id = ?1", error);
 	if (tenant == NULL)
 		return FALSE;
-	aiq_store_bind_text(tenant, 1, op->tenant_id);
-	if (sqlite3_step(tenant) != SQLITE_ROW) {
+	aiq_stmt_bind_text(tenant, 1, op->tenant_id);
+	rc = aiq_stmt_step(tenant);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(tenant, "tenant", error);
+	if (rc != AIQ_STMT_ROW) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_UNAUTHENTICATED,
 				    _("the enrollment token is not valid"));
 		return FALSE;
 	}
-	if (g_strcmp0((const gchar *)sqlite3_column_text(tenant, 0), "active") != 0) {
+	if (g_strcmp0(aiq_stmt_column_text(tenant, 0), "active") != 0) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_FORBIDDEN,
 				    _("the tenant is suspended"));
 		return FALSE;
 	}
-	g_clear_pointer(&tenant, sqlite3_reset);
+	g_clear_pointer(&tenant, aiq_stmt_reset);
 	/* the token first, so that only its holder learns of the quota; a
 	 * refusal undoes its use with the rest of this write */
 	if (!aiq_store_enroll_consume(tx, op, &data, error) ||
@@ -245,16 +266,16 @@ aiq_store_enroll_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, agent->tenant_id);
-	aiq_store_bind_text(stmt, 2, agent->id);
-	aiq_store_bind_text(stmt, 3, agent->name);
+	aiq_stmt_bind_text(stmt, 1, agent->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, agent->id);
+	aiq_stmt_bind_text(stmt, 3, agent->name);
 	aiq_store_bind_strv(stmt, 4, agent->labels);
-	aiq_store_bind_text(stmt, 5, agent->version);
-	sqlite3_bind_int(stmt, 6, agent->capacity);
-	sqlite3_bind_int64(stmt, 7, agent->created_us);
+	aiq_stmt_bind_text(stmt, 5, agent->version);
+	aiq_stmt_bind_int64(stmt, 6, agent->capacity);
+	aiq_stmt_bind_int64(stmt, 7, agent->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "agent", error))
 		return FALSE;
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 
 	/* its credential, in the same transaction: a consumed token always
 	 * gives a working agent */
@@ -266,14 +287,14 @@ aiq_store_enroll_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, cred->tenant_id);
-	sqlite3_bind_blob(stmt, 2, cred->hash, 32, SQLITE_STATIC);
-	aiq_store_bind_text(stmt, 3, cred->id);
-	aiq_store_bind_text(stmt, 4, aiq_token_kind_to_string(AIQ_TOKEN_KIND_AGENT));
-	aiq_store_bind_text(stmt, 5, agent->id);
-	aiq_store_bind_text(stmt, 6, "agent");
-	aiq_store_bind_text(stmt, 7, agent->name);
-	sqlite3_bind_int64(stmt, 8, cred->created_us);
+	aiq_stmt_bind_text(stmt, 1, cred->tenant_id);
+	aiq_stmt_bind_blob(stmt, 2, cred->hash, 32);
+	aiq_stmt_bind_text(stmt, 3, cred->id);
+	aiq_stmt_bind_text(stmt, 4, aiq_token_kind_to_string(AIQ_TOKEN_KIND_AGENT));
+	aiq_stmt_bind_text(stmt, 5, agent->id);
+	aiq_stmt_bind_text(stmt, 6, "agent");
+	aiq_stmt_bind_text(stmt, 7, agent->name);
+	aiq_stmt_bind_int64(stmt, 8, cred->created_us);
 	return aiq_store_tx_exec(tx, stmt, "token", error);
 }
 
@@ -303,10 +324,14 @@ aiq_store_enroll_agent(AiqStore *self,
 		       gint64 *used,
 		       GError **error)
 {
+	g_autofree gchar *said_name = NULL;
+	g_auto(GStrv) said_labels = NULL;
 	AiqEnrollAgent op = { tenant_id, token_hash, agent, credential, now_us, max_agents, 0 };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(g_strcmp0(agent->tenant_id, tenant_id) == 0, FALSE);
-	if (!aiq_store_write(self, aiq_store_enroll_agent_cb, &op, error)) {
+	op.said_name = said_name = g_strdup(agent->name);
+	op.said_labels = said_labels = g_strdupv(agent->labels);
+	if (!aiq_store_write(self, tenant_id, aiq_store_enroll_agent_cb, &op, error)) {
 		if (used != NULL)
 			*used = op.used;
 		return FALSE;
@@ -324,11 +349,10 @@ aiq_store_count_agents(AiqStore *self, const gchar *tenant_id, gint64 *count, GE
 	g_autoptr(AiqStmt) stmt = NULL;
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL, FALSE);
-	stmt = aiq_store_read_prepare(self, AIQ_AGENTS_COUNT_SQL, error);
+	stmt = aiq_store_read_prepare(self, tenant_id, AIQ_AGENTS_COUNT_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, -1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
 	return aiq_store_step_count(stmt, "agents", count, error);
 }
 
@@ -337,12 +361,13 @@ aiq_store_get_agent(AiqStore *self, const gchar *tenant_id, const gchar *id, GEr
 {
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND id = ?2",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
 	if (!aiq_store_step_row(stmt, "agent", id, error))
 		return NULL;
 	return aiq_agent_row_from_stmt(stmt);
@@ -372,16 +397,17 @@ aiq_store_list_agents(AiqStore *self,
 		return NULL;
 	/* a tenant has few agents: the primary key finds them, sorting is cheap */
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_AGENT_COLUMNS
 				      " FROM agents WHERE tenant_id = ?1 "
 				      "AND (created, id) > (?2, ?3) ORDER BY created, id LIMIT ?4",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, after_time);
-	aiq_store_bind_text(stmt, 3, after_id != NULL ? after_id : "");
-	sqlite3_bind_int(stmt, 4, (gint)limit + 1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, after_time);
+	aiq_stmt_bind_text(stmt, 3, after_id != NULL ? after_id : "");
+	aiq_stmt_bind_int64(stmt, 4, (gint64)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_agent_row_from_stmt,
@@ -407,8 +433,10 @@ aiq_store_disable_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqDisableAgent *op = user_data;
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
+	/* a run may be repeated */
+	g_ptr_array_set_size(op->requeued, 0);
 	if (op->remove)
 		stmt = aiq_store_tx_prepare(tx,
 					    "DELETE FROM agents WHERE tenant_id = ?1 AND id = ?2",
@@ -420,11 +448,11 @@ aiq_store_disable_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 					    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id);
 	if (!aiq_store_tx_exec_existing(tx, stmt, "agent", op->id, error))
 		return FALSE;
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 
 	/* its leased jobs in its own tenant; a cloud worker's jobs of other
 	 * tenants are known to the queue */
@@ -434,9 +462,9 @@ aiq_store_disable_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id);
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
 		AiqJobRow *job = g_new0(AiqJobRow, 1);
 		job->tenant_id = g_strdup(op->tenant_id);
 		job->id = aiq_store_column_text(stmt, 0);
@@ -445,8 +473,8 @@ aiq_store_disable_agent_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		job->state = g_strdup("leased");
 		g_ptr_array_add(op->requeued, job);
 	}
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "jobs", error);
+	if (rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, "jobs", error);
 	return TRUE;
 }
 
@@ -470,7 +498,7 @@ aiq_store_disable_agent(AiqStore *self,
 	g_autoptr(GPtrArray) jobs =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
 	AiqDisableAgent op = { tenant_id, id, remove, jobs };
-	if (!aiq_store_write(self, aiq_store_disable_agent_cb, &op, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_disable_agent_cb, &op, error))
 		return FALSE;
 	*leased = g_steal_pointer(&jobs);
 	return TRUE;
@@ -487,19 +515,19 @@ aiq_store_heartbeat_one(AiqStoreTx *tx, AiqHeartbeat *hb, AiqJobRow *job, GError
 		"AND agent_id = ?3 AND state = 'leased' RETURNING id",
 		error);
 	g_autoptr(AiqStmt) select = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
 	if (renew == NULL)
 		return FALSE;
-	aiq_store_bind_text(renew, 1, job->tenant_id);
-	aiq_store_bind_text(renew, 2, job->execution_id);
-	aiq_store_bind_text(renew, 3, hb->agent_id);
-	sqlite3_bind_int64(renew, 4, hb->deadline_us);
-	rc = sqlite3_step(renew);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "job", error);
-	g_clear_pointer(&renew, sqlite3_reset);
-	if (rc == SQLITE_DONE) {
+	aiq_stmt_bind_text(renew, 1, job->tenant_id);
+	aiq_stmt_bind_text(renew, 2, job->execution_id);
+	aiq_stmt_bind_text(renew, 3, hb->agent_id);
+	aiq_stmt_bind_int64(renew, 4, hb->deadline_us);
+	rc = aiq_stmt_step(renew);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(renew, "job", error);
+	g_clear_pointer(&renew, aiq_stmt_reset);
+	if (rc == AIQ_STMT_DONE) {
 		/* finished by this agent a moment ago is not lost */
 		g_autoptr(AiqStmt) done = aiq_store_tx_prepare(
 			tx,
@@ -508,10 +536,13 @@ aiq_store_heartbeat_one(AiqStoreTx *tx, AiqHeartbeat *hb, AiqJobRow *job, GError
 			error);
 		if (done == NULL)
 			return FALSE;
-		aiq_store_bind_text(done, 1, job->tenant_id);
-		aiq_store_bind_text(done, 2, job->execution_id);
-		aiq_store_bind_text(done, 3, hb->agent_id);
-		if (sqlite3_step(done) != SQLITE_ROW)
+		aiq_stmt_bind_text(done, 1, job->tenant_id);
+		aiq_stmt_bind_text(done, 2, job->execution_id);
+		aiq_stmt_bind_text(done, 3, hb->agent_id);
+		rc = aiq_stmt_step(done);
+		if (rc == AIQ_STMT_ERROR)
+			return aiq_stmt_set_error(done, "job", error);
+		if (rc != AIQ_STMT_ROW)
 			g_ptr_array_add(hb->lost, g_strdup(job->execution_id));
 		return TRUE;
 	}
@@ -522,34 +553,54 @@ aiq_store_heartbeat_one(AiqStoreTx *tx, AiqHeartbeat *hb, AiqJobRow *job, GError
 				      error);
 	if (select == NULL)
 		return FALSE;
-	aiq_store_bind_text(select, 1, job->tenant_id);
-	aiq_store_bind_text(select, 2, job->execution_id);
-	if (sqlite3_step(select) == SQLITE_ROW && sqlite3_column_int(select, 0) != 0)
+	aiq_stmt_bind_text(select, 1, job->tenant_id);
+	aiq_stmt_bind_text(select, 2, job->execution_id);
+	rc = aiq_stmt_step(select);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(select, "execution", error);
+	if (rc == AIQ_STMT_ROW && aiq_stmt_column_int(select, 0) != 0)
 		g_ptr_array_add(hb->cancel, g_strdup(job->execution_id));
 	return TRUE;
 }
 
+typedef struct {
+	AiqHeartbeat *hb;
+	/* what the caller put in the answers before the write */
+	guint n_lost;
+	guint n_cancel;
+	guint n_renewed;
+} AiqHeartbeatOp;
+
 static gboolean
 aiq_store_agent_heartbeat_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
-	AiqHeartbeat *hb = user_data;
-	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
+	AiqHeartbeatOp *op = user_data;
+	AiqHeartbeat *hb = op->hb;
+	g_autoptr(AiqStmt) stmt = NULL;
+
+	/* a run may be repeated: only the caller's answers stay */
+	g_ptr_array_set_size(hb->lost, op->n_lost);
+	g_ptr_array_set_size(hb->cancel, op->n_cancel);
+	if (hb->renewed != NULL)
+		g_ptr_array_set_size(hb->renewed, op->n_renewed);
+	stmt = aiq_store_tx_prepare(
 		tx,
-		"UPDATE agents SET last_seen = ?3, capacity = CASE WHEN ?4 >= 0 THEN ?4 ELSE "
-		"capacity END, version = coalesce(?5, version), running = ?6 "
+		"UPDATE agents SET last_seen = ?3, capacity = CASE WHEN "
+		"CAST(?4 AS BIGINT) >= 0 THEN CAST(?4 AS BIGINT) ELSE capacity "
+		"END, version = coalesce(CAST(?5 AS TEXT), version), running = ?6 "
 		"WHERE tenant_id = ?1 AND id = ?2 AND status = 'active'",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, hb->tenant_id);
-	aiq_store_bind_text(stmt, 2, hb->agent_id);
-	sqlite3_bind_int64(stmt, 3, hb->now_us);
-	sqlite3_bind_int(stmt, 4, hb->capacity);
-	aiq_store_bind_text(stmt, 5, hb->version);
+	aiq_stmt_bind_text(stmt, 1, hb->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, hb->agent_id);
+	aiq_stmt_bind_int64(stmt, 3, hb->now_us);
+	aiq_stmt_bind_int64(stmt, 4, hb->capacity);
+	aiq_stmt_bind_text(stmt, 5, hb->version);
 	aiq_store_bind_json(stmt, 6, hb->running);
 	if (!aiq_store_tx_exec(tx, stmt, "agent", error))
 		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0) {
+	if (aiq_stmt_changes(stmt) == 0) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_UNAUTHENTICATED,
@@ -573,7 +624,21 @@ aiq_store_agent_heartbeat_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 gboolean
 aiq_store_agent_heartbeat(AiqStore *self, AiqHeartbeat *heartbeat, GError **error)
 {
+	AiqHeartbeatOp op = { heartbeat, 0, 0, 0 };
+	const gchar *tenant_id;
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(heartbeat->lost != NULL && heartbeat->cancel != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_agent_heartbeat_cb, heartbeat, error);
+	op.n_lost = heartbeat->lost->len;
+	op.n_cancel = heartbeat->cancel->len;
+	op.n_renewed = heartbeat->renewed != NULL ? heartbeat->renewed->len : 0;
+	/* a cloud worker runs the executions of other tenants */
+	tenant_id = heartbeat->tenant_id;
+	for (guint i = 0; i < heartbeat->executions->len; i++) {
+		AiqJobRow *job = g_ptr_array_index(heartbeat->executions, i);
+		if (g_strcmp0(job->tenant_id, heartbeat->tenant_id) != 0) {
+			tenant_id = AIQ_STORE_ALL_TENANTS;
+			break;
+		}
+	}
+	return aiq_store_write(self, tenant_id, aiq_store_agent_heartbeat_cb, &op, error);
 }

@@ -53,19 +53,19 @@ aiq_store_append_audit_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, record->tenant_id);
-	aiq_store_bind_text(stmt, 2, record->id);
-	sqlite3_bind_int64(stmt, 3, record->time_us);
-	aiq_store_bind_text(stmt, 4, record->actor_type);
-	aiq_store_bind_text(stmt, 5, record->actor_id);
-	aiq_store_bind_text(stmt, 6, record->actor_name);
-	aiq_store_bind_text(stmt, 7, record->action);
-	aiq_store_bind_text(stmt, 8, record->target_type);
-	aiq_store_bind_text(stmt, 9, record->target_id);
-	aiq_store_bind_text(stmt, 10, record->request_id);
-	aiq_store_bind_text(stmt, 11, record->source);
-	aiq_store_bind_text(stmt, 12, record->outcome);
-	sqlite3_bind_int(stmt, 13, record->status);
+	aiq_stmt_bind_text(stmt, 1, record->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, record->id);
+	aiq_stmt_bind_int64(stmt, 3, record->time_us);
+	aiq_stmt_bind_text(stmt, 4, record->actor_type);
+	aiq_stmt_bind_text(stmt, 5, record->actor_id);
+	aiq_stmt_bind_text(stmt, 6, record->actor_name);
+	aiq_stmt_bind_text(stmt, 7, record->action);
+	aiq_stmt_bind_text(stmt, 8, record->target_type);
+	aiq_stmt_bind_text(stmt, 9, record->target_id);
+	aiq_stmt_bind_text(stmt, 10, record->request_id);
+	aiq_stmt_bind_text(stmt, 11, record->source);
+	aiq_stmt_bind_text(stmt, 12, record->outcome);
+	aiq_stmt_bind_int64(stmt, 13, record->status);
 	aiq_store_bind_json(stmt, 14, record->details);
 	return aiq_store_tx_exec(tx, stmt, "audit_log", error);
 }
@@ -82,18 +82,19 @@ void
 aiq_store_append_audit(AiqStore *self, AiqAuditRecord *record)
 {
 	aiq_store_write_detached(self,
+				 record->tenant_id,
 				 aiq_store_append_audit_cb,
 				 record,
 				 (GDestroyNotify)aiq_audit_record_free);
 }
 
 static AiqAuditRecord *
-aiq_audit_record_from_stmt(sqlite3_stmt *stmt)
+aiq_audit_record_from_stmt(AiqStmt *stmt)
 {
 	AiqAuditRecord *record = g_new0(AiqAuditRecord, 1);
 	record->tenant_id = aiq_store_column_text(stmt, 0);
 	record->id = aiq_store_column_text(stmt, 1);
-	record->time_us = sqlite3_column_int64(stmt, 2);
+	record->time_us = aiq_stmt_column_int64(stmt, 2);
 	record->actor_type = aiq_store_column_text(stmt, 3);
 	record->actor_id = aiq_store_column_text(stmt, 4);
 	record->actor_name = aiq_store_column_text(stmt, 5);
@@ -103,7 +104,7 @@ aiq_audit_record_from_stmt(sqlite3_stmt *stmt)
 	record->request_id = aiq_store_column_text(stmt, 9);
 	record->source = aiq_store_column_text(stmt, 10);
 	record->outcome = aiq_store_column_text(stmt, 11);
-	record->status = sqlite3_column_int(stmt, 12);
+	record->status = aiq_stmt_column_int(stmt, 12);
 	record->details = aiq_store_column_json(stmt, 13);
 	return record;
 }
@@ -136,6 +137,7 @@ aiq_store_list_audit(AiqStore *self,
 	g_autoptr(AiqStmt) stmt = NULL;
 	AiqAuditFilter none = { 0 };
 	gint64 after_time = 0;
+	gint n = 1; /* the parameters, numbered as they appear */
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
@@ -148,38 +150,60 @@ aiq_store_list_audit(AiqStore *self,
 	if (!aiq_store_sync(self, error))
 		return NULL;
 
-	/* the filters, on the rows of the tenant's time index */
-	if (filter->action != NULL && g_str_has_suffix(filter->action, "."))
-		g_string_append(sql, " AND substr(action, 1, length(?2)) = ?2");
-	else if (filter->action != NULL)
-		g_string_append(sql, " AND action = ?2");
-	if (filter->actor != NULL)
-		g_string_append(sql, " AND (actor_id = ?3 OR actor_name = ?3)");
+	/* the filters, on the rows of the tenant's time index; only the
+	 * parameters used are in the text (PostgreSQL must know the type of
+	 * each), numbered in order: the binding below follows the same tests */
+	if (filter->action != NULL) {
+		n++;
+		if (g_str_has_suffix(filter->action, "."))
+			g_string_append_printf(
+				sql,
+				" AND substr(action, 1, length(CAST(?%d AS TEXT))) = ?%d",
+				n,
+				n);
+		else
+			g_string_append_printf(sql, " AND action = ?%d", n);
+	}
+	if (filter->actor != NULL) {
+		n++;
+		g_string_append_printf(sql, " AND (actor_id = ?%d OR actor_name = ?%d)", n, n);
+	}
 	if (filter->target != NULL)
-		g_string_append(sql, " AND target_id = ?4");
+		g_string_append_printf(sql, " AND target_id = ?%d", ++n);
 	if (filter->outcome != NULL)
-		g_string_append(sql, " AND outcome = ?5");
+		g_string_append_printf(sql, " AND outcome = ?%d", ++n);
 	if (filter->since_us > 0)
-		g_string_append(sql, " AND time >= ?6");
+		g_string_append_printf(sql, " AND time >= ?%d", ++n);
 	if (filter->until_us > 0)
-		g_string_append(sql, " AND time < ?7");
-	if (after_id != NULL)
-		g_string_append(sql, " AND (time, id) < (?8, ?9)");
-	g_string_append(sql, " ORDER BY time DESC, id DESC LIMIT ?10");
+		g_string_append_printf(sql, " AND time < ?%d", ++n);
+	if (after_id != NULL) {
+		g_string_append_printf(sql, " AND (time, id) < (?%d, ?%d)", n + 1, n + 2);
+		n += 2;
+	}
+	g_string_append_printf(sql, " ORDER BY time DESC, id DESC LIMIT ?%d", ++n);
 
-	stmt = aiq_store_read_prepare(self, sql->str, error);
+	stmt = aiq_store_read_prepare(self, tenant_id, sql->str, error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, filter->action);
-	aiq_store_bind_text(stmt, 3, filter->actor);
-	aiq_store_bind_text(stmt, 4, filter->target);
-	aiq_store_bind_text(stmt, 5, filter->outcome);
-	sqlite3_bind_int64(stmt, 6, filter->since_us);
-	sqlite3_bind_int64(stmt, 7, filter->until_us);
-	sqlite3_bind_int64(stmt, 8, after_time);
-	aiq_store_bind_text(stmt, 9, after_id);
-	sqlite3_bind_int64(stmt, 10, (gint64)limit + 1);
+	n = 1;
+	aiq_stmt_bind_text(stmt, n, tenant_id);
+	if (filter->action != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->action);
+	if (filter->actor != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->actor);
+	if (filter->target != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->target);
+	if (filter->outcome != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->outcome);
+	if (filter->since_us > 0)
+		aiq_stmt_bind_int64(stmt, ++n, filter->since_us);
+	if (filter->until_us > 0)
+		aiq_stmt_bind_int64(stmt, ++n, filter->until_us);
+	if (after_id != NULL) {
+		aiq_stmt_bind_int64(stmt, ++n, after_time);
+		aiq_stmt_bind_text(stmt, ++n, after_id);
+	}
+	aiq_stmt_bind_int64(stmt, ++n, (gint64)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_audit_record_from_stmt,
@@ -204,37 +228,41 @@ static gboolean
 aiq_store_prune_audit_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqPruneAudit *op = user_data;
-	g_autoptr(AiqStmt) stmt =
-		aiq_store_tx_prepare(tx,
-				     "DELETE FROM audit_log WHERE tenant_id = ?1 AND id IN "
-				     "(SELECT id FROM audit_log WHERE tenant_id = ?1 AND time < ?2 "
-				     "ORDER BY time LIMIT ?3)",
-				     error);
+	g_autoptr(AiqStmt) stmt = NULL;
+
+	op->deleted = 0; /* a run may be repeated */
+	stmt = aiq_store_tx_prepare(tx,
+				    "DELETE FROM audit_log WHERE tenant_id = ?1 AND id IN "
+				    "(SELECT id FROM audit_log WHERE tenant_id = ?1 AND time < ?2 "
+				    "ORDER BY time LIMIT ?3)",
+				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	sqlite3_bind_int64(stmt, 2, op->before_us);
-	sqlite3_bind_int64(stmt, 3, op->batch);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, op->before_us);
+	aiq_stmt_bind_int64(stmt, 3, op->batch);
 	if (!aiq_store_tx_exec(tx, stmt, "audit_log", error))
 		return FALSE;
-	op->deleted = (guint64)sqlite3_changes(aiq_store_tx_get_db(tx));
+	op->deleted = (guint64)aiq_stmt_changes(stmt);
 	return TRUE;
 }
 
 static gpointer
-aiq_audit_first_column(sqlite3_stmt *stmt)
+aiq_audit_first_column(AiqStmt *stmt)
 {
 	return aiq_store_column_text(stmt, 0);
 }
 
 /* the tenants that have records, one index lookup each (the loose index
- * scan of the SQLite documentation) rather than a walk of every record */
+ * scan of the SQLite documentation and the PostgreSQL wiki) rather than a
+ * walk of every record */
 static GPtrArray *
 aiq_store_list_audit_tenants(AiqStore *self, GError **error)
 {
 	g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		AIQ_STORE_ALL_TENANTS,
 		"WITH RECURSIVE t(id) AS (SELECT min(tenant_id) FROM audit_log "
 		"UNION ALL SELECT (SELECT min(tenant_id) FROM audit_log WHERE tenant_id > t.id) "
 		"FROM t WHERE t.id IS NOT NULL) SELECT id FROM t WHERE id IS NOT NULL",
@@ -279,7 +307,11 @@ aiq_store_prune_audit(AiqStore *self,
 		AiqPruneAudit op = { g_ptr_array_index(tenants, i), before_us, batch, 0 };
 		do {
 			op.deleted = 0;
-			if (!aiq_store_write(self, aiq_store_prune_audit_cb, &op, error)) {
+			if (!aiq_store_write(self,
+					     op.tenant_id,
+					     aiq_store_prune_audit_cb,
+					     &op,
+					     error)) {
 				g_prefix_error(error, "failed to prune the audit log: ");
 				if (n_deleted != NULL)
 					*n_deleted = total;

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Executions, their steps and events, and the jobs of the queue, in the
- * SQLite store.
+ * store (SQLite or PostgreSQL).
  */
 
 #define G_LOG_DOMAIN "AiqServer"
@@ -211,12 +211,12 @@ aiq_execution_row_to_json(AiqExecutionRow *row, GPtrArray *steps)
 /* rows */
 
 static void
-aiq_bind_time(sqlite3_stmt *stmt, gint idx, gint64 us)
+aiq_bind_time(AiqStmt *stmt, gint idx, gint64 us)
 {
 	if (us > 0)
-		sqlite3_bind_int64(stmt, idx, us);
+		aiq_stmt_bind_int64(stmt, idx, us);
 	else
-		sqlite3_bind_null(stmt, idx);
+		aiq_stmt_bind_null(stmt, idx);
 }
 
 #define AIQ_EXECUTION_COLUMNS                                                                 \
@@ -242,30 +242,30 @@ aiq_bind_time(sqlite3_stmt *stmt, gint idx, gint64 us)
 	"j.execution_id = e.id "
 
 static AiqExecutionRow *
-aiq_execution_row_from_stmt(sqlite3_stmt *stmt)
+aiq_execution_row_from_stmt(AiqStmt *stmt)
 {
 	AiqExecutionRow *row = g_new0(AiqExecutionRow, 1);
 	row->tenant_id = aiq_store_column_text(stmt, 0);
 	row->id = aiq_store_column_text(stmt, 1);
 	row->workflow_id = aiq_store_column_text(stmt, 2);
 	row->workflow_name = aiq_store_column_text(stmt, 3);
-	row->version = sqlite3_column_int(stmt, 4);
+	row->version = aiq_stmt_column_int(stmt, 4);
 	row->status = aiq_store_column_text(stmt, 5);
 	row->trigger = aiq_store_column_text(stmt, 6);
 	row->inputs = aiq_store_column_json(stmt, 7);
 	row->idempotency_key = aiq_store_column_text(stmt, 8);
 	row->request_digest = aiq_store_column_text(stmt, 9);
 	row->retry_of = aiq_store_column_text(stmt, 10);
-	row->created_us = sqlite3_column_int64(stmt, 11);
-	row->started_us = sqlite3_column_int64(stmt, 12);
-	row->finished_us = sqlite3_column_int64(stmt, 13);
+	row->created_us = aiq_stmt_column_int64(stmt, 11);
+	row->started_us = aiq_stmt_column_int64(stmt, 12);
+	row->finished_us = aiq_stmt_column_int64(stmt, 13);
 	row->error_code = aiq_store_column_text(stmt, 14);
 	row->error_message = aiq_store_column_text(stmt, 15);
 	row->outputs = aiq_store_column_json(stmt, 16);
 	row->agent_id = aiq_store_column_text(stmt, 17);
-	row->last_seq = sqlite3_column_int64(stmt, 18);
-	row->cancel_requested = sqlite3_column_int(stmt, 19) != 0;
-	row->lease_expiries = (guint)sqlite3_column_int(stmt, 20);
+	row->last_seq = aiq_stmt_column_int64(stmt, 18);
+	row->cancel_requested = aiq_stmt_column_int(stmt, 19) != 0;
+	row->lease_expiries = (guint)aiq_stmt_column_int(stmt, 20);
 	return row;
 }
 
@@ -275,17 +275,17 @@ aiq_execution_row_from_stmt(sqlite3_stmt *stmt)
 
 /* @raw: keep output and attempt log as their JSON text (AiqStepRow.raw) */
 static AiqStepRow *
-aiq_step_row_read(sqlite3_stmt *stmt, gboolean raw)
+aiq_step_row_read(AiqStmt *stmt, gboolean raw)
 {
 	AiqStepRow *row = g_new0(AiqStepRow, 1);
 	row->raw = raw;
 	row->step_id = aiq_store_column_text(stmt, 0);
-	row->position = sqlite3_column_int(stmt, 1);
+	row->position = aiq_stmt_column_int(stmt, 1);
 	row->status = aiq_store_column_text(stmt, 2);
-	row->attempts = (guint)sqlite3_column_int(stmt, 3);
-	row->started_us = sqlite3_column_int64(stmt, 4);
-	row->finished_us = sqlite3_column_int64(stmt, 5);
-	row->output_size = sqlite3_column_int64(stmt, 7);
+	row->attempts = (guint)aiq_stmt_column_int(stmt, 3);
+	row->started_us = aiq_stmt_column_int64(stmt, 4);
+	row->finished_us = aiq_stmt_column_int64(stmt, 5);
+	row->output_size = aiq_stmt_column_int64(stmt, 7);
 	row->error_code = aiq_store_column_text(stmt, 8);
 	row->error_message = aiq_store_column_text(stmt, 9);
 	row->skip_reason = aiq_store_column_text(stmt, 10);
@@ -300,7 +300,7 @@ aiq_step_row_read(sqlite3_stmt *stmt, gboolean raw)
 }
 
 static AiqStepRow *
-aiq_step_row_from_stmt(sqlite3_stmt *stmt)
+aiq_step_row_from_stmt(AiqStmt *stmt)
 {
 	return aiq_step_row_read(stmt, FALSE);
 }
@@ -310,20 +310,20 @@ aiq_step_row_from_stmt(sqlite3_stmt *stmt)
 	"enqueued, leased_at, expiries, completed"
 
 static AiqJobRow *
-aiq_job_row_from_stmt(sqlite3_stmt *stmt)
+aiq_job_row_from_stmt(AiqStmt *stmt)
 {
 	AiqJobRow *row = g_new0(AiqJobRow, 1);
 	row->tenant_id = aiq_store_column_text(stmt, 0);
 	row->id = aiq_store_column_text(stmt, 1);
 	row->execution_id = aiq_store_column_text(stmt, 2);
 	row->labels = aiq_store_column_strv(stmt, 3);
-	row->tier_rank = sqlite3_column_int(stmt, 4);
+	row->tier_rank = aiq_stmt_column_int(stmt, 4);
 	row->state = aiq_store_column_text(stmt, 5);
 	row->agent_id = aiq_store_column_text(stmt, 6);
-	row->lease_deadline_us = sqlite3_column_int64(stmt, 7);
-	row->enqueued_us = sqlite3_column_int64(stmt, 8);
-	row->leased_at_us = sqlite3_column_int64(stmt, 9);
-	row->expiries = (guint)sqlite3_column_int(stmt, 10);
+	row->lease_deadline_us = aiq_stmt_column_int64(stmt, 7);
+	row->enqueued_us = aiq_stmt_column_int64(stmt, 8);
+	row->leased_at_us = aiq_stmt_column_int64(stmt, 9);
+	row->expiries = (guint)aiq_stmt_column_int(stmt, 10);
 	row->completed = aiq_store_column_json(stmt, 11);
 	return row;
 }
@@ -339,12 +339,12 @@ typedef struct {
 } AiqCreateExecution;
 
 /* the tenant's executions not yet finished (queued or running), from the
- * status index, led by the tenant */
+ * status index, led by the tenant; at most ?2 of them (PostgreSQL refuses a
+ * negative LIMIT: G_MAXINT64 for all). PostgreSQL wants the subquery named */
 #define AIQ_EXECUTIONS_ACTIVE_SQL                                                  \
 	"SELECT count(*) FROM (SELECT 1 FROM executions WHERE tenant_id = ?1 AND " \
-	"status IN ('queued', 'running') LIMIT ?2)"
+	"status IN ('queued', 'running') LIMIT ?2) active"
 
-/* the one row of a count(*), in @count */
 /* at most @bound (0: all) of the tenant's unfinished executions: a start
  * under the quota costs no more than the quota's size */
 static gboolean
@@ -357,14 +357,14 @@ aiq_store_tx_count_active(AiqStoreTx *tx,
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx, AIQ_EXECUTIONS_ACTIVE_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, bound > 0 ? bound : G_MAXINT64);
 	return aiq_store_step_count(stmt, "executions", count, error);
 }
 
 /* the quotas of a start, then its count in the day's usage; inside the
  * write, after the idempotency key (a replay is neither refused nor
- * counted again) */
+ * counted again) and under aiq_store_tx_lock_tenant() */
 static gboolean
 aiq_store_tx_take_quota(AiqStoreTx *tx,
 			const gchar *tenant_id,
@@ -373,7 +373,7 @@ aiq_store_tx_take_quota(AiqStoreTx *tx,
 {
 	g_autoptr(AiqStmt) stmt = NULL;
 	gint64 today = 0;
-	gint rc;
+	AiqStmtStep rc;
 
 	stmt = aiq_store_tx_prepare(
 		tx,
@@ -381,14 +381,14 @@ aiq_store_tx_take_quota(AiqStoreTx *tx,
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, quota->day);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		today = sqlite3_column_int64(stmt, 0);
-	else if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "usage", error);
-	g_clear_pointer(&stmt, sqlite3_reset);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, quota->day);
+	rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_ROW)
+		today = aiq_stmt_column_int64(stmt, 0);
+	else if (rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, "usage", error);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 	if (quota->per_day > 0 && today >= quota->per_day) {
 		quota->exceeded = AIQ_LIMIT_EXECUTIONS_PER_DAY;
 		quota->used = today;
@@ -415,12 +415,12 @@ aiq_store_tx_take_quota(AiqStoreTx *tx,
 	stmt = aiq_store_tx_prepare(tx,
 				    "INSERT INTO usage_daily (tenant_id, day, executions) "
 				    "VALUES (?1, ?2, 1) ON CONFLICT (tenant_id, day) "
-				    "DO UPDATE SET executions = executions + 1",
+				    "DO UPDATE SET executions = usage_daily.executions + 1",
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, quota->day);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, quota->day);
 	return aiq_store_tx_exec(tx, stmt, "usage", error);
 }
 
@@ -432,9 +432,21 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 	AiqJobRow *job = op->job;
 	g_autoptr(AiqStmt) stmt = NULL;
 
-	/* the writer runs one write at a time: checking the key here and
-	 * inserting after it cannot race */
+	/* this write may run again (PostgreSQL): nothing of an earlier run */
+	g_clear_pointer(&op->existing_id, g_free);
+	if (op->quota != NULL) {
+		op->quota->exceeded = 0;
+		op->quota->used = 0;
+	}
+	/* the tenant's starts are serialised (SQLite's one writer, a lock on
+	 * the tenant across PostgreSQL's replicas) before anything is counted
+	 * or looked up: checking the key and the quotas here and inserting
+	 * after them cannot race */
+	if ((op->quota != NULL || e->idempotency_key != NULL) &&
+	    !aiq_store_tx_lock_tenant(tx, e->tenant_id, error))
+		return FALSE;
 	if (e->idempotency_key != NULL) {
+		AiqStmtStep rc;
 		g_autoptr(AiqStmt) find = aiq_store_tx_prepare(
 			tx,
 			"SELECT id, request_digest FROM executions WHERE tenant_id = ?1 "
@@ -442,12 +454,14 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 			error);
 		if (find == NULL)
 			return FALSE;
-		aiq_store_bind_text(find, 1, e->tenant_id);
-		aiq_store_bind_text(find, 2, e->workflow_id);
-		aiq_store_bind_text(find, 3, e->idempotency_key);
-		if (sqlite3_step(find) == SQLITE_ROW) {
-			if (g_strcmp0((const gchar *)sqlite3_column_text(find, 1),
-				      e->request_digest) != 0) {
+		aiq_stmt_bind_text(find, 1, e->tenant_id);
+		aiq_stmt_bind_text(find, 2, e->workflow_id);
+		aiq_stmt_bind_text(find, 3, e->idempotency_key);
+		rc = aiq_stmt_step(find);
+		if (rc == AIQ_STMT_ERROR)
+			return aiq_stmt_set_error(find, "execution", error);
+		if (rc == AIQ_STMT_ROW) {
+			if (g_strcmp0(aiq_stmt_column_text(find, 1), e->request_digest) != 0) {
 				g_set_error_literal(
 					error,
 					AIQ_ERROR,
@@ -471,22 +485,22 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, e->tenant_id);
-	aiq_store_bind_text(stmt, 2, e->id);
-	aiq_store_bind_text(stmt, 3, e->workflow_id);
-	aiq_store_bind_text(stmt, 4, e->workflow_name);
-	sqlite3_bind_int(stmt, 5, e->version);
-	aiq_store_bind_text(stmt, 6, e->status);
-	aiq_store_bind_text(stmt, 7, e->trigger);
+	aiq_stmt_bind_text(stmt, 1, e->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, e->id);
+	aiq_stmt_bind_text(stmt, 3, e->workflow_id);
+	aiq_stmt_bind_text(stmt, 4, e->workflow_name);
+	aiq_stmt_bind_int64(stmt, 5, e->version);
+	aiq_stmt_bind_text(stmt, 6, e->status);
+	aiq_stmt_bind_text(stmt, 7, e->trigger);
 	aiq_store_bind_json(stmt, 8, e->inputs);
-	aiq_store_bind_text(stmt, 9, e->idempotency_key);
-	aiq_store_bind_text(stmt, 10, e->request_digest);
-	aiq_store_bind_text(stmt, 11, e->retry_of);
-	sqlite3_bind_int64(stmt, 12, e->created_us);
+	aiq_stmt_bind_text(stmt, 9, e->idempotency_key);
+	aiq_stmt_bind_text(stmt, 10, e->request_digest);
+	aiq_stmt_bind_text(stmt, 11, e->retry_of);
+	aiq_stmt_bind_int64(stmt, 12, e->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
 		return FALSE;
 
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 	stmt = aiq_store_tx_prepare(tx,
 				    "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
 				    "tier_rank, state, enqueued, completed) "
@@ -494,18 +508,18 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, job->tenant_id);
-	aiq_store_bind_text(stmt, 2, job->id);
-	aiq_store_bind_text(stmt, 3, job->execution_id);
+	aiq_stmt_bind_text(stmt, 1, job->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, job->id);
+	aiq_stmt_bind_text(stmt, 3, job->execution_id);
 	aiq_store_bind_strv(stmt, 4, job->labels);
-	sqlite3_bind_int(stmt, 5, job->tier_rank);
-	sqlite3_bind_int64(stmt, 6, job->enqueued_us);
+	aiq_stmt_bind_int64(stmt, 5, job->tier_rank);
+	aiq_stmt_bind_int64(stmt, 6, job->enqueued_us);
 	aiq_store_bind_json(stmt, 7, job->completed);
 	if (!aiq_store_tx_exec(tx, stmt, "job", error))
 		return FALSE;
 
 	/* every step is there from the start, so the API shows them all */
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 	stmt = aiq_store_tx_prepare(
 		tx,
 		"INSERT INTO execution_steps (tenant_id, execution_id, step_id, "
@@ -514,11 +528,11 @@ aiq_store_create_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 	if (stmt == NULL)
 		return FALSE;
 	for (guint i = 0; op->step_ids != NULL && op->step_ids[i] != NULL; i++) {
-		sqlite3_reset(stmt);
-		aiq_store_bind_text(stmt, 1, e->tenant_id);
-		aiq_store_bind_text(stmt, 2, e->id);
-		aiq_store_bind_text(stmt, 3, op->step_ids[i]);
-		sqlite3_bind_int(stmt, 4, (gint)i);
+		aiq_stmt_reset(stmt);
+		aiq_stmt_bind_text(stmt, 1, e->tenant_id);
+		aiq_stmt_bind_text(stmt, 2, e->id);
+		aiq_stmt_bind_text(stmt, 3, op->step_ids[i]);
+		aiq_stmt_bind_int64(stmt, 4, (gint)i);
 		if (!aiq_store_tx_exec(tx, stmt, "execution step", error))
 			return FALSE;
 	}
@@ -551,7 +565,11 @@ aiq_store_create_execution(AiqStore *self,
 	AiqCreateExecution op = { execution, job, step_ids, quota, NULL };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(existing_id != NULL, FALSE);
-	if (!aiq_store_write(self, aiq_store_create_execution_cb, &op, error)) {
+	if (!aiq_store_write(self,
+			     execution->tenant_id,
+			     aiq_store_create_execution_cb,
+			     &op,
+			     error)) {
 		g_free(op.existing_id);
 		return FALSE;
 	}
@@ -576,29 +594,30 @@ aiq_store_get_execution_usage(AiqStore *self,
 			      GError **error)
 {
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL, FALSE);
 	stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT executions FROM usage_daily WHERE tenant_id = ?1 AND day = ?2",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, day);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, "usage", error);
-	*executions = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	g_clear_pointer(&stmt, sqlite3_reset);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, day);
+	rc = aiq_stmt_step(stmt);
+	if (rc != AIQ_STMT_ROW && rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, "usage", error);
+	*executions = rc == AIQ_STMT_ROW ? aiq_stmt_column_int64(stmt, 0) : 0;
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 
-	stmt = aiq_store_read_prepare(self, AIQ_EXECUTIONS_ACTIVE_SQL, error);
+	stmt = aiq_store_read_prepare(self, tenant_id, AIQ_EXECUTIONS_ACTIVE_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, -1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, G_MAXINT64);
 	return aiq_store_step_count(stmt, "executions", active, error);
 }
 
@@ -610,13 +629,14 @@ aiq_store_get_execution(AiqStore *self, const gchar *tenant_id, const gchar *id,
 	g_autoptr(AiqStmt) stmt = NULL;
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_EXECUTION_COLUMNS AIQ_EXECUTION_FROM
 				      "WHERE e.tenant_id = ?1 AND e.id = ?2",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
 	if (!aiq_store_step_row(stmt, "execution", id, error))
 		return NULL;
 	return aiq_execution_row_from_stmt(stmt);
@@ -639,13 +659,14 @@ aiq_store_list_execution_steps(AiqStore *self,
 	g_autoptr(AiqStmt) stmt = NULL;
 	stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_STEP_COLUMNS " FROM execution_steps "
 		"WHERE tenant_id = ?1 AND execution_id = ?2 ORDER BY position",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
 	if (!aiq_store_step_rows(stmt,
 				 (AiqStoreRowFunc)aiq_step_row_from_stmt,
 				 result,
@@ -655,35 +676,46 @@ aiq_store_list_execution_steps(AiqStore *self,
 	return g_steal_pointer(&result);
 }
 
-/* the conditions of @filter on the executions aliased @alias, with the
- * parameters ?2 to ?6 of aiq_store_bind_filter(): only the conditions given,
- * so that the planner picks the index */
-static void
+/* the conditions of @filter on the executions aliased @alias: only the
+ * conditions given, so that the planner picks the index. Their parameters
+ * are numbered from ?1 (the tenant) without a gap (PostgreSQL must know
+ * the type of every parameter up to the last), in the order
+ * aiq_store_bind_filter() binds them; returns how many there are */
+static gint
 aiq_store_append_filter(GString *sql, const gchar *alias, const AiqExecutionFilter *filter)
 {
+	gint n = 1;
 	g_string_append_printf(sql, " WHERE %s.tenant_id = ?1", alias);
 	if (filter->workflow_id != NULL)
-		g_string_append_printf(sql, " AND %s.workflow_id = ?2", alias);
+		g_string_append_printf(sql, " AND %s.workflow_id = ?%d", alias, ++n);
 	if (filter->status != NULL)
-		g_string_append_printf(sql, " AND %s.status = ?3", alias);
+		g_string_append_printf(sql, " AND %s.status = ?%d", alias, ++n);
 	if (filter->trigger != NULL)
-		g_string_append_printf(sql, " AND %s.trigger = ?4", alias);
+		g_string_append_printf(sql, " AND %s.trigger = ?%d", alias, ++n);
 	if (filter->since_us > 0)
-		g_string_append_printf(sql, " AND %s.created >= ?5", alias);
+		g_string_append_printf(sql, " AND %s.created >= ?%d", alias, ++n);
 	if (filter->until_us > 0)
-		g_string_append_printf(sql, " AND %s.created < ?6", alias);
+		g_string_append_printf(sql, " AND %s.created < ?%d", alias, ++n);
+	return n;
 }
 
-/* parameters the statement does not use are refused; that is fine */
-static void
-aiq_store_bind_filter(sqlite3_stmt *stmt, const gchar *tenant_id, const AiqExecutionFilter *filter)
+/* the parameters of aiq_store_append_filter(); returns how many */
+static gint
+aiq_store_bind_filter(AiqStmt *stmt, const gchar *tenant_id, const AiqExecutionFilter *filter)
 {
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, filter->workflow_id);
-	aiq_store_bind_text(stmt, 3, filter->status);
-	aiq_store_bind_text(stmt, 4, filter->trigger);
-	sqlite3_bind_int64(stmt, 5, filter->since_us);
-	sqlite3_bind_int64(stmt, 6, filter->until_us);
+	gint n = 1;
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	if (filter->workflow_id != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->workflow_id);
+	if (filter->status != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->status);
+	if (filter->trigger != NULL)
+		aiq_stmt_bind_text(stmt, ++n, filter->trigger);
+	if (filter->since_us > 0)
+		aiq_stmt_bind_int64(stmt, ++n, filter->since_us);
+	if (filter->until_us > 0)
+		aiq_stmt_bind_int64(stmt, ++n, filter->until_us);
+	return n;
 }
 
 /**
@@ -717,6 +749,7 @@ aiq_store_list_executions(AiqStore *self,
 	g_autoptr(AiqStmt) count = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 	gint64 after_time = 0;
+	gint n;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(cursor == NULL || offset == 0, NULL);
@@ -725,24 +758,23 @@ aiq_store_list_executions(AiqStore *self,
 
 	if (total != NULL) {
 		g_autoptr(GString) count_sql = g_string_new("SELECT count(*) FROM executions e");
-		gint rc;
+		AiqStmtStep rc;
 		aiq_store_append_filter(count_sql, "e", filter);
-		count = aiq_store_read_prepare(self, count_sql->str, error);
+		count = aiq_store_read_prepare(self, tenant_id, count_sql->str, error);
 		if (count == NULL)
 			return NULL;
 		aiq_store_bind_filter(count, tenant_id, filter);
-		rc = sqlite3_step(count);
-		if (rc != SQLITE_ROW) {
-			aiq_store_set_sqlite_error(sqlite3_db_handle(count),
-						   rc,
-						   "executions",
-						   error);
+		rc = aiq_stmt_step(count);
+		if (rc != AIQ_STMT_ROW) {
+			aiq_stmt_set_error(count, "executions", error);
 			return NULL;
 		}
-		*total = sqlite3_column_int64(count, 0);
-		/* @count stays un-reset until the page is read: the implicit
-		 * read transaction it opened stays open, so the count and the
-		 * page see one snapshot of the store */
+		*total = aiq_stmt_column_int64(count, 0);
+		/* @count stays un-reset until the page is read: on SQLite the
+		 * implicit read transaction it opened stays open, so the count
+		 * and the page see one snapshot of the store (on PostgreSQL each
+		 * read is a transaction of its own: they may differ by the
+		 * writes in between) */
 	}
 
 	if (offset > 0) {
@@ -751,27 +783,43 @@ aiq_store_list_executions(AiqStore *self,
 		 * looked up and joined every row it skipped: 100 times slower
 		 * at 100,000 executions) */
 		g_string_append(sql, " FROM (SELECT x.id FROM executions x");
-		aiq_store_append_filter(sql, "x", filter);
-		g_string_append(sql,
-				" ORDER BY x.created DESC, x.id DESC LIMIT ?9 OFFSET ?10) p "
-				"JOIN executions e ON e.tenant_id = ?1 AND e.id = p.id "
-				"LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND "
-				"j.execution_id = e.id ORDER BY e.created DESC, e.id DESC");
+		n = aiq_store_append_filter(sql, "x", filter);
+		g_string_append_printf(
+			sql,
+			" ORDER BY x.created DESC, x.id DESC LIMIT ?%d OFFSET ?%d) p "
+			"JOIN executions e ON e.tenant_id = ?1 AND e.id = p.id "
+			"LEFT JOIN jobs j ON j.tenant_id = e.tenant_id AND "
+			"j.execution_id = e.id ORDER BY e.created DESC, e.id DESC",
+			n + 1,
+			n + 2);
 	} else {
 		g_string_append(sql, AIQ_EXECUTION_FROM);
-		aiq_store_append_filter(sql, "e", filter);
-		if (after_id != NULL)
-			g_string_append(sql, " AND (e.created, e.id) < (?7, ?8)");
-		g_string_append(sql, " ORDER BY e.created DESC, e.id DESC LIMIT ?9");
+		n = aiq_store_append_filter(sql, "e", filter);
+		if (after_id != NULL) {
+			g_string_append_printf(sql,
+					       " AND (e.created, e.id) < (?%d, ?%d)",
+					       n + 1,
+					       n + 2);
+			n += 2;
+		}
+		g_string_append_printf(sql, " ORDER BY e.created DESC, e.id DESC LIMIT ?%d", n + 1);
 	}
-	stmt = aiq_store_read_prepare(self, sql->str, error);
+	stmt = aiq_store_read_prepare(self, tenant_id, sql->str, error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_filter(stmt, tenant_id, filter);
-	sqlite3_bind_int64(stmt, 7, after_time);
-	aiq_store_bind_text(stmt, 8, after_id);
-	sqlite3_bind_int(stmt, 9, (gint)limit + 1);
-	sqlite3_bind_int64(stmt, 10, offset);
+	/* in the order of the text above */
+	n = aiq_store_bind_filter(stmt, tenant_id, filter);
+	if (offset > 0) {
+		aiq_stmt_bind_int64(stmt, n + 1, (gint64)limit + 1);
+		aiq_stmt_bind_int64(stmt, n + 2, offset);
+	} else {
+		if (after_id != NULL) {
+			aiq_stmt_bind_int64(stmt, n + 1, after_time);
+			aiq_stmt_bind_text(stmt, n + 2, after_id);
+			n += 2;
+		}
+		aiq_stmt_bind_int64(stmt, n + 1, (gint64)limit + 1);
+	}
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_execution_row_from_stmt,
@@ -788,17 +836,16 @@ aiq_store_list_executions(AiqStore *self,
 #define AIQ_EVENT_COLUMNS "seq, type, time, step_id, item, attempt, status, data"
 
 static AiqEvent *
-aiq_event_from_stmt(sqlite3_stmt *stmt, const gchar *execution_id)
+aiq_event_from_stmt(AiqStmt *stmt, const gchar *execution_id)
 {
 	AiqEventType type = AIQ_EVENT_EXECUTION_CREATED;
 	AiqEvent *event;
-	aiq_event_type_from_string((const gchar *)sqlite3_column_text(stmt, 1), &type);
-	event = aiq_event_new(type, execution_id, sqlite3_column_int64(stmt, 0));
-	event->time_us = sqlite3_column_int64(stmt, 2);
+	aiq_event_type_from_string(aiq_stmt_column_text(stmt, 1), &type);
+	event = aiq_event_new(type, execution_id, aiq_stmt_column_int64(stmt, 0));
+	event->time_us = aiq_stmt_column_int64(stmt, 2);
 	event->step_id = aiq_store_column_text(stmt, 3);
-	event->item =
-		sqlite3_column_type(stmt, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 4);
-	event->attempt = (guint)sqlite3_column_int(stmt, 5);
+	event->item = aiq_stmt_column_is_null(stmt, 4) ? -1 : aiq_stmt_column_int(stmt, 4);
+	event->attempt = (guint)aiq_stmt_column_int(stmt, 5);
 	event->status = aiq_store_column_text(stmt, 6);
 	event->data = aiq_store_column_json(stmt, 7);
 	return event;
@@ -821,40 +868,39 @@ aiq_store_list_execution_events(AiqStore *self,
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
+	AiqStmtStep rc;
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_EVENT_COLUMNS " FROM execution_events "
 				      "WHERE tenant_id = ?1 AND execution_id = ?2 AND seq > ?3 "
 				      "ORDER BY seq LIMIT ?4",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
-	sqlite3_bind_int64(stmt, 3, after_seq);
-	sqlite3_bind_int(stmt, 4, (gint)limit);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_int64(stmt, 3, after_seq);
+	aiq_stmt_bind_int64(stmt, 4, (gint64)limit);
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW)
 		g_ptr_array_add(result, aiq_event_from_stmt(stmt, execution_id));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "execution events", error);
+	if (rc != AIQ_STMT_DONE) {
+		aiq_stmt_set_error(stmt, "execution events", error);
 		return NULL;
 	}
 	return g_steal_pointer(&result);
 }
 
 static gboolean
-aiq_store_collect_completed(sqlite3_stmt *stmt, JsonObject *result, GError **error)
+aiq_store_collect_completed(AiqStmt *stmt, JsonObject *result, GError **error)
 {
-	gint rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	AiqStmtStep rc;
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
 		JsonNode *output = aiq_store_column_json(stmt, 1);
 		if (output != NULL)
-			json_object_set_member(result,
-					       (const gchar *)sqlite3_column_text(stmt, 0),
-					       output);
+			json_object_set_member(result, aiq_stmt_column_text(stmt, 0), output);
 	}
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(NULL, rc, "execution steps", error);
+	if (rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, "execution steps", error);
 	return TRUE;
 }
 
@@ -875,11 +921,11 @@ aiq_store_get_completed_outputs(AiqStore *self,
 				GError **error)
 {
 	g_autoptr(JsonObject) result = json_object_new();
-	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, AIQ_COMPLETED_SQL, error);
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, tenant_id, AIQ_COMPLETED_SQL, error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
 	if (!aiq_store_collect_completed(stmt, result, error))
 		return NULL;
 	return g_steal_pointer(&result);
@@ -910,9 +956,9 @@ aiq_store_cancel_steps(AiqStoreTx *tx,
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
-	sqlite3_bind_int64(stmt, 3, now_us);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_int64(stmt, 3, now_us);
 	return aiq_store_tx_exec(tx, stmt, "execution steps", error);
 }
 
@@ -931,10 +977,10 @@ aiq_store_finish_cancelled(AiqStoreTx *tx,
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
-	sqlite3_bind_int64(stmt, 3, now_us);
-	aiq_store_bind_text(stmt, 4, message);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_int64(stmt, 3, now_us);
+	aiq_stmt_bind_text(stmt, 4, message);
 	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
 		return FALSE;
 	return aiq_store_cancel_steps(tx, tenant_id, execution_id, now_us, error);
@@ -954,19 +1000,26 @@ aiq_store_cancel_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 	g_autofree gchar *status = NULL;
 	g_autofree gchar *state = NULL;
 	g_autofree gchar *job_id = NULL;
+	AiqStmtStep rc;
 
+	/* this write may run again (PostgreSQL): nothing of an earlier run */
+	op->outcome = AIQ_CANCEL_REQUESTED;
+	g_clear_pointer(&op->job_id, g_free);
 	if (select == NULL)
 		return FALSE;
-	aiq_store_bind_text(select, 1, op->tenant_id);
-	aiq_store_bind_text(select, 2, op->id);
-	if (sqlite3_step(select) != SQLITE_ROW) {
+	aiq_stmt_bind_text(select, 1, op->tenant_id);
+	aiq_stmt_bind_text(select, 2, op->id);
+	rc = aiq_stmt_step(select);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(select, "execution", error);
+	if (rc != AIQ_STMT_ROW) {
 		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no execution “%s”"), op->id);
 		return FALSE;
 	}
 	status = aiq_store_column_text(select, 0);
 	state = aiq_store_column_text(select, 1);
 	job_id = aiq_store_column_text(select, 2);
-	sqlite3_reset(select);
+	aiq_stmt_reset(select);
 	if (aiq_execution_status_is_final_str(status)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -982,19 +1035,25 @@ aiq_store_cancel_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 					    error);
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, op->tenant_id);
-		aiq_store_bind_text(stmt, 2, job_id);
-		if (!aiq_store_tx_exec(tx, stmt, "job", error) ||
-		    !aiq_store_finish_cancelled(tx,
-						op->tenant_id,
-						op->id,
-						_("cancelled on request"),
-						op->now_us,
-						error))
+		aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+		aiq_stmt_bind_text(stmt, 2, job_id);
+		if (!aiq_store_tx_exec(tx, stmt, "job", error))
 			return FALSE;
-		op->outcome = AIQ_CANCEL_DONE;
-		op->job_id = g_steal_pointer(&job_id);
-		return TRUE;
+		/* leased meanwhile by another replica (PostgreSQL): its agent
+		 * is asked, as for a running one */
+		if (aiq_stmt_changes(stmt) > 0) {
+			if (!aiq_store_finish_cancelled(tx,
+							op->tenant_id,
+							op->id,
+							_("cancelled on request"),
+							op->now_us,
+							error))
+				return FALSE;
+			op->outcome = AIQ_CANCEL_DONE;
+			op->job_id = g_steal_pointer(&job_id);
+			return TRUE;
+		}
+		g_clear_pointer(&stmt, aiq_stmt_reset);
 	}
 	stmt = aiq_store_tx_prepare(tx,
 				    "UPDATE executions SET cancel_requested = 1 "
@@ -1002,8 +1061,8 @@ aiq_store_cancel_execution_cb(AiqStoreTx *tx, gpointer user_data, GError **error
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id);
 	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
 		return FALSE;
 	op->outcome = AIQ_CANCEL_REQUESTED;
@@ -1029,7 +1088,7 @@ aiq_store_cancel_execution(AiqStore *self,
 			   GError **error)
 {
 	AiqCancelExecution op = { tenant_id, id, now_us, AIQ_CANCEL_REQUESTED, NULL };
-	if (!aiq_store_write(self, aiq_store_cancel_execution_cb, &op, error)) {
+	if (!aiq_store_write(self, tenant_id, aiq_store_cancel_execution_cb, &op, error)) {
 		g_free(op.job_id);
 		return FALSE;
 	}
@@ -1055,13 +1114,14 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_JOB_COLUMNS " FROM jobs WHERE tenant_id = ?1 "
 				      "AND state = ?2 ORDER BY enqueued, id",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, state);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, state);
 	if (!aiq_store_step_rows(stmt,
 				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
 				 result,
@@ -1069,6 +1129,23 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 				 error))
 		return NULL;
 	return g_steal_pointer(&result);
+}
+
+/* the tenant of a write of @tenant_id's rows (%NULL: none) and those of
+ * @items (structures with the tenant's id at @offset): the one tenant they
+ * all have, else %AIQ_STORE_ALL_TENANTS (a platform agent's jobs) */
+static const gchar *
+aiq_store_write_tenant(const gchar *tenant_id, GPtrArray *items, goffset offset)
+{
+	for (guint i = 0; i < items->len; i++) {
+		const gchar *item_tenant_id =
+			G_STRUCT_MEMBER(const gchar *, g_ptr_array_index(items, i), offset);
+		if (tenant_id == NULL)
+			tenant_id = item_tenant_id;
+		if (tenant_id == NULL || g_strcmp0(item_tenant_id, tenant_id) != 0)
+			return AIQ_STORE_ALL_TENANTS;
+	}
+	return tenant_id != NULL ? tenant_id : AIQ_STORE_ALL_TENANTS;
 }
 
 typedef struct {
@@ -1090,22 +1167,22 @@ aiq_store_lease_one(AiqStoreTx *tx, AiqLeaseJobs *op, AiqLease *lease, GError **
 		"RETURNING completed",
 		error);
 	g_autoptr(AiqStmt) exec = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
 	if (job == NULL)
 		return FALSE;
-	aiq_store_bind_text(job, 1, lease->tenant_id);
-	aiq_store_bind_text(job, 2, lease->job_id);
-	aiq_store_bind_text(job, 3, op->agent_id);
-	sqlite3_bind_int64(job, 4, op->deadline_us);
-	sqlite3_bind_int64(job, 5, op->now_us);
-	rc = sqlite3_step(job);
-	if (rc == SQLITE_DONE)
+	aiq_stmt_bind_text(job, 1, lease->tenant_id);
+	aiq_stmt_bind_text(job, 2, lease->job_id);
+	aiq_stmt_bind_text(job, 3, op->agent_id);
+	aiq_stmt_bind_int64(job, 4, op->deadline_us);
+	aiq_stmt_bind_int64(job, 5, op->now_us);
+	rc = aiq_stmt_step(job);
+	if (rc == AIQ_STMT_DONE)
 		return TRUE; /* cancelled meanwhile */
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "job", error);
+	if (rc != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(job, "job", error);
 	lease->completed = aiq_store_column_json(job, 0);
-	g_clear_pointer(&job, sqlite3_reset);
+	g_clear_pointer(&job, aiq_stmt_reset);
 
 	exec = aiq_store_tx_prepare(
 		tx,
@@ -1115,19 +1192,27 @@ aiq_store_lease_one(AiqStoreTx *tx, AiqLeaseJobs *op, AiqLease *lease, GError **
 		error);
 	if (exec == NULL)
 		return FALSE;
-	aiq_store_bind_text(exec, 1, lease->tenant_id);
-	aiq_store_bind_text(exec, 2, lease->execution_id);
-	aiq_store_bind_text(exec, 3, op->agent_id);
-	rc = sqlite3_step(exec);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "execution", error);
+	aiq_stmt_bind_text(exec, 1, lease->tenant_id);
+	aiq_stmt_bind_text(exec, 2, lease->execution_id);
+	aiq_stmt_bind_text(exec, 3, op->agent_id);
+	rc = aiq_stmt_step(exec);
+	if (rc == AIQ_STMT_DONE) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_NOT_FOUND,
+			    _("no execution “%s”"),
+			    lease->execution_id);
+		return FALSE;
+	}
+	if (rc != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(exec, "execution", error);
 	lease->workflow_id = aiq_store_column_text(exec, 0);
 	lease->workflow_name = aiq_store_column_text(exec, 1);
-	lease->version = sqlite3_column_int(exec, 2);
+	lease->version = aiq_stmt_column_int(exec, 2);
 	lease->trigger = aiq_store_column_text(exec, 3);
 	lease->inputs = aiq_store_column_json(exec, 4);
-	lease->last_seq = sqlite3_column_int64(exec, 5);
-	g_clear_pointer(&exec, sqlite3_reset);
+	lease->last_seq = aiq_stmt_column_int64(exec, 5);
+	g_clear_pointer(&exec, aiq_stmt_reset);
 
 	/* an execution that ran before (its agent was lost) resumes: the steps
 	 * that succeeded keep their outputs */
@@ -1139,8 +1224,8 @@ aiq_store_lease_one(AiqStoreTx *tx, AiqLeaseJobs *op, AiqLease *lease, GError **
 		completed = lease->completed != NULL && JSON_NODE_HOLDS_OBJECT(lease->completed)
 				    ? json_object_ref(json_node_get_object(lease->completed))
 				    : json_object_new();
-		aiq_store_bind_text(steps, 1, lease->tenant_id);
-		aiq_store_bind_text(steps, 2, lease->execution_id);
+		aiq_stmt_bind_text(steps, 1, lease->tenant_id);
+		aiq_stmt_bind_text(steps, 2, lease->execution_id);
 		if (!aiq_store_collect_completed(steps, completed, error))
 			return FALSE;
 		g_clear_pointer(&lease->completed, json_node_unref);
@@ -1160,18 +1245,35 @@ aiq_store_lease_jobs_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		tx,
 		"SELECT 1 FROM agents WHERE tenant_id = ?1 AND id = ?2 AND status = 'active'",
 		error);
+	AiqStmtStep rc;
+
+	/* this write may run again (PostgreSQL): nothing of an earlier run */
+	for (guint i = 0; i < op->leases->len; i++) {
+		AiqLease *lease = g_ptr_array_index(op->leases, i);
+		lease->leased = FALSE;
+		g_clear_pointer(&lease->workflow_id, g_free);
+		g_clear_pointer(&lease->workflow_name, g_free);
+		lease->version = 0;
+		g_clear_pointer(&lease->trigger, g_free);
+		g_clear_pointer(&lease->inputs, json_node_unref);
+		g_clear_pointer(&lease->completed, json_node_unref);
+		lease->last_seq = 0;
+	}
 	if (agent == NULL)
 		return FALSE;
-	aiq_store_bind_text(agent, 1, op->agent_tenant_id);
-	aiq_store_bind_text(agent, 2, op->agent_id);
-	if (sqlite3_step(agent) != SQLITE_ROW) {
+	aiq_stmt_bind_text(agent, 1, op->agent_tenant_id);
+	aiq_stmt_bind_text(agent, 2, op->agent_id);
+	rc = aiq_stmt_step(agent);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(agent, "agent", error);
+	if (rc != AIQ_STMT_ROW) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_UNAUTHENTICATED,
 				    _("the agent is disabled or gone"));
 		return FALSE;
 	}
-	g_clear_pointer(&agent, sqlite3_reset);
+	g_clear_pointer(&agent, aiq_stmt_reset);
 	for (guint i = 0; i < op->leases->len; i++) {
 		if (!aiq_store_lease_one(tx, op, g_ptr_array_index(op->leases, i), error))
 			return FALSE;
@@ -1200,13 +1302,20 @@ aiq_store_lease_jobs(AiqStore *self,
 	AiqLeaseJobs op = { agent_tenant_id, agent_id, leases, now_us, deadline_us };
 	if (leases->len == 0)
 		return TRUE;
-	return aiq_store_write(self, aiq_store_lease_jobs_cb, &op, error);
+	return aiq_store_write(self,
+			       aiq_store_write_tenant(agent_tenant_id,
+						      leases,
+						      G_STRUCT_OFFSET(AiqLease, tenant_id)),
+			       aiq_store_lease_jobs_cb,
+			       &op,
+			       error);
 }
 
 typedef struct {
 	GPtrArray *jobs;
 	gboolean expired;
 	gint64 now_us;
+	GPtrArray *states; /* of gchar *: each job's state as given */
 } AiqRequeueJobs;
 
 static gboolean
@@ -1219,48 +1328,53 @@ aiq_store_requeue_one(AiqStoreTx *tx, AiqRequeueJobs *op, AiqJobRow *job, GError
 	g_autoptr(AiqStmt) stmt = NULL;
 	gboolean cancel;
 	gint64 last_seq;
-	gint rc;
+	AiqStmtStep rc;
 
 	if (select == NULL)
 		return FALSE;
-	aiq_store_bind_text(select, 1, job->tenant_id);
-	aiq_store_bind_text(select, 2, job->execution_id);
-	if (sqlite3_step(select) != SQLITE_ROW)
+	aiq_stmt_bind_text(select, 1, job->tenant_id);
+	aiq_stmt_bind_text(select, 2, job->execution_id);
+	rc = aiq_stmt_step(select);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(select, "execution", error);
+	if (rc != AIQ_STMT_ROW)
 		return TRUE;
-	cancel = sqlite3_column_int(select, 0) != 0;
-	last_seq = sqlite3_column_int64(select, 1);
-	g_clear_pointer(&select, sqlite3_reset);
+	cancel = aiq_stmt_column_int(select, 0) != 0;
+	last_seq = aiq_stmt_column_int64(select, 1);
+	g_clear_pointer(&select, aiq_stmt_reset);
 
 	/* guarded by state, agent and (for an expiry) the deadline, so that a
-	 * lease renewed meanwhile stays */
+	 * lease renewed meanwhile stays; ?4 cast, for PostgreSQL, to the one
+	 * type it is in both places */
 	stmt = aiq_store_tx_prepare(
 		tx,
 		"UPDATE jobs SET state = ?6, agent_id = NULL, lease_deadline = NULL, "
-		"leased_at = NULL, expiries = expiries + ?4 WHERE tenant_id = ?1 AND id = ?2 "
-		"AND state = 'leased' AND agent_id = ?3 AND (?4 = 0 OR lease_deadline <= ?5) "
+		"leased_at = NULL, expiries = expiries + CAST(?4 AS BIGINT) WHERE tenant_id = ?1 "
+		"AND id = ?2 AND state = 'leased' AND agent_id = ?3 AND "
+		"(CAST(?4 AS BIGINT) = 0 OR lease_deadline <= ?5) "
 		"RETURNING expiries, labels, tier_rank, enqueued",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, job->tenant_id);
-	aiq_store_bind_text(stmt, 2, job->id);
-	aiq_store_bind_text(stmt, 3, job->agent_id);
-	sqlite3_bind_int(stmt, 4, op->expired ? 1 : 0);
-	sqlite3_bind_int64(stmt, 5, op->now_us);
-	aiq_store_bind_text(stmt, 6, cancel ? "cancelled" : "queued");
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE)
+	aiq_stmt_bind_text(stmt, 1, job->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, job->id);
+	aiq_stmt_bind_text(stmt, 3, job->agent_id);
+	aiq_stmt_bind_int64(stmt, 4, op->expired ? 1 : 0);
+	aiq_stmt_bind_int64(stmt, 5, op->now_us);
+	aiq_stmt_bind_text(stmt, 6, cancel ? "cancelled" : "queued");
+	rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_DONE)
 		return TRUE;
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "job", error);
-	job->expiries = (guint)sqlite3_column_int(stmt, 0);
+	if (rc != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(stmt, "job", error);
+	job->expiries = (guint)aiq_stmt_column_int(stmt, 0);
 	g_strfreev(job->labels);
 	job->labels = aiq_store_column_strv(stmt, 1);
-	job->tier_rank = sqlite3_column_int(stmt, 2);
-	job->enqueued_us = sqlite3_column_int64(stmt, 3);
+	job->tier_rank = aiq_stmt_column_int(stmt, 2);
+	job->enqueued_us = aiq_stmt_column_int64(stmt, 3);
 	g_free(job->state);
 	job->state = g_strdup(cancel ? "cancelled" : "queued");
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 
 	if (cancel)
 		return aiq_store_finish_cancelled(tx,
@@ -1278,20 +1392,20 @@ aiq_store_requeue_one(AiqStoreTx *tx, AiqRequeueJobs *op, AiqJobRow *job, GError
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, job->tenant_id);
-	aiq_store_bind_text(stmt, 2, job->execution_id);
-	sqlite3_bind_int64(stmt, 3, last_seq);
+	aiq_stmt_bind_text(stmt, 1, job->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, job->execution_id);
+	aiq_stmt_bind_int64(stmt, 3, last_seq);
 	if (!aiq_store_tx_exec(tx, stmt, "execution events", error))
 		return FALSE;
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 	stmt = aiq_store_tx_prepare(tx,
 				    "UPDATE executions SET agent_id = NULL "
 				    "WHERE tenant_id = ?1 AND id = ?2",
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, job->tenant_id);
-	aiq_store_bind_text(stmt, 2, job->execution_id);
+	aiq_stmt_bind_text(stmt, 1, job->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, job->execution_id);
 	return aiq_store_tx_exec(tx, stmt, "execution", error);
 }
 
@@ -1299,6 +1413,12 @@ static gboolean
 aiq_store_requeue_jobs_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqRequeueJobs *op = user_data;
+	/* this write may run again (PostgreSQL): the states as given */
+	for (guint i = 0; i < op->jobs->len; i++) {
+		AiqJobRow *job = g_ptr_array_index(op->jobs, i);
+		g_free(job->state);
+		job->state = g_strdup(g_ptr_array_index(op->states, i));
+	}
 	for (guint i = 0; i < op->jobs->len; i++) {
 		if (!aiq_store_requeue_one(tx, op, g_ptr_array_index(op->jobs, i), error))
 			return FALSE;
@@ -1322,10 +1442,20 @@ aiq_store_requeue_jobs(AiqStore *self,
 		       gint64 now_us,
 		       GError **error)
 {
-	AiqRequeueJobs op = { jobs, expired, now_us };
+	g_autoptr(GPtrArray) states = NULL;
+	AiqRequeueJobs op = { jobs, expired, now_us, NULL };
 	if (jobs->len == 0)
 		return TRUE;
-	return aiq_store_write(self, aiq_store_requeue_jobs_cb, &op, error);
+	states = g_ptr_array_new_full(jobs->len, g_free);
+	for (guint i = 0; i < jobs->len; i++)
+		g_ptr_array_add(states, g_strdup(((AiqJobRow *)g_ptr_array_index(jobs, i))->state));
+	op.states = states;
+	return aiq_store_write(
+		self,
+		aiq_store_write_tenant(NULL, jobs, G_STRUCT_OFFSET(AiqJobRow, tenant_id)),
+		aiq_store_requeue_jobs_cb,
+		&op,
+		error);
 }
 
 /* ingesting events */
@@ -1344,7 +1474,7 @@ aiq_ingest_ensure_step(AiqIngestContext *ctx, const gchar *step_id, GError **err
 {
 	g_autoptr(AiqStmt) stmt = NULL;
 	gpointer value;
-	gint rc;
+	AiqStmtStep rc;
 
 	if (g_hash_table_lookup_extended(ctx->steps, step_id, NULL, &value))
 		return value;
@@ -1354,17 +1484,17 @@ aiq_ingest_ensure_step(AiqIngestContext *ctx, const gchar *step_id, GError **err
 				    error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
-	aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
-	aiq_store_bind_text(stmt, 3, step_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	aiq_stmt_bind_text(stmt, 1, ctx->group->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, ctx->group->execution_id);
+	aiq_stmt_bind_text(stmt, 3, step_id);
+	rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_ROW) {
 		AiqStepRow *row = aiq_step_row_read(stmt, TRUE);
 		g_hash_table_insert(ctx->steps, row->step_id, row);
 		return row;
 	}
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(aiq_store_tx_get_db(ctx->tx), rc, "step", error);
+	if (rc != AIQ_STMT_DONE) {
+		aiq_stmt_set_error(stmt, "step", error);
 		return NULL;
 	}
 	/* not a step of the definition: the event is kept and changes nothing */
@@ -1554,9 +1684,9 @@ aiq_ingest_insert_events(AiqIngestContext *ctx, GError **error)
 {
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
 		ctx->tx,
-		"INSERT OR IGNORE INTO execution_events (tenant_id, "
+		"INSERT INTO execution_events (tenant_id, "
 		"execution_id, seq, type, time, step_id, item, attempt, status, "
-		"data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		"data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
 		error);
 	if (stmt == NULL)
 		return FALSE;
@@ -1565,28 +1695,28 @@ aiq_ingest_insert_events(AiqIngestContext *ctx, GError **error)
 		/* what was applied is never written again */
 		if (event->seq <= ctx->execution->last_seq)
 			continue;
-		sqlite3_reset(stmt);
-		aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
-		aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
-		sqlite3_bind_int64(stmt, 3, event->seq);
-		aiq_store_bind_text(stmt, 4, aiq_event_type_to_string(event->type));
-		sqlite3_bind_int64(stmt, 5, event->time_us);
-		aiq_store_bind_text(stmt, 6, event->step_id);
+		aiq_stmt_reset(stmt);
+		aiq_stmt_bind_text(stmt, 1, ctx->group->tenant_id);
+		aiq_stmt_bind_text(stmt, 2, ctx->group->execution_id);
+		aiq_stmt_bind_int64(stmt, 3, event->seq);
+		aiq_stmt_bind_text(stmt, 4, aiq_event_type_to_string(event->type));
+		aiq_stmt_bind_int64(stmt, 5, event->time_us);
+		aiq_stmt_bind_text(stmt, 6, event->step_id);
 		if (event->item >= 0)
-			sqlite3_bind_int(stmt, 7, event->item);
+			aiq_stmt_bind_int64(stmt, 7, event->item);
 		else
-			sqlite3_bind_null(stmt, 7);
+			aiq_stmt_bind_null(stmt, 7);
 		if (event->attempt > 0)
-			sqlite3_bind_int(stmt, 8, (gint)event->attempt);
+			aiq_stmt_bind_int64(stmt, 8, (gint)event->attempt);
 		else
-			sqlite3_bind_null(stmt, 8);
-		aiq_store_bind_text(stmt, 9, event->status);
+			aiq_stmt_bind_null(stmt, 8);
+		aiq_stmt_bind_text(stmt, 9, event->status);
 		if (ctx->group->data != NULL && i < ctx->group->data->len) {
 			const gchar *text = g_ptr_array_index(ctx->group->data, i);
 			if (text != NULL)
-				sqlite3_bind_text(stmt, 10, text, -1, SQLITE_STATIC);
+				aiq_stmt_bind_text(stmt, 10, text);
 			else
-				sqlite3_bind_null(stmt, 10);
+				aiq_stmt_bind_null(stmt, 10);
 		} else
 			aiq_store_bind_json(stmt, 10, event->data);
 		if (!aiq_store_tx_exec(ctx->tx, stmt, "execution event", error))
@@ -1607,22 +1737,19 @@ aiq_ingest_apply_stored(AiqIngestContext *ctx, GError **error)
 			error);
 		g_autoptr(GPtrArray) stored =
 			g_ptr_array_new_with_free_func((GDestroyNotify)aiq_event_unref);
-		gint rc;
+		AiqStmtStep rc;
 
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, ctx->group->tenant_id);
-		aiq_store_bind_text(stmt, 2, ctx->group->execution_id);
-		sqlite3_bind_int64(stmt, 3, ctx->execution->last_seq);
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		aiq_stmt_bind_text(stmt, 1, ctx->group->tenant_id);
+		aiq_stmt_bind_text(stmt, 2, ctx->group->execution_id);
+		aiq_stmt_bind_int64(stmt, 3, ctx->execution->last_seq);
+		while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW)
 			g_ptr_array_add(stored,
 					aiq_event_from_stmt(stmt, ctx->group->execution_id));
-		if (rc != SQLITE_DONE)
-			return aiq_store_set_sqlite_error(aiq_store_tx_get_db(ctx->tx),
-							  rc,
-							  "execution events",
-							  error);
-		g_clear_pointer(&stmt, sqlite3_reset);
+		if (rc != AIQ_STMT_DONE)
+			return aiq_stmt_set_error(stmt, "execution events", error);
+		g_clear_pointer(&stmt, aiq_stmt_reset);
 		if (stored->len == 0)
 			return TRUE;
 		for (guint i = 0; i < stored->len; i++) {
@@ -1652,19 +1779,19 @@ aiq_ingest_write_back(AiqIngestContext *ctx, GError **error)
 			error);
 		if (step == NULL)
 			return FALSE;
-		aiq_store_bind_text(step, 1, e->tenant_id);
-		aiq_store_bind_text(step, 2, e->id);
-		aiq_store_bind_text(step, 3, row->step_id);
-		aiq_store_bind_text(step, 4, row->status);
-		sqlite3_bind_int(step, 5, (gint)row->attempts);
+		aiq_stmt_bind_text(step, 1, e->tenant_id);
+		aiq_stmt_bind_text(step, 2, e->id);
+		aiq_stmt_bind_text(step, 3, row->step_id);
+		aiq_stmt_bind_text(step, 4, row->status);
+		aiq_stmt_bind_int64(step, 5, (gint)row->attempts);
 		aiq_bind_time(step, 6, row->started_us);
 		aiq_bind_time(step, 7, row->finished_us);
-		aiq_store_bind_text(step, 8, row->output_json);
-		sqlite3_bind_int64(step, 9, row->output_size);
-		aiq_store_bind_text(step, 10, row->error_code);
-		aiq_store_bind_text(step, 11, row->error_message);
-		aiq_store_bind_text(step, 12, row->skip_reason);
-		aiq_store_bind_text(step, 13, row->attempt_log_json);
+		aiq_stmt_bind_text(step, 8, row->output_json);
+		aiq_stmt_bind_int64(step, 9, row->output_size);
+		aiq_stmt_bind_text(step, 10, row->error_code);
+		aiq_stmt_bind_text(step, 11, row->error_message);
+		aiq_stmt_bind_text(step, 12, row->skip_reason);
+		aiq_stmt_bind_text(step, 13, row->attempt_log_json);
 		if (!aiq_store_tx_exec(ctx->tx, step, "execution step", error))
 			return FALSE;
 	}
@@ -1676,15 +1803,15 @@ aiq_ingest_write_back(AiqIngestContext *ctx, GError **error)
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, e->tenant_id);
-	aiq_store_bind_text(stmt, 2, e->id);
-	aiq_store_bind_text(stmt, 3, e->status);
+	aiq_stmt_bind_text(stmt, 1, e->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, e->id);
+	aiq_stmt_bind_text(stmt, 3, e->status);
 	aiq_bind_time(stmt, 4, e->started_us);
 	aiq_bind_time(stmt, 5, e->finished_us);
-	aiq_store_bind_text(stmt, 6, e->error_code);
-	aiq_store_bind_text(stmt, 7, e->error_message);
+	aiq_stmt_bind_text(stmt, 6, e->error_code);
+	aiq_stmt_bind_text(stmt, 7, e->error_message);
 	aiq_store_bind_json(stmt, 8, e->outputs);
-	sqlite3_bind_int64(stmt, 9, e->last_seq);
+	aiq_stmt_bind_int64(stmt, 9, e->last_seq);
 	if (!aiq_store_tx_exec(ctx->tx, stmt, "execution", error))
 		return FALSE;
 	if (ctx->group->finished) {
@@ -1695,8 +1822,8 @@ aiq_ingest_write_back(AiqIngestContext *ctx, GError **error)
 			error);
 		if (job == NULL)
 			return FALSE;
-		aiq_store_bind_text(job, 1, e->tenant_id);
-		aiq_store_bind_text(job, 2, e->id);
+		aiq_stmt_bind_text(job, 1, e->tenant_id);
+		aiq_stmt_bind_text(job, 2, e->id);
 		if (!aiq_store_tx_exec(ctx->tx, job, "job", error))
 			return FALSE;
 	}
@@ -1737,26 +1864,32 @@ aiq_ingest_group(AiqStoreTx *tx, const gchar *agent_id, AiqIngestGroup *group, G
 	g_autoptr(AiqExecutionRow) execution = NULL;
 	AiqIngestContext ctx = { tx, group, NULL, NULL, changed, FALSE };
 	gint64 before;
-	gint rc;
+	AiqStmtStep rc;
 
+	/* this write may run again (PostgreSQL): nothing of an earlier run */
+	g_clear_pointer(&group->reason, g_free);
+	group->last_seq = 0;
+	g_clear_pointer(&group->after, aiq_execution_row_free);
+	g_clear_pointer(&group->steps, g_ptr_array_unref);
+	group->finished = FALSE;
 	if (select == NULL)
 		return FALSE;
-	aiq_store_bind_text(select, 1, group->tenant_id);
-	aiq_store_bind_text(select, 2, group->execution_id);
-	rc = sqlite3_step(select);
-	if (rc == SQLITE_DONE) {
+	aiq_stmt_bind_text(select, 1, group->tenant_id);
+	aiq_stmt_bind_text(select, 2, group->execution_id);
+	rc = aiq_stmt_step(select);
+	if (rc == AIQ_STMT_DONE) {
 		group->reason = g_strdup(_("no such execution"));
 		return TRUE;
 	}
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx), rc, "execution", error);
+	if (rc != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(select, "execution", error);
 	/* only the agent that holds (or finished) the job may tell its story */
-	if (g_strcmp0((const gchar *)sqlite3_column_text(select, 21), agent_id) != 0) {
+	if (g_strcmp0(aiq_stmt_column_text(select, 21), agent_id) != 0) {
 		group->reason = g_strdup(_("the execution is not leased to this agent"));
 		return TRUE;
 	}
 	execution = aiq_execution_row_from_stmt(select);
-	g_clear_pointer(&select, sqlite3_reset);
+	g_clear_pointer(&select, aiq_stmt_reset);
 
 	ctx.execution = execution;
 	steps = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
@@ -1825,7 +1958,12 @@ aiq_store_ingest_events(AiqStore *self, const gchar *agent_id, GPtrArray *groups
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	if (groups->len == 0)
 		return TRUE;
-	return aiq_store_write(self, aiq_store_ingest_events_cb, &op, error);
+	return aiq_store_write(
+		self,
+		aiq_store_write_tenant(NULL, groups, G_STRUCT_OFFSET(AiqIngestGroup, tenant_id)),
+		aiq_store_ingest_events_cb,
+		&op,
+		error);
 }
 
 /* statistics */
@@ -1917,13 +2055,13 @@ aiq_stats_compare_workflows(gconstpointer a, gconstpointer b)
 /* when an execution left the queue: it started, or it finished without
  * starting (cancelled while queued); G_MAXINT64 while it is still there */
 static gint64
-aiq_stats_left_queue(sqlite3_stmt *stmt, gint started_col, gint finished_col)
+aiq_stats_left_queue(AiqStmt *stmt, gint started_col, gint finished_col)
 {
 	gint64 left = G_MAXINT64;
-	if (sqlite3_column_type(stmt, started_col) != SQLITE_NULL)
-		left = sqlite3_column_int64(stmt, started_col);
-	if (sqlite3_column_type(stmt, finished_col) != SQLITE_NULL)
-		left = MIN(left, sqlite3_column_int64(stmt, finished_col));
+	if (!aiq_stmt_column_is_null(stmt, started_col))
+		left = aiq_stmt_column_int64(stmt, started_col);
+	if (!aiq_stmt_column_is_null(stmt, finished_col))
+		left = MIN(left, aiq_stmt_column_int64(stmt, finished_col));
 	return left;
 }
 
@@ -1954,12 +2092,12 @@ aiq_stats_add_wait(AiqStatsContext *ctx, gint64 created_us, gint64 left_us)
 
 /* columns: created, status, started, finished, workflow_id, workflow_name */
 static gboolean
-aiq_stats_add_execution(AiqStatsContext *ctx, sqlite3_stmt *stmt)
+aiq_stats_add_execution(AiqStatsContext *ctx, AiqStmt *stmt)
 {
 	AiqExecutionStats *stats = ctx->stats;
-	gint64 created_us = sqlite3_column_int64(stmt, 0);
-	const gchar *status_str = (const gchar *)sqlite3_column_text(stmt, 1);
-	const gchar *workflow_id = (const gchar *)sqlite3_column_text(stmt, 4);
+	gint64 created_us = aiq_stmt_column_int64(stmt, 0);
+	const gchar *status_str = aiq_stmt_column_text(stmt, 1);
+	const gchar *workflow_id = aiq_stmt_column_text(stmt, 4);
 	AiqExecutionStatus status;
 	AiqStatsBucket *bucket;
 	AiqStatsAccum *accum;
@@ -1988,19 +2126,18 @@ aiq_stats_add_execution(AiqStatsContext *ctx, sqlite3_stmt *stmt)
 	accum->workflow->total++;
 	accum->workflow->counts[status]++;
 	if (created_us >= accum->latest_us) {
-		const gchar *name = (const gchar *)sqlite3_column_text(stmt, 5);
+		const gchar *name = aiq_stmt_column_text(stmt, 5);
 		if (g_strcmp0(accum->workflow->name, name) != 0) {
 			g_free(accum->workflow->name);
 			accum->workflow->name = g_strdup(name);
 		}
 		accum->latest_us = created_us;
 	}
-	if (status >= AIQ_EXECUTION_STATUS_SUCCEEDED &&
-	    sqlite3_column_type(stmt, 2) != SQLITE_NULL &&
-	    sqlite3_column_type(stmt, 3) != SQLITE_NULL) {
+	if (status >= AIQ_EXECUTION_STATUS_SUCCEEDED && !aiq_stmt_column_is_null(stmt, 2) &&
+	    !aiq_stmt_column_is_null(stmt, 3)) {
 		/* clocks of agents may disagree a little: never below 0 */
 		gint64 duration =
-			MAX(sqlite3_column_int64(stmt, 3) - sqlite3_column_int64(stmt, 2), 0);
+			MAX(aiq_stmt_column_int64(stmt, 3) - aiq_stmt_column_int64(stmt, 2), 0);
 		g_array_append_val(accum->durations, duration);
 	}
 	return TRUE;
@@ -2008,29 +2145,26 @@ aiq_stats_add_execution(AiqStatsContext *ctx, sqlite3_stmt *stmt)
 
 /* the steps of a statement, each row handed to @func */
 static gboolean
-aiq_stats_step_all(sqlite3_stmt *stmt,
+aiq_stats_step_all(AiqStmt *stmt,
 		   AiqStatsContext *ctx,
-		   gboolean (*func)(AiqStatsContext *ctx, sqlite3_stmt *stmt),
+		   gboolean (*func)(AiqStatsContext *ctx, AiqStmt *stmt),
 		   GError **error)
 {
-	gint rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	AiqStmtStep rc;
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
 		if (!func(ctx, stmt))
 			return FALSE;
 	}
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt),
-						  rc,
-						  "execution statistics",
-						  error);
+	if (rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, "execution statistics", error);
 	return TRUE;
 }
 
 /* columns: created, started, finished */
 static gboolean
-aiq_stats_add_earlier(AiqStatsContext *ctx, sqlite3_stmt *stmt)
+aiq_stats_add_earlier(AiqStatsContext *ctx, AiqStmt *stmt)
 {
-	aiq_stats_add_wait(ctx, sqlite3_column_int64(stmt, 0), aiq_stats_left_queue(stmt, 1, 2));
+	aiq_stats_add_wait(ctx, aiq_stmt_column_int64(stmt, 0), aiq_stats_left_queue(stmt, 1, 2));
 	return TRUE;
 }
 
@@ -2053,6 +2187,7 @@ aiq_stats_finish_workflows(AiqStore *self,
 	g_ptr_array_sort(accums, aiq_stats_compare_workflows);
 	stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT name FROM workflows WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
 		error);
 	if (stmt == NULL)
@@ -2060,7 +2195,7 @@ aiq_stats_finish_workflows(AiqStore *self,
 	for (guint i = 0; i < MIN(accums->len, max); i++) {
 		AiqStatsAccum *accum = g_ptr_array_index(accums, i);
 		AiqStatsWorkflow *workflow = accum->workflow;
-		gint rc;
+		AiqStmtStep rc;
 
 		g_array_sort(accum->durations, aiq_stats_compare_duration);
 		workflow->p50_us = aiq_percentile_nearest_rank((gint64 *)accum->durations->data,
@@ -2069,18 +2204,15 @@ aiq_stats_finish_workflows(AiqStore *self,
 		workflow->p95_us = aiq_percentile_nearest_rank((gint64 *)accum->durations->data,
 							       accum->durations->len,
 							       95);
-		sqlite3_reset(stmt);
-		aiq_store_bind_text(stmt, 1, tenant_id);
-		aiq_store_bind_text(stmt, 2, workflow->workflow_id);
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_ROW) {
+		aiq_stmt_reset(stmt);
+		aiq_stmt_bind_text(stmt, 1, tenant_id);
+		aiq_stmt_bind_text(stmt, 2, workflow->workflow_id);
+		rc = aiq_stmt_step(stmt);
+		if (rc == AIQ_STMT_ROW) {
 			g_free(workflow->name);
 			workflow->name = aiq_store_column_text(stmt, 0);
-		} else if (rc != SQLITE_DONE) {
-			return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt),
-							  rc,
-							  "workflows",
-							  error);
+		} else if (rc != AIQ_STMT_DONE) {
+			return aiq_stmt_set_error(stmt, "workflows", error);
 		}
 		/* the table owns the accumulators: take the workflow out */
 		g_ptr_array_add(ctx->stats->workflows, g_steal_pointer(&accum->workflow));
@@ -2098,7 +2230,8 @@ aiq_stats_finish_workflows(AiqStore *self,
  * and workflow, with the durations of each workflow's finished executions
  * (percentiles by nearest rank) and the queue's depth at the end of each
  * bucket; and the executions queued and running now. All from one snapshot
- * of the store.
+ * of the store on SQLite; on PostgreSQL each of its reads is a transaction
+ * of its own.
  *
  * The cost is a scan of the executions created in the period, and of those
  * created in as long a time before it (at least a day, at most a week), for
@@ -2133,7 +2266,7 @@ aiq_store_get_execution_stats(AiqStore *self,
 		CLAMP(to_us - from_us, AIQ_STATS_LOOKBACK_MIN_US, AIQ_STATS_LOOKBACK_MAX_US);
 	gint64 n_buckets;
 	gint64 depth = 0;
-	gint rc;
+	AiqStmtStep rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
@@ -2156,36 +2289,38 @@ aiq_store_get_execution_stats(AiqStore *self,
 	ctx.depth_delta = depth_delta;
 
 	/* the queue now; this statement's one row is not stepped past until
-	 * the end, so the implicit read transaction it opened stays open and
-	 * every statement after it reads the same snapshot */
+	 * the end, so on SQLite the implicit read transaction it opened stays
+	 * open and every statement after it reads the same snapshot */
 	now = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT (SELECT count(*) FROM executions WHERE tenant_id = ?1 AND "
 		"status = 'queued'), (SELECT count(*) FROM executions WHERE tenant_id = ?1 AND "
 		"status = 'running')",
 		error);
 	if (now == NULL)
 		return NULL;
-	aiq_store_bind_text(now, 1, tenant_id);
-	rc = sqlite3_step(now);
-	if (rc != SQLITE_ROW) {
-		aiq_store_set_sqlite_error(sqlite3_db_handle(now), rc, "executions", error);
+	aiq_stmt_bind_text(now, 1, tenant_id);
+	rc = aiq_stmt_step(now);
+	if (rc != AIQ_STMT_ROW) {
+		aiq_stmt_set_error(now, "executions", error);
 		return NULL;
 	}
-	stats->queued = (guint64)sqlite3_column_int64(now, 0);
-	stats->running = (guint64)sqlite3_column_int64(now, 1);
+	stats->queued = (guint64)aiq_stmt_column_int64(now, 0);
+	stats->running = (guint64)aiq_stmt_column_int64(now, 1);
 
 	/* the period */
 	period = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT created, status, started, finished, workflow_id, workflow_name "
 		"FROM executions WHERE tenant_id = ?1 AND created >= ?2 AND created < ?3",
 		error);
 	if (period == NULL)
 		return NULL;
-	aiq_store_bind_text(period, 1, tenant_id);
-	sqlite3_bind_int64(period, 2, from_us);
-	sqlite3_bind_int64(period, 3, to_us);
+	aiq_stmt_bind_text(period, 1, tenant_id);
+	aiq_stmt_bind_int64(period, 2, from_us);
+	aiq_stmt_bind_int64(period, 3, to_us);
 	if (!aiq_stats_step_all(period, &ctx, aiq_stats_add_execution, error))
 		return NULL;
 
@@ -2193,15 +2328,16 @@ aiq_store_get_execution_stats(AiqStore *self,
 	 * started: those of the lookback, by a scan of it ... */
 	earlier = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT created, started, finished FROM executions WHERE tenant_id = ?1 AND "
 		"created >= ?2 AND created < ?3 AND (started IS NULL OR started >= ?3) AND "
 		"(finished IS NULL OR finished >= ?3)",
 		error);
 	if (earlier == NULL)
 		return NULL;
-	aiq_store_bind_text(earlier, 1, tenant_id);
-	sqlite3_bind_int64(earlier, 2, from_us - lookback_us);
-	sqlite3_bind_int64(earlier, 3, from_us);
+	aiq_stmt_bind_text(earlier, 1, tenant_id);
+	aiq_stmt_bind_int64(earlier, 2, from_us - lookback_us);
+	aiq_stmt_bind_int64(earlier, 3, from_us);
 	if (!aiq_stats_step_all(earlier, &ctx, aiq_stats_add_earlier, error))
 		return NULL;
 	/* ... and older ones that are still queued or running, from the
@@ -2209,6 +2345,7 @@ aiq_store_get_execution_stats(AiqStore *self,
 	 * planner scanned the tenant's whole table) */
 	waiting = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT created, started, finished FROM executions WHERE tenant_id = ?1 AND "
 		"status = 'queued' AND created < ?2 AND (started IS NULL OR started >= ?3) AND "
 		"(finished IS NULL OR finished >= ?3) "
@@ -2219,9 +2356,9 @@ aiq_store_get_execution_stats(AiqStore *self,
 		error);
 	if (waiting == NULL)
 		return NULL;
-	aiq_store_bind_text(waiting, 1, tenant_id);
-	sqlite3_bind_int64(waiting, 2, from_us - lookback_us);
-	sqlite3_bind_int64(waiting, 3, from_us);
+	aiq_stmt_bind_text(waiting, 1, tenant_id);
+	aiq_stmt_bind_int64(waiting, 2, from_us - lookback_us);
+	aiq_stmt_bind_int64(waiting, 3, from_us);
 	if (!aiq_stats_step_all(waiting, &ctx, aiq_stats_add_earlier, error))
 		return NULL;
 

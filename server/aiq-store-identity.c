@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Tenants, users and tokens (sessions, API keys, agent credentials,
- * enrollment tokens) in the SQLite store.
+ * enrollment tokens) in the store.
  */
 
 #define G_LOG_DOMAIN "AiqServer"
@@ -90,17 +90,17 @@ aiq_token_row_free(AiqTokenRow *row)
 #define AIQ_TENANT_SELECT AIQ_TENANT_COLUMNS ", limits"
 
 static AiqTenant *
-aiq_tenant_from_row(sqlite3_stmt *stmt)
+aiq_tenant_from_row(AiqStmt *stmt)
 {
 	AiqTenant *tenant = g_new0(AiqTenant, 1);
 	tenant->id = aiq_store_column_text(stmt, 0);
 	tenant->slug = aiq_store_column_text(stmt, 1);
 	tenant->name = aiq_store_column_text(stmt, 2);
 	tenant->tier = aiq_store_column_text(stmt, 3);
-	tenant->retention_days = sqlite3_column_int(stmt, 4);
+	tenant->retention_days = aiq_stmt_column_int(stmt, 4);
 	tenant->status = aiq_store_column_text(stmt, 5);
-	tenant->created_us = sqlite3_column_int64(stmt, 6);
-	tenant->updated_us = sqlite3_column_int64(stmt, 7);
+	tenant->created_us = aiq_stmt_column_int64(stmt, 6);
+	tenant->updated_us = aiq_stmt_column_int64(stmt, 7);
 	tenant->limits = aiq_store_column_json(stmt, 8);
 	return tenant;
 }
@@ -133,13 +133,13 @@ aiq_store_create_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 						       error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant->id);
-	aiq_store_bind_text(stmt, 2, tenant->slug);
-	aiq_store_bind_text(stmt, 3, tenant->name);
-	aiq_store_bind_text(stmt, 4, tenant->tier);
-	sqlite3_bind_int(stmt, 5, tenant->retention_days);
-	aiq_store_bind_text(stmt, 6, tenant->status);
-	sqlite3_bind_int64(stmt, 7, tenant->created_us);
+	aiq_stmt_bind_text(stmt, 1, tenant->id);
+	aiq_stmt_bind_text(stmt, 2, tenant->slug);
+	aiq_stmt_bind_text(stmt, 3, tenant->name);
+	aiq_stmt_bind_text(stmt, 4, tenant->tier);
+	aiq_stmt_bind_int64(stmt, 5, tenant->retention_days);
+	aiq_stmt_bind_text(stmt, 6, tenant->status);
+	aiq_stmt_bind_int64(stmt, 7, tenant->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "tenant", error)) {
 		if (g_error_matches(*error, AIQ_ERROR, AIQ_ERROR_CONFLICT)) {
 			g_clear_error(error);
@@ -166,7 +166,7 @@ aiq_store_create_tenant(AiqStore *self,
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	tenant = aiq_tenant_new(slug, name, tier, retention_days, g_get_real_time());
-	if (!aiq_store_write(self, aiq_store_create_tenant_cb, tenant, error))
+	if (!aiq_store_write(self, NULL, aiq_store_create_tenant_cb, tenant, error))
 		return NULL;
 	return g_steal_pointer(&tenant);
 }
@@ -176,11 +176,12 @@ aiq_store_get_tenant(AiqStore *self, const gchar *id, GError **error)
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
+				       NULL,
 				       "SELECT " AIQ_TENANT_SELECT " FROM tenants WHERE id = ?1",
 				       error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, id);
+	aiq_stmt_bind_text(stmt, 1, id);
 	if (!aiq_store_step_row(stmt, "tenant", id, error))
 		return NULL;
 	return aiq_tenant_from_row(stmt);
@@ -191,11 +192,12 @@ aiq_store_get_tenant_by_slug(AiqStore *self, const gchar *slug, GError **error)
 {
 	g_autoptr(AiqStmt) stmt =
 		aiq_store_read_prepare(self,
+				       NULL,
 				       "SELECT " AIQ_TENANT_SELECT " FROM tenants WHERE slug = ?1",
 				       error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, slug);
+	aiq_stmt_bind_text(stmt, 1, slug);
 	if (!aiq_store_step_row(stmt, "tenant", slug, error))
 		return NULL;
 	return aiq_tenant_from_row(stmt);
@@ -218,14 +220,15 @@ aiq_store_list_tenants(AiqStore *self,
 		return NULL;
 	stmt = aiq_store_read_prepare(
 		self,
+		NULL,
 		"SELECT " AIQ_TENANT_SELECT " FROM tenants "
 		"WHERE (created, id) > (?1, ?2) ORDER BY created, id LIMIT ?3",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	sqlite3_bind_int64(stmt, 1, after_time);
-	aiq_store_bind_text(stmt, 2, after_id != NULL ? after_id : "");
-	sqlite3_bind_int(stmt, 3, (gint)limit + 1);
+	aiq_stmt_bind_int64(stmt, 1, after_time);
+	aiq_stmt_bind_text(stmt, 2, after_id != NULL ? after_id : "");
+	aiq_stmt_bind_int64(stmt, 3, (gint)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_tenant_from_row,
@@ -254,17 +257,18 @@ aiq_store_update_tenant_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
 		tx,
 		"UPDATE tenants SET name = coalesce(?2, name), tier = coalesce(?3, tier), "
-		"retention_days = CASE WHEN ?4 > 0 THEN ?4 ELSE retention_days END, "
+		"retention_days = CASE WHEN CAST(?4 AS BIGINT) > 0 THEN CAST(?4 AS BIGINT) "
+		"ELSE retention_days END, "
 		"status = coalesce(?5, status), updated = ?6 WHERE id = ?1",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->id);
-	aiq_store_bind_text(stmt, 2, op->name);
-	aiq_store_bind_text(stmt, 3, op->tier);
-	sqlite3_bind_int(stmt, 4, op->retention_days);
-	aiq_store_bind_text(stmt, 5, op->status);
-	sqlite3_bind_int64(stmt, 6, g_get_real_time());
+	aiq_stmt_bind_text(stmt, 1, op->id);
+	aiq_stmt_bind_text(stmt, 2, op->name);
+	aiq_stmt_bind_text(stmt, 3, op->tier);
+	aiq_stmt_bind_int64(stmt, 4, op->retention_days);
+	aiq_stmt_bind_text(stmt, 5, op->status);
+	aiq_stmt_bind_int64(stmt, 6, g_get_real_time());
 	return aiq_store_tx_exec_existing(tx, stmt, "tenant", op->id, error);
 }
 
@@ -285,7 +289,7 @@ aiq_store_update_tenant(AiqStore *self,
 			GError **error)
 {
 	AiqUpdateTenant op = { id, name, tier, retention_days, status };
-	if (!aiq_store_write(self, aiq_store_update_tenant_cb, &op, error))
+	if (!aiq_store_write(self, NULL, aiq_store_update_tenant_cb, &op, error))
 		return FALSE;
 	aiq_store_schedules_changed(self);
 	return TRUE;
@@ -306,9 +310,9 @@ aiq_store_set_tenant_limits_cb(AiqStoreTx *tx, gpointer user_data, GError **erro
 				     error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->id);
+	aiq_stmt_bind_text(stmt, 1, op->id);
 	aiq_store_bind_json(stmt, 2, op->limits);
-	sqlite3_bind_int64(stmt, 3, g_get_real_time());
+	aiq_stmt_bind_int64(stmt, 3, g_get_real_time());
 	return aiq_store_tx_exec_existing(tx, stmt, "tenant", op->id, error);
 }
 
@@ -323,7 +327,7 @@ aiq_store_set_tenant_limits(AiqStore *self, const gchar *id, JsonObject *limits,
 	g_autoptr(JsonNode) node =
 		limits != NULL ? aiq_json_new_object(json_object_ref(limits)) : NULL;
 	AiqSetTenantLimits op = { id, node };
-	return aiq_store_write(self, aiq_store_set_tenant_limits_cb, &op, error);
+	return aiq_store_write(self, NULL, aiq_store_set_tenant_limits_cb, &op, error);
 }
 
 /* users */
@@ -333,7 +337,7 @@ aiq_store_set_tenant_limits(AiqStore *self, const gchar *id, JsonObject *limits,
 	"last_login"
 
 static AiqUser *
-aiq_user_from_row(sqlite3_stmt *stmt)
+aiq_user_from_row(AiqStmt *stmt)
 {
 	AiqUser *user = g_new0(AiqUser, 1);
 	user->tenant_id = aiq_store_column_text(stmt, 0);
@@ -342,10 +346,10 @@ aiq_user_from_row(sqlite3_stmt *stmt)
 	user->display_name = aiq_store_column_text(stmt, 3);
 	user->role = aiq_store_column_text(stmt, 4);
 	user->password_hash = aiq_store_column_text(stmt, 5);
-	user->disabled = sqlite3_column_int(stmt, 6) != 0;
-	user->created_us = sqlite3_column_int64(stmt, 7);
-	user->updated_us = sqlite3_column_int64(stmt, 8);
-	user->last_login_us = sqlite3_column_int64(stmt, 9);
+	user->disabled = aiq_stmt_column_int(stmt, 6) != 0;
+	user->created_us = aiq_stmt_column_int64(stmt, 7);
+	user->updated_us = aiq_stmt_column_int64(stmt, 8);
+	user->last_login_us = aiq_stmt_column_int64(stmt, 9);
 	return user;
 }
 
@@ -379,13 +383,13 @@ aiq_store_create_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				     error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, user->tenant_id);
-	aiq_store_bind_text(stmt, 2, user->id);
-	aiq_store_bind_text(stmt, 3, user->username);
-	aiq_store_bind_text(stmt, 4, user->display_name);
-	aiq_store_bind_text(stmt, 5, user->role);
-	aiq_store_bind_text(stmt, 6, user->password_hash);
-	sqlite3_bind_int64(stmt, 7, user->created_us);
+	aiq_stmt_bind_text(stmt, 1, user->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, user->id);
+	aiq_stmt_bind_text(stmt, 3, user->username);
+	aiq_stmt_bind_text(stmt, 4, user->display_name);
+	aiq_stmt_bind_text(stmt, 5, user->role);
+	aiq_stmt_bind_text(stmt, 6, user->password_hash);
+	aiq_stmt_bind_int64(stmt, 7, user->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "user", error)) {
 		if (g_error_matches(*error, AIQ_ERROR, AIQ_ERROR_CONFLICT)) {
 			g_clear_error(error);
@@ -418,7 +422,7 @@ aiq_store_create_user(AiqStore *self,
 			    role,
 			    password_hash,
 			    g_get_real_time());
-	if (!aiq_store_write(self, aiq_store_create_user_cb, user, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_create_user_cb, user, error))
 		return NULL;
 	return g_steal_pointer(&user);
 }
@@ -484,7 +488,8 @@ aiq_store_create_tenant_with_admin(AiqStore *self,
 			    now_us);
 	op.tenant = tenant;
 	op.admin = user;
-	if (!aiq_store_write(self, aiq_store_create_tenant_with_admin_cb, &op, error))
+	/* the new tenant's: the admin is its first row */
+	if (!aiq_store_write(self, tenant->id, aiq_store_create_tenant_with_admin_cb, &op, error))
 		return NULL;
 	if (admin != NULL)
 		*admin = g_steal_pointer(&user);
@@ -496,12 +501,13 @@ aiq_store_get_user(AiqStore *self, const gchar *tenant_id, const gchar *id, GErr
 {
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND id = ?2",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
 	if (!aiq_store_step_row(stmt, "user", id, error))
 		return NULL;
 	return aiq_user_from_row(stmt);
@@ -515,12 +521,13 @@ aiq_store_get_user_by_name(AiqStore *self,
 {
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND username = ?2",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, username);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, username);
 	if (!aiq_store_step_row(stmt, "user", username, error))
 		return NULL;
 	return aiq_user_from_row(stmt);
@@ -542,15 +549,16 @@ aiq_store_list_users(AiqStore *self,
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_USER_COLUMNS " FROM users WHERE tenant_id = ?1 "
 				      "AND (created, id) > (?2, ?3) ORDER BY created, id LIMIT ?4",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, after_time);
-	aiq_store_bind_text(stmt, 3, after_id != NULL ? after_id : "");
-	sqlite3_bind_int(stmt, 4, (gint)limit + 1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, after_time);
+	aiq_stmt_bind_text(stmt, 3, after_id != NULL ? after_id : "");
+	aiq_stmt_bind_int64(stmt, 4, (gint)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_user_from_row,
@@ -595,22 +603,23 @@ aiq_store_update_user_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 			"UPDATE users SET role = coalesce(?3, role), "
 			"display_name = coalesce(?4, display_name), "
 			"password_hash = coalesce(?5, password_hash), "
-			"disabled = CASE WHEN ?6 >= 0 THEN ?6 ELSE disabled END, updated = ?7 "
+			"disabled = CASE WHEN CAST(?6 AS BIGINT) >= 0 THEN CAST(?6 AS BIGINT) "
+			"ELSE disabled END, updated = ?7 "
 			"WHERE tenant_id = ?1 AND id = ?2",
 			error);
 	}
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id);
 	if (op->login_us > 0) {
-		sqlite3_bind_int64(stmt, 3, op->login_us);
+		aiq_stmt_bind_int64(stmt, 3, op->login_us);
 	} else if (!op->delete) {
-		aiq_store_bind_text(stmt, 3, op->role);
-		aiq_store_bind_text(stmt, 4, op->display_name);
-		aiq_store_bind_text(stmt, 5, op->password_hash);
-		sqlite3_bind_int(stmt, 6, op->disabled);
-		sqlite3_bind_int64(stmt, 7, g_get_real_time());
+		aiq_stmt_bind_text(stmt, 3, op->role);
+		aiq_stmt_bind_text(stmt, 4, op->display_name);
+		aiq_stmt_bind_text(stmt, 5, op->password_hash);
+		aiq_stmt_bind_int64(stmt, 6, op->disabled);
+		aiq_stmt_bind_int64(stmt, 7, g_get_real_time());
 	}
 	return aiq_store_tx_exec_existing(tx, stmt, "user", op->id, error);
 }
@@ -633,14 +642,14 @@ aiq_store_update_user(AiqStore *self,
 		      GError **error)
 {
 	AiqUpdateUser op = { tenant_id, id, role, display_name, password_hash, disabled, 0, FALSE };
-	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+	return aiq_store_write(self, tenant_id, aiq_store_update_user_cb, &op, error);
 }
 
 gboolean
 aiq_store_delete_user(AiqStore *self, const gchar *tenant_id, const gchar *id, GError **error)
 {
 	AiqUpdateUser op = { tenant_id, id, NULL, NULL, NULL, -1, 0, TRUE };
-	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+	return aiq_store_write(self, tenant_id, aiq_store_update_user_cb, &op, error);
 }
 
 gboolean
@@ -651,7 +660,7 @@ aiq_store_touch_user_login(AiqStore *self,
 			   GError **error)
 {
 	AiqUpdateUser op = { tenant_id, id, NULL, NULL, NULL, -1, MAX(now_us, 1), FALSE };
-	return aiq_store_write(self, aiq_store_update_user_cb, &op, error);
+	return aiq_store_write(self, tenant_id, aiq_store_update_user_cb, &op, error);
 }
 
 /* tokens */
@@ -661,22 +670,23 @@ aiq_store_touch_user_login(AiqStore *self,
 	"data"
 
 static AiqTokenRow *
-aiq_token_row_from_row(sqlite3_stmt *stmt)
+aiq_token_row_from_row(AiqStmt *stmt)
 {
 	AiqTokenRow *row = g_new0(AiqTokenRow, 1);
-	const void *hash = sqlite3_column_blob(stmt, 1);
+	gsize hash_len = 0;
+	gconstpointer hash = aiq_stmt_column_blob(stmt, 1, &hash_len);
 	row->tenant_id = aiq_store_column_text(stmt, 0);
-	if (hash != NULL && sqlite3_column_bytes(stmt, 1) == 32)
+	if (hash != NULL && hash_len == 32)
 		memcpy(row->hash, hash, 32);
 	row->id = aiq_store_column_text(stmt, 2);
-	row->kind = aiq_token_kind_from_string((const gchar *)sqlite3_column_text(stmt, 3));
+	row->kind = aiq_token_kind_from_string(aiq_stmt_column_text(stmt, 3));
 	row->subject_id = aiq_store_column_text(stmt, 4);
 	row->role = aiq_store_column_text(stmt, 5);
 	row->name = aiq_store_column_text(stmt, 6);
-	row->created_us = sqlite3_column_int64(stmt, 7);
-	row->expires_us = sqlite3_column_int64(stmt, 8);
-	row->last_used_us = sqlite3_column_int64(stmt, 9);
-	row->revoked = sqlite3_column_int(stmt, 10) != 0;
+	row->created_us = aiq_stmt_column_int64(stmt, 7);
+	row->expires_us = aiq_stmt_column_int64(stmt, 8);
+	row->last_used_us = aiq_stmt_column_int64(stmt, 9);
+	row->revoked = aiq_stmt_column_int(stmt, 10) != 0;
 	row->data = aiq_store_column_json(stmt, 11);
 	return row;
 }
@@ -692,18 +702,18 @@ aiq_store_insert_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				     error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, row->tenant_id);
-	sqlite3_bind_blob(stmt, 2, row->hash, 32, SQLITE_TRANSIENT);
-	aiq_store_bind_text(stmt, 3, row->id);
-	aiq_store_bind_text(stmt, 4, aiq_token_kind_to_string(row->kind));
-	aiq_store_bind_text(stmt, 5, row->subject_id);
-	aiq_store_bind_text(stmt, 6, row->role);
-	aiq_store_bind_text(stmt, 7, row->name);
-	sqlite3_bind_int64(stmt, 8, row->created_us);
+	aiq_stmt_bind_text(stmt, 1, row->tenant_id);
+	aiq_stmt_bind_blob(stmt, 2, row->hash, 32);
+	aiq_stmt_bind_text(stmt, 3, row->id);
+	aiq_stmt_bind_text(stmt, 4, aiq_token_kind_to_string(row->kind));
+	aiq_stmt_bind_text(stmt, 5, row->subject_id);
+	aiq_stmt_bind_text(stmt, 6, row->role);
+	aiq_stmt_bind_text(stmt, 7, row->name);
+	aiq_stmt_bind_int64(stmt, 8, row->created_us);
 	if (row->expires_us > 0)
-		sqlite3_bind_int64(stmt, 9, row->expires_us);
+		aiq_stmt_bind_int64(stmt, 9, row->expires_us);
 	else
-		sqlite3_bind_null(stmt, 9);
+		aiq_stmt_bind_null(stmt, 9);
 	aiq_store_bind_json(stmt, 10, row->data);
 	return aiq_store_tx_exec(tx, stmt, "token", error);
 }
@@ -713,7 +723,11 @@ aiq_store_insert_token(AiqStore *self, const AiqTokenRow *row, GError **error)
 {
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(row->tenant_id != NULL && row->id != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_insert_token_cb, (gpointer)row, error);
+	return aiq_store_write(self,
+			       row->tenant_id,
+			       aiq_store_insert_token_cb,
+			       (gpointer)row,
+			       error);
 }
 
 /**
@@ -727,12 +741,13 @@ aiq_store_lookup_token(AiqStore *self, const gchar *tenant_id, const guint8 *has
 {
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 AND hash = ?2",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_blob(stmt, 2, hash, 32, SQLITE_STATIC);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_blob(stmt, 2, hash, 32);
 	if (!aiq_store_step_row(stmt, "token", "…", error))
 		return NULL;
 	return aiq_token_row_from_row(stmt);
@@ -763,9 +778,9 @@ aiq_store_revoke_token_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 			error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id != NULL ? op->id : op->subject_id);
-	aiq_store_bind_text(stmt, 3, aiq_token_kind_to_string(op->kind));
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id != NULL ? op->id : op->subject_id);
+	aiq_stmt_bind_text(stmt, 3, aiq_token_kind_to_string(op->kind));
 	/* revoking all of a subject's tokens finds none when it has none */
 	if (op->id == NULL)
 		return aiq_store_tx_exec(tx, stmt, "token", error);
@@ -781,7 +796,7 @@ aiq_store_revoke_token(AiqStore *self,
 {
 	AiqRevokeToken op = { tenant_id, id, NULL, kind };
 	g_return_val_if_fail(id != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_revoke_token_cb, &op, error);
+	return aiq_store_write(self, tenant_id, aiq_store_revoke_token_cb, &op, error);
 }
 
 gboolean
@@ -793,7 +808,7 @@ aiq_store_revoke_tokens_of(AiqStore *self,
 {
 	AiqRevokeToken op = { tenant_id, NULL, subject_id, kind };
 	g_return_val_if_fail(subject_id != NULL, FALSE);
-	return aiq_store_write(self, aiq_store_revoke_token_cb, &op, error);
+	return aiq_store_write(self, tenant_id, aiq_store_revoke_token_cb, &op, error);
 }
 
 /**
@@ -813,15 +828,16 @@ aiq_store_list_tokens(AiqStore *self,
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_token_row_free);
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT " AIQ_TOKEN_COLUMNS " FROM tokens WHERE tenant_id = ?1 "
-		"AND kind = ?2 AND revoked = 0 AND (?3 IS NULL OR subject_id = ?3) "
+		"AND kind = ?2 AND revoked = 0 AND (CAST(?3 AS TEXT) IS NULL OR subject_id = ?3) "
 		"ORDER BY created DESC LIMIT 1000",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
-	aiq_store_bind_text(stmt, 3, subject_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
+	aiq_stmt_bind_text(stmt, 3, subject_id);
 	if (!aiq_store_step_rows(stmt,
 				 (AiqStoreRowFunc)aiq_token_row_from_row,
 				 result,
@@ -848,14 +864,15 @@ aiq_store_get_token(AiqStore *self,
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL && id != NULL, NULL);
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_TOKEN_COLUMNS " FROM tokens "
 				      "WHERE tenant_id = ?1 AND id = ?2 AND kind = ?3",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
-	aiq_store_bind_text(stmt, 3, aiq_token_kind_to_string(kind));
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 3, aiq_token_kind_to_string(kind));
 	if (!aiq_store_step_row(stmt, "token", id, error))
 		return NULL;
 	return aiq_token_row_from_row(stmt);
@@ -889,6 +906,7 @@ aiq_store_list_tokens_page(AiqStore *self,
 	if (cursor != NULL && !aiq_store_cursor_decode(cursor, &after_time, &after_id, error))
 		return NULL;
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_TOKEN_COLUMNS
 				      " FROM tokens WHERE tenant_id = ?1 "
 				      "AND kind = ?2 AND revoked = 0 AND (created, id) > (?3, ?4) "
@@ -896,11 +914,11 @@ aiq_store_list_tokens_page(AiqStore *self,
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
-	sqlite3_bind_int64(stmt, 3, after_time);
-	aiq_store_bind_text(stmt, 4, after_id != NULL ? after_id : "");
-	sqlite3_bind_int(stmt, 5, (gint)limit + 1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, aiq_token_kind_to_string(kind));
+	aiq_stmt_bind_int64(stmt, 3, after_time);
+	aiq_stmt_bind_text(stmt, 4, after_id != NULL ? after_id : "");
+	aiq_stmt_bind_int64(stmt, 5, (gint)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_token_row_from_row,
@@ -922,14 +940,15 @@ aiq_store_touch_tokens_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		AiqTokenRow *row = g_ptr_array_index(rows, i);
 		g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(
 			tx,
-			"UPDATE tokens SET last_used = max(coalesce(last_used, 0), ?3) "
+			"UPDATE tokens SET last_used = CASE WHEN coalesce(last_used, 0) < ?3 THEN ?3 "
+			"ELSE coalesce(last_used, 0) END "
 			"WHERE tenant_id = ?1 AND hash = ?2",
 			error);
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, row->tenant_id);
-		sqlite3_bind_blob(stmt, 2, row->hash, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 3, row->last_used_us);
+		aiq_stmt_bind_text(stmt, 1, row->tenant_id);
+		aiq_stmt_bind_blob(stmt, 2, row->hash, 32);
+		aiq_stmt_bind_int64(stmt, 3, row->last_used_us);
 		if (!aiq_store_tx_exec(tx, stmt, "token", error))
 			return FALSE;
 	}
@@ -947,5 +966,6 @@ aiq_store_touch_tokens(AiqStore *self, GPtrArray *rows, GError **error)
 {
 	if (rows->len == 0)
 		return TRUE;
-	return aiq_store_write(self, aiq_store_touch_tokens_cb, rows, error);
+	/* the tokens used since the last flush, of any tenant */
+	return aiq_store_write(self, AIQ_STORE_ALL_TENANTS, aiq_store_touch_tokens_cb, rows, error);
 }

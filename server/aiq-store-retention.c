@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Retention in the SQLite store: the finished executions old enough to
+ * Retention in the store: the finished executions old enough to
  * leave the hot store, read whole for their archive line, then recorded in
  * execution_archive and deleted with their steps, events and job, a batch
  * per write; and the archive index rows past the cold retention.
@@ -17,6 +17,14 @@
 
 /* the statuses an execution ends in (aiq_execution_status_is_final_str) */
 #define AIQ_FINAL_STATUSES "('succeeded', 'failed', 'cancelled', 'timed_out')"
+
+/* the rest of aiq_store_list_archive_candidates()'s SELECT */
+#define AIQ_ARCHIVE_CANDIDATES_WHERE                                                   \
+	"WHERE e.tenant_id = ?1 AND e.created < ?2 AND (e.created, e.id) > (?3, ?4) "  \
+	"AND e.status IN " AIQ_FINAL_STATUSES " AND NOT EXISTS (SELECT 1 FROM jobs j " \
+	"WHERE j.tenant_id = e.tenant_id AND j.execution_id = e.id "                   \
+	"AND j.state IN ('queued', 'leased')) "                                        \
+	"ORDER BY e.created, e.id LIMIT ?5"
 
 void
 aiq_archive_candidate_free(AiqArchiveCandidate *candidate)
@@ -39,11 +47,11 @@ aiq_execution_record_free(AiqExecutionRecord *record)
 }
 
 static AiqArchiveCandidate *
-aiq_archive_candidate_from_stmt(sqlite3_stmt *stmt)
+aiq_archive_candidate_from_stmt(AiqStmt *stmt)
 {
 	AiqArchiveCandidate *candidate = g_new0(AiqArchiveCandidate, 1);
 	candidate->id = aiq_store_column_text(stmt, 0);
-	candidate->created_us = sqlite3_column_int64(stmt, 1);
+	candidate->created_us = aiq_stmt_column_int64(stmt, 1);
 	return candidate;
 }
 
@@ -77,22 +85,22 @@ aiq_store_list_archive_candidates(AiqStore *self,
 	g_return_val_if_fail(tenant_id != NULL && after_id != NULL, NULL);
 	g_return_val_if_fail(limit > 0, NULL);
 
+	/* INDEXED BY is SQLite's: PostgreSQL's planner picks the index */
 	stmt = aiq_store_read_prepare(
 		self,
-		"SELECT e.id, e.created FROM executions e INDEXED BY executions_created "
-		"WHERE e.tenant_id = ?1 AND e.created < ?2 AND (e.created, e.id) > (?3, ?4) "
-		"AND e.status IN " AIQ_FINAL_STATUSES " AND NOT EXISTS (SELECT 1 FROM jobs j "
-		"WHERE j.tenant_id = e.tenant_id AND j.execution_id = e.id "
-		"AND j.state IN ('queued', 'leased')) "
-		"ORDER BY e.created, e.id LIMIT ?5",
+		tenant_id,
+		aiq_store_get_backend(self) == AIQ_DB_POSTGRES
+			? "SELECT e.id, e.created FROM executions e " AIQ_ARCHIVE_CANDIDATES_WHERE
+			: "SELECT e.id, e.created FROM executions e "
+			  "INDEXED BY executions_created " AIQ_ARCHIVE_CANDIDATES_WHERE,
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, before_us);
-	sqlite3_bind_int64(stmt, 3, after_created_us);
-	aiq_store_bind_text(stmt, 4, after_id);
-	sqlite3_bind_int(stmt, 5, (gint)MIN(limit, (guint)G_MAXINT));
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, before_us);
+	aiq_stmt_bind_int64(stmt, 3, after_created_us);
+	aiq_stmt_bind_text(stmt, 4, after_id);
+	aiq_stmt_bind_int64(stmt, 5, limit);
 	if (!aiq_store_step_rows(stmt,
 				 (AiqStoreRowFunc)aiq_archive_candidate_from_stmt,
 				 result,
@@ -103,15 +111,13 @@ aiq_store_list_archive_candidates(AiqStore *self,
 }
 
 static gboolean
-aiq_store_read_exec(AiqStore *self, const gchar *sql, GError **error)
+aiq_store_read_exec(AiqStore *self, const gchar *tenant_id, const gchar *sql, GError **error)
 {
-	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, sql, error);
-	gint rc;
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, tenant_id, sql, error);
 	if (stmt == NULL)
 		return FALSE;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, sql, error);
+	if (aiq_stmt_step(stmt) != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, sql, error);
 	return TRUE;
 }
 
@@ -135,6 +141,36 @@ aiq_store_read_execution_record_in(AiqStore *self,
 	return g_steal_pointer(&record);
 }
 
+/* PostgreSQL: each read is a transaction of its own, so the three reads
+ * are no snapshot; the record holds when the execution read again after
+ * them has not moved on (its status and its last event are the same) */
+static AiqExecutionRecord *
+aiq_store_read_execution_record_checked(AiqStore *self,
+					const gchar *tenant_id,
+					const gchar *execution_id,
+					GError **error)
+{
+	for (guint attempt = 0; attempt < 3; attempt++) {
+		g_autoptr(AiqExecutionRecord) record =
+			aiq_store_read_execution_record_in(self, tenant_id, execution_id, error);
+		g_autoptr(AiqExecutionRow) again = NULL;
+		if (record == NULL)
+			return NULL;
+		again = aiq_store_get_execution(self, tenant_id, execution_id, error);
+		if (again == NULL)
+			return NULL;
+		if (again->last_seq == record->execution->last_seq &&
+		    g_strcmp0(again->status, record->execution->status) == 0)
+			return g_steal_pointer(&record);
+	}
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_CONFLICT,
+		    "execution “%s” kept changing while it was read",
+		    execution_id);
+	return NULL;
+}
+
 /**
  * aiq_store_read_execution_record:
  *
@@ -154,12 +190,18 @@ aiq_store_read_execution_record(AiqStore *self,
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL && execution_id != NULL, NULL);
 
+	if (aiq_store_get_backend(self) == AIQ_DB_POSTGRES)
+		return aiq_store_read_execution_record_checked(self,
+							       tenant_id,
+							       execution_id,
+							       error);
+
 	/* the three reads share this thread's read connection: one
 	 * transaction makes them one snapshot */
-	if (!aiq_store_read_exec(self, "BEGIN", error))
+	if (!aiq_store_read_exec(self, tenant_id, "BEGIN", error))
 		return NULL;
 	record = aiq_store_read_execution_record_in(self, tenant_id, execution_id, error);
-	if (!aiq_store_read_exec(self, "COMMIT", record != NULL ? error : NULL)) {
+	if (!aiq_store_read_exec(self, tenant_id, "COMMIT", record != NULL ? error : NULL)) {
 		aiq_execution_record_free(record);
 		return NULL;
 	}
@@ -185,8 +227,8 @@ aiq_store_delete_execution_rows(AiqStoreTx *tx,
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx, sql, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
 	return aiq_store_tx_exec(tx, stmt, what, error);
 }
 
@@ -207,24 +249,26 @@ aiq_store_archive_execution(AiqStoreTx *tx,
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
 	if (!aiq_store_tx_exec(tx, stmt, "execution", error))
 		return FALSE;
-	if (sqlite3_changes(aiq_store_tx_get_db(tx)) == 0)
+	if (aiq_stmt_changes(stmt) == 0)
 		return TRUE;
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 
 	stmt = aiq_store_tx_prepare(tx,
-				    "INSERT OR REPLACE INTO execution_archive (tenant_id, "
-				    "execution_id, day, archived) VALUES (?1, ?2, ?3, ?4)",
+				    "INSERT INTO execution_archive (tenant_id, execution_id, day, "
+				    "archived) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, "
+				    "execution_id) DO UPDATE SET day = excluded.day, "
+				    "archived = excluded.archived",
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
-	sqlite3_bind_int64(stmt, 3, op->day);
-	sqlite3_bind_int64(stmt, 4, op->archived_us);
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_int64(stmt, 3, op->day);
+	aiq_stmt_bind_int64(stmt, 4, op->archived_us);
 	if (!aiq_store_tx_exec(tx, stmt, "execution archive", error))
 		return FALSE;
 
@@ -291,7 +335,7 @@ aiq_store_archive_executions(AiqStore *self,
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL && execution_ids != NULL, FALSE);
 
-	if (!aiq_store_write(self, aiq_store_archive_executions_cb, &op, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_archive_executions_cb, &op, error))
 		return FALSE;
 	if (n_archived != NULL)
 		*n_archived = op.n_archived;
@@ -320,19 +364,20 @@ aiq_store_get_execution_archive(AiqStore *self,
 	g_return_val_if_fail(tenant_id != NULL && execution_id != NULL, FALSE);
 
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT day, archived FROM execution_archive "
 				      "WHERE tenant_id = ?1 AND execution_id = ?2",
 				      error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, execution_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, execution_id);
 	if (!aiq_store_step_row(stmt, "archived execution", execution_id, error))
 		return FALSE;
 	if (day != NULL)
-		*day = sqlite3_column_int64(stmt, 0);
+		*day = aiq_stmt_column_int64(stmt, 0);
 	if (archived_us != NULL)
-		*archived_us = sqlite3_column_int64(stmt, 1);
+		*archived_us = aiq_stmt_column_int64(stmt, 1);
 	return TRUE;
 }
 
@@ -355,12 +400,12 @@ aiq_store_delete_archive_rows_cb(AiqStoreTx *tx, gpointer user_data, GError **er
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	sqlite3_bind_int64(stmt, 2, op->before_day);
-	sqlite3_bind_int(stmt, 3, (gint)MIN(op->batch, (guint)G_MAXINT));
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, op->before_day);
+	aiq_stmt_bind_int64(stmt, 3, op->batch);
 	if (!aiq_store_tx_exec(tx, stmt, "execution archive", error))
 		return FALSE;
-	op->n_deleted = (guint64)sqlite3_changes(aiq_store_tx_get_db(tx));
+	op->n_deleted = (guint64)aiq_stmt_changes(stmt);
 	return TRUE;
 }
 
@@ -388,7 +433,7 @@ aiq_store_delete_archive_rows(AiqStore *self,
 	g_return_val_if_fail(tenant_id != NULL && batch > 0, FALSE);
 
 	do {
-		if (!aiq_store_write(self, aiq_store_delete_archive_rows_cb, &op, error))
+		if (!aiq_store_write(self, tenant_id, aiq_store_delete_archive_rows_cb, &op, error))
 			return FALSE;
 		total += op.n_deleted;
 	} while (op.n_deleted >= batch);

@@ -34,8 +34,6 @@
 /* passes over the tables, for rows written while the erasure ran */
 #define AIQ_ERASE_PASSES 5
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_value, sqlite3_value_free)
-
 typedef enum {
 	AIQ_EXPORT_TEXT,
 	AIQ_EXPORT_INT,
@@ -315,13 +313,23 @@ aiq_export_table_n_keys(const AiqExportTable *table)
 	return n;
 }
 
+/* the number of the first key's parameter in aiq_export_table_sql(): the
+ * parameters are numbered without a gap (PostgreSQL cannot type one that
+ * does not appear) */
+static guint
+aiq_export_table_first_key_param(const AiqExportTable *table)
+{
+	return table->parent != NULL ? 3 : 2;
+}
+
 /* SELECT keys…, columns… FROM table WHERE tenant_id = ?1 [AND parent = ?2]
- * [AND (keys…) > (?3…)] ORDER BY keys… LIMIT n */
+ * [AND (keys…) > (?k…)] ORDER BY keys… LIMIT n */
 static gchar *
 aiq_export_table_sql(const AiqExportTable *table, gboolean after)
 {
 	GString *sql = g_string_new("SELECT ");
 	guint n_keys = aiq_export_table_n_keys(table);
+	guint first_param = aiq_export_table_first_key_param(table);
 	for (guint i = 0; i < n_keys; i++)
 		g_string_append_printf(sql, "%s, ", table->keys[i]);
 	for (guint i = 0; table->columns[i].name != NULL; i++)
@@ -335,7 +343,7 @@ aiq_export_table_sql(const AiqExportTable *table, gboolean after)
 			g_string_append_printf(sql, "%s%s", i > 0 ? ", " : "", table->keys[i]);
 		g_string_append(sql, ") > (");
 		for (guint i = 0; i < n_keys; i++)
-			g_string_append_printf(sql, "%s?%u", i > 0 ? ", " : "", i + 3);
+			g_string_append_printf(sql, "%s?%u", i > 0 ? ", " : "", i + first_param);
 		g_string_append(sql, ")");
 	}
 	g_string_append(sql, " ORDER BY ");
@@ -348,35 +356,35 @@ aiq_export_table_sql(const AiqExportTable *table, gboolean after)
 /* one row in the export's form, from column @first on; adds the bytes read
  * to @bytes */
 static JsonObject *
-aiq_export_row_to_json(sqlite3_stmt *stmt, const AiqExportColumn *columns, gint first, gsize *bytes)
+aiq_export_row_to_json(AiqStmt *stmt, const AiqExportColumn *columns, gint first, gsize *bytes)
 {
 	JsonObject *obj = json_object_new();
 	for (gint i = 0; columns[i].name != NULL; i++) {
 		gint col = first + i;
 		const gchar *name = columns[i].name;
-		gboolean null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
-		*bytes += (gsize)sqlite3_column_bytes(stmt, col);
-		if (null) {
+		if (aiq_stmt_column_is_null(stmt, col)) {
 			json_object_set_null_member(obj, name);
 			continue;
 		}
+		/* text by its length, numbers as the 8 bytes they take */
+		if (columns[i].kind == AIQ_EXPORT_TEXT || columns[i].kind == AIQ_EXPORT_JSON)
+			*bytes += strlen(aiq_stmt_column_text(stmt, col));
+		else
+			*bytes += sizeof(gint64);
 		switch (columns[i].kind) {
 		case AIQ_EXPORT_TEXT:
-			json_object_set_string_member(
-				obj,
-				name,
-				(const gchar *)sqlite3_column_text(stmt, col));
+			json_object_set_string_member(obj, name, aiq_stmt_column_text(stmt, col));
 			break;
 		case AIQ_EXPORT_INT:
-			json_object_set_int_member(obj, name, sqlite3_column_int64(stmt, col));
+			json_object_set_int_member(obj, name, aiq_stmt_column_int64(stmt, col));
 			break;
 		case AIQ_EXPORT_BOOL:
 			json_object_set_boolean_member(obj,
 						       name,
-						       sqlite3_column_int(stmt, col) != 0);
+						       aiq_stmt_column_int(stmt, col) != 0);
 			break;
 		case AIQ_EXPORT_TIME: {
-			gint64 us = sqlite3_column_int64(stmt, col);
+			gint64 us = aiq_stmt_column_int64(stmt, col);
 			if (us > 0) {
 				g_autofree gchar *text = aiq_time_to_iso8601(us);
 				json_object_set_string_member(obj, name, text);
@@ -389,8 +397,7 @@ aiq_export_row_to_json(sqlite3_stmt *stmt, const AiqExportColumn *columns, gint 
 			JsonNode *node = aiq_store_column_json(stmt, col);
 			/* what does not parse goes as the text it is */
 			if (node == NULL)
-				node = aiq_json_new_string(
-					(const gchar *)sqlite3_column_text(stmt, col));
+				node = aiq_json_new_string(aiq_stmt_column_text(stmt, col));
 			json_object_set_member(obj, name, node);
 			break;
 		}
@@ -440,7 +447,9 @@ aiq_export_table(AiqExportContext *ctx,
 	g_autofree gchar *first_sql = aiq_export_table_sql(table, FALSE);
 	g_autofree gchar *next_sql = aiq_export_table_sql(table, TRUE);
 	guint n_keys = aiq_export_table_n_keys(table);
-	sqlite3_value *last[G_N_ELEMENTS(table->keys)] = { NULL };
+	guint first_param = aiq_export_table_first_key_param(table);
+	AiqDbValue *last[G_N_ELEMENTS(table->keys)] = { NULL };
+	gboolean after = FALSE;
 	gboolean more = TRUE;
 	gboolean ok = TRUE;
 
@@ -449,36 +458,39 @@ aiq_export_table(AiqExportContext *ctx,
 			g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
 		g_autoptr(AiqStmt) stmt = NULL;
 		gsize bytes = 0;
-		gint rc = SQLITE_DONE;
+		AiqStmtStep rc = AIQ_STMT_DONE;
 
 		stmt = aiq_store_read_prepare(ctx->store,
-					      last[0] != NULL ? next_sql : first_sql,
+					      ctx->tenant_id,
+					      after ? next_sql : first_sql,
 					      error);
 		if (stmt == NULL) {
 			ok = FALSE;
 			break;
 		}
-		aiq_store_bind_text(stmt, 1, ctx->tenant_id);
+		aiq_stmt_bind_text(stmt, 1, ctx->tenant_id);
 		if (table->parent != NULL)
-			aiq_store_bind_text(stmt, 2, parent_id);
-		for (guint i = 0; i < n_keys && last[0] != NULL; i++)
-			sqlite3_bind_value(stmt, (gint)i + 3, last[i]);
-		while (bytes < AIQ_EXPORT_PAGE_BYTES && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			aiq_stmt_bind_text(stmt, 2, parent_id);
+		for (guint i = 0; i < n_keys && after; i++)
+			aiq_stmt_bind_value(stmt, (gint)(i + first_param), last[i]);
+		while (bytes < AIQ_EXPORT_PAGE_BYTES &&
+		       (rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
 			g_ptr_array_add(
 				rows,
 				aiq_export_row_to_json(stmt, table->columns, (gint)n_keys, &bytes));
 			for (guint i = 0; i < n_keys; i++) {
-				g_clear_pointer(&last[i], sqlite3_value_free);
-				last[i] = sqlite3_value_dup(sqlite3_column_value(stmt, (gint)i));
+				g_clear_pointer(&last[i], aiq_db_value_free);
+				last[i] = aiq_stmt_column_value(stmt, (gint)i);
 			}
+			after = TRUE;
 		}
-		if (bytes < AIQ_EXPORT_PAGE_BYTES && rc != SQLITE_DONE) {
-			ok = aiq_store_set_sqlite_error(NULL, rc, table->table, error);
+		if (bytes < AIQ_EXPORT_PAGE_BYTES && rc != AIQ_STMT_DONE) {
+			ok = aiq_stmt_set_error(stmt, table->table, error);
 			break;
 		}
 		/* a page stopped short by its bytes has more after it */
 		more = rows->len == AIQ_EXPORT_PAGE_ROWS || bytes >= AIQ_EXPORT_PAGE_BYTES;
-		g_clear_pointer(&stmt, sqlite3_reset);
+		g_clear_pointer(&stmt, aiq_stmt_reset);
 
 		for (guint i = 0; i < rows->len && ok; i++) {
 			JsonObject *row = g_ptr_array_index(rows, i);
@@ -487,7 +499,7 @@ aiq_export_table(AiqExportContext *ctx,
 		}
 	}
 	for (guint i = 0; i < n_keys; i++)
-		g_clear_pointer(&last[i], sqlite3_value_free);
+		g_clear_pointer(&last[i], aiq_db_value_free);
 	return ok;
 }
 
@@ -496,6 +508,7 @@ aiq_export_tenant_row(AiqExportContext *ctx, GError **error)
 {
 	g_autoptr(JsonObject) row = NULL;
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(ctx->store,
+							 NULL,
 							 "SELECT id, slug, name, tier, "
 							 "retention_days, status, created, "
 							 "updated, limits FROM tenants "
@@ -504,11 +517,11 @@ aiq_export_tenant_row(AiqExportContext *ctx, GError **error)
 	gsize bytes = 0;
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, ctx->tenant_id);
+	aiq_stmt_bind_text(stmt, 1, ctx->tenant_id);
 	if (!aiq_store_step_row(stmt, "tenant", ctx->tenant_id, error))
 		return FALSE;
 	row = aiq_export_row_to_json(stmt, aiq_export_tenant_columns, 0, &bytes);
-	g_clear_pointer(&stmt, sqlite3_reset);
+	g_clear_pointer(&stmt, aiq_stmt_reset);
 	return ctx->func("tenant", row, ctx->user_data, error);
 }
 
@@ -567,20 +580,21 @@ aiq_store_foreach_open_job(AiqStore *self,
 		g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(g_free);
 		g_autoptr(AiqStmt) stmt = NULL;
 		guint n = 0;
-		gint rc;
+		AiqStmtStep rc;
 
 		stmt = aiq_store_read_prepare(
 			self,
+			tenant_id,
 			"SELECT id, execution_id, state FROM jobs "
 			"WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 			error);
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, tenant_id);
-		aiq_store_bind_text(stmt, 2, after);
-		sqlite3_bind_int(stmt, 3, AIQ_ERASE_BATCH);
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			const gchar *state = (const gchar *)sqlite3_column_text(stmt, 2);
+		aiq_stmt_bind_text(stmt, 1, tenant_id);
+		aiq_stmt_bind_text(stmt, 2, after);
+		aiq_stmt_bind_int64(stmt, 3, AIQ_ERASE_BATCH);
+		while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
+			const gchar *state = aiq_stmt_column_text(stmt, 2);
 			n++;
 			g_free(after);
 			after = aiq_store_column_text(stmt, 0);
@@ -590,9 +604,9 @@ aiq_store_foreach_open_job(AiqStore *self,
 			g_ptr_array_add(jobs, aiq_store_column_text(stmt, 1));
 			g_ptr_array_add(jobs, g_strdup(state));
 		}
-		if (rc != SQLITE_DONE)
-			return aiq_store_set_sqlite_error(NULL, rc, "jobs", error);
-		g_clear_pointer(&stmt, sqlite3_reset);
+		if (rc != AIQ_STMT_DONE)
+			return aiq_stmt_set_error(stmt, "jobs", error);
+		g_clear_pointer(&stmt, aiq_stmt_reset);
 		for (guint i = 0; i + 2 < jobs->len; i += 3)
 			func(g_ptr_array_index(jobs, i),
 			     g_ptr_array_index(jobs, i + 1),
@@ -620,33 +634,44 @@ aiq_store_quote_name(const gchar *name)
 }
 
 /* the columns that pick one row of @table: tenant_id and its primary key,
- * or its rowid when it has none */
+ * or, when it has none, SQLite's rowid or PostgreSQL's ctid */
 static gchar *
 aiq_store_table_row_key(AiqStore *self, const gchar *table, GError **error)
 {
+	gboolean postgres = aiq_store_get_backend(self) == AIQ_DB_POSTGRES;
+	/* the schema only: no tenant's rows */
 	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(
 		self,
-		"SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk",
+		NULL,
+		postgres ? "SELECT k.column_name FROM information_schema.table_constraints AS c "
+			   "JOIN information_schema.key_column_usage AS k "
+			   "ON k.constraint_schema = c.constraint_schema "
+			   "AND k.constraint_name = c.constraint_name "
+			   "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
+			   "WHERE c.constraint_type = 'PRIMARY KEY' "
+			   "AND c.table_schema = current_schema() AND c.table_name = ?1 "
+			   "ORDER BY k.ordinal_position"
+			 : "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk",
 		error);
 	g_autoptr(GString) key = g_string_new("\"tenant_id\"");
 	guint n = 0;
-	gint rc;
+	AiqStmtStep rc;
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, table);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const gchar *name = (const gchar *)sqlite3_column_text(stmt, 0);
+	aiq_stmt_bind_text(stmt, 1, table);
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
+		const gchar *name = aiq_stmt_column_text(stmt, 0);
 		g_autofree gchar *quoted = aiq_store_quote_name(name);
 		n++;
 		if (g_strcmp0(name, "tenant_id") != 0)
 			g_string_append_printf(key, ", %s", quoted);
 	}
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, table, error);
+	if (rc != AIQ_STMT_DONE) {
+		aiq_stmt_set_error(stmt, table, error);
 		return NULL;
 	}
 	if (n == 0)
-		return g_strdup("rowid");
+		return g_strdup(postgres ? "ctid" : "rowid");
 	return g_string_free(g_steal_pointer(&key), FALSE);
 }
 
@@ -654,30 +679,45 @@ aiq_store_table_row_key(AiqStore *self, const gchar *table, GError **error)
  * aiq_store_list_tenant_tables:
  *
  * Returns: (transfer full) (element-type utf8): every table with a
- * tenant_id column, from the schema as it is
+ * tenant_id column, from the schema as it is (PostgreSQL: the tables of
+ * the current schema, not its views)
  */
 GPtrArray *
 aiq_store_list_tenant_tables(AiqStore *self, GError **error)
 {
 	g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 
-	stmt = aiq_store_read_prepare(self,
-				      "SELECT s.name FROM sqlite_schema AS s "
-				      "WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' "
-				      "ESCAPE '\\' AND EXISTS (SELECT 1 FROM "
-				      "pragma_table_info(s.name) AS c WHERE c.name = 'tenant_id') "
-				      "ORDER BY s.name",
-				      error);
+	/* the schema only: no tenant's rows */
+	if (aiq_store_get_backend(self) == AIQ_DB_POSTGRES)
+		stmt = aiq_store_read_prepare(
+			self,
+			NULL,
+			"SELECT c.table_name FROM information_schema.columns AS c "
+			"JOIN information_schema.tables AS t ON t.table_schema = c.table_schema "
+			"AND t.table_name = c.table_name "
+			"WHERE c.table_schema = current_schema() AND c.column_name = 'tenant_id' "
+			"AND t.table_type = 'BASE TABLE' ORDER BY c.table_name",
+			error);
+	else
+		stmt = aiq_store_read_prepare(
+			self,
+			NULL,
+			"SELECT s.name FROM sqlite_schema AS s "
+			"WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' "
+			"ESCAPE '\\' AND EXISTS (SELECT 1 FROM "
+			"pragma_table_info(s.name) AS c WHERE c.name = 'tenant_id') "
+			"ORDER BY s.name",
+			error);
 	if (stmt == NULL)
 		return NULL;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW)
 		g_ptr_array_add(tables, aiq_store_column_text(stmt, 0));
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "tables", error);
+	if (rc != AIQ_STMT_DONE) {
+		aiq_stmt_set_error(stmt, "tables", error);
 		return NULL;
 	}
 	return g_steal_pointer(&tables);
@@ -695,43 +735,49 @@ static gboolean
 aiq_store_erase_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqEraseOp *op = user_data;
-	sqlite3 *db = aiq_store_tx_get_db(tx);
 	g_autoptr(AiqStmt) status = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
-	status = aiq_store_tx_prepare(tx, "SELECT status FROM tenants WHERE id = ?1", error);
+	/* counted anew when PostgreSQL runs the write again */
+	op->changes = 0;
+
+	/* PostgreSQL: the row stays locked until the commit, so that no other
+	 * replica takes the tenant out of suspension meanwhile */
+	status = aiq_store_tx_prepare(tx,
+				      aiq_store_tx_get_backend(tx) == AIQ_DB_POSTGRES
+					      ? "SELECT status FROM tenants WHERE id = ?1 FOR SHARE"
+					      : "SELECT status FROM tenants WHERE id = ?1",
+				      error);
 	if (status == NULL)
 		return FALSE;
-	aiq_store_bind_text(status, 1, op->tenant_id);
-	rc = sqlite3_step(status);
-	if (rc == SQLITE_ROW &&
-	    g_strcmp0((const gchar *)sqlite3_column_text(status, 0), "suspended") != 0) {
+	aiq_stmt_bind_text(status, 1, op->tenant_id);
+	rc = aiq_stmt_step(status);
+	if (rc == AIQ_STMT_ROW && g_strcmp0(aiq_stmt_column_text(status, 0), "suspended") != 0) {
 		g_set_error_literal(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_CONFLICT,
 				    _("the tenant is no longer suspended; its erasure stopped"));
 		return FALSE;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(db, rc, "tenant", error);
-	g_clear_pointer(&status, sqlite3_reset);
+	if (rc != AIQ_STMT_ROW && rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(status, "tenant", error);
+	g_clear_pointer(&status, aiq_stmt_reset);
 
-	op->changes = 0;
 	for (guint i = 0; i < op->sql->len; i++) {
 		AiqStmt *stmt = aiq_store_tx_prepare(tx, g_ptr_array_index(op->sql, i), error);
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, op->tenant_id);
+		aiq_stmt_bind_text(stmt, 1, op->tenant_id);
 		if (!aiq_store_tx_exec(tx, stmt, "erase", error))
 			return FALSE;
-		op->changes += sqlite3_changes(db);
+		op->changes += aiq_stmt_changes(stmt);
 	}
 	if (op->tenant_row) {
 		AiqStmt *stmt =
 			aiq_store_tx_prepare(tx, "DELETE FROM tenants WHERE id = ?1", error);
 		if (stmt == NULL)
 			return FALSE;
-		aiq_store_bind_text(stmt, 1, op->tenant_id);
+		aiq_stmt_bind_text(stmt, 1, op->tenant_id);
 		if (!aiq_store_tx_exec_existing(tx, stmt, "tenant", op->tenant_id, error))
 			return FALSE;
 	}
@@ -807,7 +853,11 @@ aiq_store_erase_tenant_rows(AiqStore *self, const gchar *tenant_id, guint64 *n_r
 			AiqEraseOp op = { tenant_id, one, FALSE, 0 };
 			g_ptr_array_add(one, g_ptr_array_index(sql, i));
 			do {
-				if (!aiq_store_write(self, aiq_store_erase_cb, &op, error))
+				if (!aiq_store_write(self,
+						     tenant_id,
+						     aiq_store_erase_cb,
+						     &op,
+						     error))
 					return FALSE;
 				deleted += (guint64)op.changes;
 			} while (op.changes >= AIQ_ERASE_BATCH);
@@ -849,7 +899,7 @@ aiq_store_delete_erased_tenant(AiqStore *self,
 		g_ptr_array_add(
 			sql,
 			aiq_store_erase_sql(self, g_ptr_array_index(tables, i), FALSE, NULL));
-	if (!aiq_store_write(self, aiq_store_erase_cb, &op, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_erase_cb, &op, error))
 		return FALSE;
 	if (n_rows != NULL)
 		*n_rows = (guint64)op.changes;

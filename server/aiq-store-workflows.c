@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Workflows and their immutable, numbered versions in the SQLite store.
+ * Workflows and their immutable, numbered versions in the store.
  *
  * A workflow row mirrors the name, description, runs_on labels and latest
  * version number of its newest definition, so lists need not read
@@ -60,7 +60,7 @@ aiq_workflow_version_free(AiqWorkflowVersion *version)
 #define AIQ_VERSION_COLUMNS "tenant_id, workflow_id, version, definition, digest, author, created"
 
 static AiqWorkflowRow *
-aiq_workflow_row_from_row(sqlite3_stmt *stmt)
+aiq_workflow_row_from_row(AiqStmt *stmt)
 {
 	AiqWorkflowRow *row = g_new0(AiqWorkflowRow, 1);
 	row->tenant_id = aiq_store_column_text(stmt, 0);
@@ -68,26 +68,26 @@ aiq_workflow_row_from_row(sqlite3_stmt *stmt)
 	row->name = aiq_store_column_text(stmt, 2);
 	row->description = aiq_store_column_text(stmt, 3);
 	row->labels = aiq_store_column_strv(stmt, 4);
-	row->enabled = sqlite3_column_int(stmt, 5) != 0;
-	row->latest_version = sqlite3_column_int(stmt, 6);
-	row->created_us = sqlite3_column_int64(stmt, 7);
-	row->updated_us = sqlite3_column_int64(stmt, 8);
-	row->deleted = sqlite3_column_int(stmt, 9) != 0;
+	row->enabled = aiq_stmt_column_int(stmt, 5) != 0;
+	row->latest_version = aiq_stmt_column_int(stmt, 6);
+	row->created_us = aiq_stmt_column_int64(stmt, 7);
+	row->updated_us = aiq_stmt_column_int64(stmt, 8);
+	row->deleted = aiq_stmt_column_int(stmt, 9) != 0;
 	return row;
 }
 
 static AiqWorkflowVersion *
-aiq_workflow_version_from_row(sqlite3_stmt *stmt)
+aiq_workflow_version_from_row(AiqStmt *stmt)
 {
 	AiqWorkflowVersion *version = g_new0(AiqWorkflowVersion, 1);
 	version->tenant_id = aiq_store_column_text(stmt, 0);
 	version->workflow_id = aiq_store_column_text(stmt, 1);
-	version->version = sqlite3_column_int(stmt, 2);
+	version->version = aiq_stmt_column_int(stmt, 2);
 	version->definition = aiq_store_column_text(stmt, 3);
 	version->digest = aiq_store_column_text(stmt, 4);
 	version->author = aiq_store_column_text(stmt, 5);
-	version->created_us = sqlite3_column_int64(stmt, 6);
-	if (sqlite3_column_count(stmt) > 7)
+	version->created_us = aiq_stmt_column_int64(stmt, 6);
+	if (aiq_stmt_column_count(stmt) > 7)
 		version->triggers = aiq_store_column_text(stmt, 7);
 	return version;
 }
@@ -117,8 +117,8 @@ aiq_store_workflows_tx_get(AiqStoreTx *tx, const gchar *tenant_id, const gchar *
 				     error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
 	if (!aiq_store_step_row(stmt, "workflow", id, error))
 		return NULL;
 	return aiq_workflow_row_from_row(stmt);
@@ -141,13 +141,13 @@ aiq_store_workflows_tx_insert_version(AiqStoreTx *tx,
 				     error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
-	sqlite3_bind_int(stmt, 3, version);
-	aiq_store_bind_text(stmt, 4, aiq_definition_get_canonical_json(definition));
-	aiq_store_bind_text(stmt, 5, aiq_definition_get_digest(definition));
-	aiq_store_bind_text(stmt, 6, author);
-	sqlite3_bind_int64(stmt, 7, now_us);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, workflow_id);
+	aiq_stmt_bind_int64(stmt, 3, version);
+	aiq_stmt_bind_text(stmt, 4, aiq_definition_get_canonical_json(definition));
+	aiq_stmt_bind_text(stmt, 5, aiq_definition_get_digest(definition));
+	aiq_stmt_bind_text(stmt, 6, author);
+	aiq_stmt_bind_int64(stmt, 7, now_us);
 	return aiq_store_tx_exec(tx, stmt, "workflow version", error);
 }
 
@@ -170,10 +170,10 @@ typedef struct {
 	AiqWorkflowRow *row;
 } AiqWriteWorkflow;
 
-/* the tenant's live workflows, from the index of live names */
+/* the tenant's live workflows, from the index of live names, at most ?2 */
 #define AIQ_WORKFLOWS_COUNT_SQL                                                   \
 	"SELECT count(*) FROM (SELECT 1 FROM workflows WHERE tenant_id = ?1 AND " \
-	"deleted = 0 LIMIT ?2)"
+	"deleted = 0 LIMIT ?2) AS live"
 
 /* inside a write: at most @bound (0: all) of the tenant's live workflows */
 static gboolean
@@ -186,19 +186,22 @@ aiq_store_workflows_tx_count(AiqStoreTx *tx,
 	g_autoptr(AiqStmt) stmt = aiq_store_tx_prepare(tx, AIQ_WORKFLOWS_COUNT_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, bound > 0 ? bound : -1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, bound > 0 ? bound : G_MAXINT64);
 	return aiq_store_step_count(stmt, "workflows", count, error);
 }
 
-/* the quota of workflows, in the write that would add one: creates are
- * serialised by the one writer, so the count is exact */
+/* the quota of workflows, in the write that would add one: creates of the
+ * tenant are serialised (the one writer; the tenant's lock on PostgreSQL),
+ * so the count is exact */
 static gboolean
 aiq_store_workflows_tx_check_quota(AiqStoreTx *tx, AiqWriteWorkflow *op, GError **error)
 {
 	gint64 count = 0;
 	if (op->max_workflows <= 0)
 		return TRUE;
+	if (!aiq_store_tx_lock_tenant(tx, op->tenant_id, error))
+		return FALSE;
 	if (!aiq_store_workflows_tx_count(tx, op->tenant_id, op->max_workflows, &count, error))
 		return FALSE;
 	if (count < op->max_workflows)
@@ -215,11 +218,15 @@ static gboolean
 aiq_store_create_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqWriteWorkflow *op = user_data;
-	g_autoptr(AiqWorkflowRow) row = g_new0(AiqWorkflowRow, 1);
+	g_autoptr(AiqWorkflowRow) row = NULL;
 	g_autoptr(AiqStmt) stmt = NULL;
 
+	/* run again after a serialization failure: nothing of the last run */
+	g_clear_pointer(&op->row, aiq_workflow_row_free);
+	op->used = 0;
 	if (!aiq_store_workflows_tx_check_quota(tx, op, error))
 		return FALSE;
+	row = g_new0(AiqWorkflowRow, 1);
 	row->tenant_id = g_strdup(op->tenant_id);
 	row->id = aiq_id_new();
 	row->name = g_strdup(aiq_definition_get_name(op->definition));
@@ -235,12 +242,12 @@ aiq_store_create_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, row->tenant_id);
-	aiq_store_bind_text(stmt, 2, row->id);
-	aiq_store_bind_text(stmt, 3, row->name);
-	aiq_store_bind_text(stmt, 4, row->description);
+	aiq_stmt_bind_text(stmt, 1, row->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, row->id);
+	aiq_stmt_bind_text(stmt, 3, row->name);
+	aiq_stmt_bind_text(stmt, 4, row->description);
 	aiq_store_bind_strv(stmt, 5, row->labels);
-	sqlite3_bind_int64(stmt, 6, row->created_us);
+	aiq_stmt_bind_int64(stmt, 6, row->created_us);
 	if (!aiq_store_tx_exec(tx, stmt, "workflow", error)) {
 		aiq_store_workflows_name_conflict(error, row->name);
 		return FALSE;
@@ -293,7 +300,7 @@ aiq_store_create_workflow_with_quota(AiqStore *self,
 	g_return_val_if_fail(tenant_id != NULL, NULL);
 	g_return_val_if_fail(definition != NULL, NULL);
 
-	if (!aiq_store_write(self, aiq_store_create_workflow_cb, &op, error)) {
+	if (!aiq_store_write(self, tenant_id, aiq_store_create_workflow_cb, &op, error)) {
 		aiq_workflow_row_free(op.row);
 		if (used != NULL)
 			*used = op.used;
@@ -335,11 +342,11 @@ aiq_store_count_workflows(AiqStore *self, const gchar *tenant_id, gint64 *count,
 	g_autoptr(AiqStmt) stmt = NULL;
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL, FALSE);
-	stmt = aiq_store_read_prepare(self, AIQ_WORKFLOWS_COUNT_SQL, error);
+	stmt = aiq_store_read_prepare(self, tenant_id, AIQ_WORKFLOWS_COUNT_SQL, error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	sqlite3_bind_int64(stmt, 2, -1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_int64(stmt, 2, G_MAXINT64);
 	return aiq_store_step_count(stmt, "workflows", count, error);
 }
 
@@ -353,8 +360,15 @@ aiq_store_update_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 	g_auto(GStrv) labels = NULL;
 	const gchar *name = aiq_definition_get_name(op->definition);
 	gint64 now_us = g_get_real_time();
-	gint rc;
+	AiqStmtStep rc;
 
+	/* run again after a serialization failure: nothing of the last run */
+	g_clear_pointer(&op->row, aiq_workflow_row_free);
+	op->changed = FALSE;
+	/* concurrent updates of the workflow number their versions one after
+	 * the other: SQLite's one writer, the tenant's lock on PostgreSQL */
+	if (!aiq_store_tx_lock_tenant(tx, op->tenant_id, error))
+		return FALSE;
 	row = aiq_store_workflows_tx_get(tx, op->tenant_id, op->id, error);
 	if (row == NULL)
 		return FALSE;
@@ -366,22 +380,19 @@ aiq_store_update_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 				      error);
 	if (latest == NULL)
 		return FALSE;
-	aiq_store_bind_text(latest, 1, op->tenant_id);
-	aiq_store_bind_text(latest, 2, op->id);
-	sqlite3_bind_int(latest, 3, row->latest_version);
-	rc = sqlite3_step(latest);
-	if (rc == SQLITE_ROW && g_strcmp0((const gchar *)sqlite3_column_text(latest, 0),
-					  aiq_definition_get_digest(op->definition)) == 0) {
+	aiq_stmt_bind_text(latest, 1, op->tenant_id);
+	aiq_stmt_bind_text(latest, 2, op->id);
+	aiq_stmt_bind_int64(latest, 3, row->latest_version);
+	rc = aiq_stmt_step(latest);
+	if (rc == AIQ_STMT_ROW && g_strcmp0(aiq_stmt_column_text(latest, 0),
+					    aiq_definition_get_digest(op->definition)) == 0) {
 		op->changed = FALSE;
 		op->row = g_steal_pointer(&row);
 		return TRUE;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(aiq_store_tx_get_db(tx),
-						  rc,
-						  "workflow version",
-						  error);
-	sqlite3_reset(latest);
+	if (rc == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(latest, "workflow version", error);
+	aiq_stmt_reset(latest);
 
 	labels = aiq_store_workflows_labels(op->definition);
 	update = aiq_store_tx_prepare(
@@ -392,13 +403,13 @@ aiq_store_update_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 		error);
 	if (update == NULL)
 		return FALSE;
-	aiq_store_bind_text(update, 1, op->tenant_id);
-	aiq_store_bind_text(update, 2, op->id);
-	aiq_store_bind_text(update, 3, name);
-	aiq_store_bind_text(update, 4, aiq_definition_get_description(op->definition));
+	aiq_stmt_bind_text(update, 1, op->tenant_id);
+	aiq_stmt_bind_text(update, 2, op->id);
+	aiq_stmt_bind_text(update, 3, name);
+	aiq_stmt_bind_text(update, 4, aiq_definition_get_description(op->definition));
 	aiq_store_bind_strv(update, 5, labels);
-	sqlite3_bind_int(update, 6, row->latest_version + 1);
-	sqlite3_bind_int64(update, 7, now_us);
+	aiq_stmt_bind_int64(update, 6, row->latest_version + 1);
+	aiq_stmt_bind_int64(update, 7, now_us);
 	if (!aiq_store_tx_exec(tx, update, "workflow", error)) {
 		aiq_store_workflows_name_conflict(error, name);
 		return FALSE;
@@ -460,7 +471,7 @@ aiq_store_update_workflow(AiqStore *self,
 	g_return_val_if_fail(id != NULL, NULL);
 	g_return_val_if_fail(definition != NULL, NULL);
 
-	if (!aiq_store_write(self, aiq_store_update_workflow_cb, &op, error)) {
+	if (!aiq_store_write(self, tenant_id, aiq_store_update_workflow_cb, &op, error)) {
 		aiq_workflow_row_free(op.row);
 		return NULL;
 	}
@@ -487,13 +498,14 @@ aiq_store_get_workflow(AiqStore *self, const gchar *tenant_id, const gchar *id, 
 	g_return_val_if_fail(id != NULL, NULL);
 
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT " AIQ_WORKFLOW_COLUMNS " FROM workflows "
 				      "WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
 				      error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, id);
 	if (!aiq_store_step_row(stmt, "workflow", id, error))
 		return NULL;
 	return aiq_workflow_row_from_row(stmt);
@@ -512,6 +524,17 @@ aiq_store_workflows_like_pattern(const gchar *text)
 	g_string_append_c(pattern, '%');
 	return g_string_free(pattern, FALSE);
 }
+
+/* the workflows of aiq_store_list_workflows(), with the test of the label ?4 */
+#define AIQ_WORKFLOWS_LIST_SQL(has_label)                        \
+	"SELECT " AIQ_WORKFLOW_COLUMNS " FROM workflows "        \
+	"WHERE tenant_id = ?1 AND deleted = 0 "                  \
+	"AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) "           \
+	"AND (CAST(?3 AS TEXT) IS NULL OR "                      \
+	"lower(name) LIKE lower(CAST(?3 AS TEXT)) ESCAPE '\\') " \
+	"AND (CAST(?4 AS TEXT) IS NULL OR " has_label ") "       \
+	"AND (CAST(?5 AS BIGINT) < 0 OR enabled = ?5) "          \
+	"AND (created, id) > (?6, ?7) ORDER BY created, id LIMIT ?8"
 
 /**
  * aiq_store_list_workflows:
@@ -554,27 +577,28 @@ aiq_store_list_workflows(AiqStore *self,
 		return NULL;
 	if (filter->search != NULL)
 		pattern = aiq_store_workflows_like_pattern(filter->search);
+	/* lower() on both sides: LIKE is case-sensitive on PostgreSQL */
 	stmt = aiq_store_read_prepare(
 		self,
-		"SELECT " AIQ_WORKFLOW_COLUMNS " FROM workflows "
-		"WHERE tenant_id = ?1 AND deleted = 0 "
-		"AND (?2 IS NULL OR name = ?2) "
-		"AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\') "
-		"AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(workflows.labels) "
-		"WHERE json_each.value = ?4)) "
-		"AND (?5 < 0 OR enabled = ?5) "
-		"AND (created, id) > (?6, ?7) ORDER BY created, id LIMIT ?8",
+		tenant_id,
+		aiq_store_get_backend(self) == AIQ_DB_POSTGRES
+			? AIQ_WORKFLOWS_LIST_SQL("EXISTS (SELECT 1 FROM jsonb_array_elements_text("
+						 "CAST(workflows.labels AS jsonb)) AS l (label) "
+						 "WHERE l.label = ?4)")
+			: AIQ_WORKFLOWS_LIST_SQL(
+				  "EXISTS (SELECT 1 FROM json_each(workflows.labels) "
+				  "WHERE json_each.value = ?4)"),
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, filter->name);
-	aiq_store_bind_text(stmt, 3, pattern);
-	aiq_store_bind_text(stmt, 4, filter->label);
-	sqlite3_bind_int(stmt, 5, filter->enabled < 0 ? -1 : filter->enabled != 0);
-	sqlite3_bind_int64(stmt, 6, after_time);
-	aiq_store_bind_text(stmt, 7, after_id != NULL ? after_id : "");
-	sqlite3_bind_int64(stmt, 8, (gint64)limit + 1);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, filter->name);
+	aiq_stmt_bind_text(stmt, 3, pattern);
+	aiq_stmt_bind_text(stmt, 4, filter->label);
+	aiq_stmt_bind_int64(stmt, 5, filter->enabled < 0 ? -1 : filter->enabled != 0);
+	aiq_stmt_bind_int64(stmt, 6, after_time);
+	aiq_stmt_bind_text(stmt, 7, after_id != NULL ? after_id : "");
+	aiq_stmt_bind_int64(stmt, 8, (gint64)limit + 1);
 	if (!aiq_store_step_page(stmt,
 				 limit,
 				 (AiqStoreRowFunc)aiq_workflow_row_from_row,
@@ -592,22 +616,22 @@ aiq_store_list_workflows(AiqStore *self,
  * to its row: %AIQ_ERROR_NOT_FOUND when there is none (@version 0 is the
  * latest) */
 static gboolean
-aiq_store_workflows_step_version(sqlite3_stmt *stmt,
+aiq_store_workflows_step_version(AiqStmt *stmt,
 				 const gchar *tenant_id,
 				 const gchar *workflow_id,
 				 gint version,
 				 GError **error)
 {
-	gint rc;
+	AiqStmtStep rc;
 
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
-	sqlite3_bind_int(stmt, 3, version);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, workflow_id);
+	aiq_stmt_bind_int64(stmt, 3, version);
+	rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_ROW)
 		return TRUE;
-	if (rc != SQLITE_DONE)
-		aiq_store_set_sqlite_error(NULL, rc, "workflow version", error);
+	if (rc == AIQ_STMT_ERROR)
+		aiq_stmt_set_error(stmt, "workflow version", error);
 	else if (version == 0)
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -627,7 +651,7 @@ aiq_store_workflows_step_version(sqlite3_stmt *stmt,
 /* the version numbered ?3, or the latest when ?3 is 0 */
 #define AIQ_VERSION_WHERE                                                    \
 	" FROM workflow_versions WHERE tenant_id = ?1 AND workflow_id = ?2 " \
-	"AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1"
+	"AND (CAST(?3 AS BIGINT) = 0 OR version = ?3) ORDER BY version DESC LIMIT 1"
 
 static AiqWorkflowVersion *
 aiq_store_workflows_get_version(AiqStore *self,
@@ -639,17 +663,28 @@ aiq_store_workflows_get_version(AiqStore *self,
 {
 	g_autoptr(AiqStmt) stmt = NULL;
 
-	/* the triggers cost a JSON parse of the definition in SQLite */
-	if (with_triggers)
+	/* the triggers cost a JSON parse of the definition in the database;
+	 * PostgreSQL's json (not jsonb) keeps their text as it is in the
+	 * canonical definition, as SQLite's json_extract() does */
+	if (!with_triggers)
+		stmt = aiq_store_read_prepare(self,
+					      tenant_id,
+					      "SELECT " AIQ_VERSION_COLUMNS AIQ_VERSION_WHERE,
+					      error);
+	else if (aiq_store_get_backend(self) == AIQ_DB_POSTGRES)
 		stmt = aiq_store_read_prepare(
 			self,
+			tenant_id,
+			"SELECT " AIQ_VERSION_COLUMNS
+			", CAST(CAST(definition AS json) -> 'triggers' AS TEXT)" AIQ_VERSION_WHERE,
+			error);
+	else
+		stmt = aiq_store_read_prepare(
+			self,
+			tenant_id,
 			"SELECT " AIQ_VERSION_COLUMNS
 			", json_extract(definition, '$.triggers')" AIQ_VERSION_WHERE,
 			error);
-	else
-		stmt = aiq_store_read_prepare(self,
-					      "SELECT " AIQ_VERSION_COLUMNS AIQ_VERSION_WHERE,
-					      error);
 	if (stmt == NULL ||
 	    !aiq_store_workflows_step_version(stmt, tenant_id, workflow_id, version, error))
 		return NULL;
@@ -726,6 +761,7 @@ aiq_store_get_workflow_version_digest(AiqStore *self,
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(version > 0, NULL);
 	stmt = aiq_store_read_prepare(self,
+				      tenant_id,
 				      "SELECT digest FROM workflow_versions WHERE tenant_id = ?1 "
 				      "AND workflow_id = ?2 AND version = ?3",
 				      error);
@@ -757,14 +793,15 @@ aiq_store_list_workflow_versions(AiqStore *self,
 
 	stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT tenant_id, workflow_id, version, NULL, digest, author, "
 		"created FROM workflow_versions "
 		"WHERE tenant_id = ?1 AND workflow_id = ?2 ORDER BY version",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	aiq_store_bind_text(stmt, 2, workflow_id);
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	aiq_stmt_bind_text(stmt, 2, workflow_id);
 	if (!aiq_store_step_rows(stmt,
 				 (AiqStoreRowFunc)aiq_workflow_version_from_row,
 				 result,
@@ -799,11 +836,11 @@ aiq_store_set_workflow_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 					    error);
 	if (stmt == NULL)
 		return FALSE;
-	aiq_store_bind_text(stmt, 1, op->tenant_id);
-	aiq_store_bind_text(stmt, 2, op->id);
-	sqlite3_bind_int64(stmt, 3, g_get_real_time());
+	aiq_stmt_bind_text(stmt, 1, op->tenant_id);
+	aiq_stmt_bind_text(stmt, 2, op->id);
+	aiq_stmt_bind_int64(stmt, 3, g_get_real_time());
 	if (!op->delete)
-		sqlite3_bind_int(stmt, 4, op->enabled ? 1 : 0);
+		aiq_stmt_bind_int64(stmt, 4, op->enabled ? 1 : 0);
 	return aiq_store_tx_exec_existing(tx, stmt, "workflow", op->id, error);
 }
 
@@ -817,7 +854,7 @@ aiq_store_set_workflow_enabled(AiqStore *self,
 	AiqSetWorkflow op = { tenant_id, id, enabled, FALSE };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL && id != NULL, FALSE);
-	if (!aiq_store_write(self, aiq_store_set_workflow_cb, &op, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_set_workflow_cb, &op, error))
 		return FALSE;
 	aiq_store_schedules_changed(self);
 	return TRUE;
@@ -836,7 +873,7 @@ aiq_store_delete_workflow(AiqStore *self, const gchar *tenant_id, const gchar *i
 	AiqSetWorkflow op = { tenant_id, id, FALSE, TRUE };
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(tenant_id != NULL && id != NULL, FALSE);
-	if (!aiq_store_write(self, aiq_store_set_workflow_cb, &op, error))
+	if (!aiq_store_write(self, tenant_id, aiq_store_set_workflow_cb, &op, error))
 		return FALSE;
 	aiq_store_schedules_changed(self);
 	return TRUE;
@@ -877,7 +914,7 @@ aiq_store_list_scheduled_workflows(AiqStore *self, const gchar *tenant_id, GErro
 	g_autoptr(GPtrArray) result =
 		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_workflow_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
+	AiqStmtStep rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 	g_return_val_if_fail(tenant_id != NULL, NULL);
@@ -886,22 +923,23 @@ aiq_store_list_scheduled_workflows(AiqStore *self, const gchar *tenant_id, GErro
 	 * test below decides */
 	stmt = aiq_store_read_prepare(
 		self,
+		tenant_id,
 		"SELECT w.tenant_id, w.id, w.name, w.description, w.labels, w.enabled, "
 		"w.latest_version, w.created, w.updated, w.deleted, v.definition "
 		"FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
 		"AND v.workflow_id = w.id AND v.version = w.latest_version "
 		"WHERE w.tenant_id = ?1 AND w.deleted = 0 AND w.enabled = 1 "
-		"AND instr(v.definition, '\"schedule\"') > 0 ORDER BY w.created, w.id",
+		"AND v.definition LIKE '%\"schedule\"%' ORDER BY w.created, w.id",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	aiq_store_bind_text(stmt, 1, tenant_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (aiq_store_workflows_has_schedule((const gchar *)sqlite3_column_text(stmt, 10)))
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
+		if (aiq_store_workflows_has_schedule(aiq_stmt_column_text(stmt, 10)))
 			g_ptr_array_add(result, aiq_workflow_row_from_row(stmt));
 	}
-	if (rc != SQLITE_DONE) {
-		aiq_store_set_sqlite_error(NULL, rc, "workflows", error);
+	if (rc == AIQ_STMT_ERROR) {
+		aiq_stmt_set_error(stmt, "workflows", error);
 		return NULL;
 	}
 	return g_steal_pointer(&result);

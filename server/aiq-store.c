@@ -18,6 +18,7 @@
 
 #include "aiq-error.h"
 #include "aiq-json.h"
+#include "aiq-db-private.h"
 #include "aiq-store-private.h"
 
 /* 'AIQS' marks the server's store */
@@ -31,257 +32,269 @@
  * tenant_id leads every key and index of tenant-owned tables; tenants is the
  * one platform table.
  */
-static const gchar *const aiq_store_migrations[] = {
+typedef struct {
+	const gchar *sql;      /* both backends (SQLite's types, see aiq_store_pg_ddl()) */
+	const gchar *sqlite;   /* SQLite only */
+	const gchar *postgres; /* PostgreSQL only */
+} AiqStoreMigration;
+
+static const AiqStoreMigration aiq_store_migrations[] = {
 	/* 1 */
-	"CREATE TABLE tenants ("
-	"  id TEXT PRIMARY KEY,"
-	"  slug TEXT NOT NULL UNIQUE,"
-	"  name TEXT NOT NULL,"
-	"  tier TEXT NOT NULL,"
-	"  retention_days INTEGER NOT NULL,"
-	"  status TEXT NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL"
-	") WITHOUT ROWID;"
+	{ "CREATE TABLE tenants ("
+	  "  id TEXT PRIMARY KEY,"
+	  "  slug TEXT NOT NULL UNIQUE,"
+	  "  name TEXT NOT NULL,"
+	  "  tier TEXT NOT NULL,"
+	  "  retention_days INTEGER NOT NULL,"
+	  "  status TEXT NOT NULL,"
+	  "  created INTEGER NOT NULL,"
+	  "  updated INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE users ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  username TEXT NOT NULL,"
-	"  display_name TEXT,"
-	"  role TEXT NOT NULL,"
-	"  password_hash TEXT NOT NULL,"
-	"  disabled INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  last_login INTEGER,"
-	"  PRIMARY KEY (tenant_id, id),"
-	"  UNIQUE (tenant_id, username)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE users ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  username TEXT NOT NULL,"
+	  "  display_name TEXT,"
+	  "  role TEXT NOT NULL,"
+	  "  password_hash TEXT NOT NULL,"
+	  "  disabled INTEGER NOT NULL DEFAULT 0,"
+	  "  created INTEGER NOT NULL,"
+	  "  updated INTEGER NOT NULL,"
+	  "  last_login INTEGER,"
+	  "  PRIMARY KEY (tenant_id, id),"
+	  "  UNIQUE (tenant_id, username)"
+	  ") WITHOUT ROWID;"
 
-	/* sessions, API keys, agent credentials and enrollment tokens: only the
-	 * SHA-256 of a token is kept; the token itself names its tenant */
-	"CREATE TABLE tokens ("
-	"  tenant_id TEXT NOT NULL,"
-	"  hash BLOB NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  kind TEXT NOT NULL,"
-	"  subject_id TEXT,"
-	"  role TEXT,"
-	"  name TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  expires INTEGER,"
-	"  last_used INTEGER,"
-	"  revoked INTEGER NOT NULL DEFAULT 0,"
-	"  data TEXT,"
-	"  PRIMARY KEY (tenant_id, hash),"
-	"  UNIQUE (tenant_id, id)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX tokens_subject ON tokens (tenant_id, kind, subject_id);"
+	  /* sessions, API keys, agent credentials and enrollment tokens: only the
+	   * SHA-256 of a token is kept; the token itself names its tenant */
+	  "CREATE TABLE tokens ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  hash BLOB NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  kind TEXT NOT NULL,"
+	  "  subject_id TEXT,"
+	  "  role TEXT,"
+	  "  name TEXT,"
+	  "  created INTEGER NOT NULL,"
+	  "  expires INTEGER,"
+	  "  last_used INTEGER,"
+	  "  revoked INTEGER NOT NULL DEFAULT 0,"
+	  "  data TEXT,"
+	  "  PRIMARY KEY (tenant_id, hash),"
+	  "  UNIQUE (tenant_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX tokens_subject ON tokens (tenant_id, kind, subject_id);"
 
-	"CREATE TABLE workflows ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  description TEXT,"
-	"  labels TEXT,"
-	"  enabled INTEGER NOT NULL DEFAULT 1,"
-	"  latest_version INTEGER NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  deleted INTEGER NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (tenant_id, id)"
-	") WITHOUT ROWID;"
-	"CREATE UNIQUE INDEX workflows_name ON workflows (tenant_id, name) WHERE deleted = 0;"
-	"CREATE INDEX workflows_created ON workflows (tenant_id, created, id);"
+	  "CREATE TABLE workflows ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  name TEXT NOT NULL,"
+	  "  description TEXT,"
+	  "  labels TEXT,"
+	  "  enabled INTEGER NOT NULL DEFAULT 1,"
+	  "  latest_version INTEGER NOT NULL,"
+	  "  created INTEGER NOT NULL,"
+	  "  updated INTEGER NOT NULL,"
+	  "  deleted INTEGER NOT NULL DEFAULT 0,"
+	  "  PRIMARY KEY (tenant_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE UNIQUE INDEX workflows_name ON workflows (tenant_id, name) WHERE deleted = 0;"
+	  "CREATE INDEX workflows_created ON workflows (tenant_id, created, id);"
 
-	"CREATE TABLE workflow_versions ("
-	"  tenant_id TEXT NOT NULL,"
-	"  workflow_id TEXT NOT NULL,"
-	"  version INTEGER NOT NULL,"
-	"  definition TEXT NOT NULL,"
-	"  digest TEXT NOT NULL,"
-	"  author TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  PRIMARY KEY (tenant_id, workflow_id, version)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE workflow_versions ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  workflow_id TEXT NOT NULL,"
+	  "  version INTEGER NOT NULL,"
+	  "  definition TEXT NOT NULL,"
+	  "  digest TEXT NOT NULL,"
+	  "  author TEXT,"
+	  "  created INTEGER NOT NULL,"
+	  "  PRIMARY KEY (tenant_id, workflow_id, version)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE webhooks ("
-	"  tenant_id TEXT NOT NULL,"
-	"  workflow_id TEXT NOT NULL,"
-	"  token_hash BLOB NOT NULL,"
-	"  secret TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  PRIMARY KEY (tenant_id, workflow_id),"
-	"  UNIQUE (tenant_id, token_hash)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE webhooks ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  workflow_id TEXT NOT NULL,"
+	  "  token_hash BLOB NOT NULL,"
+	  "  secret TEXT,"
+	  "  created INTEGER NOT NULL,"
+	  "  PRIMARY KEY (tenant_id, workflow_id),"
+	  "  UNIQUE (tenant_id, token_hash)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE executions ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  workflow_id TEXT NOT NULL,"
-	"  workflow_name TEXT NOT NULL,"
-	"  version INTEGER NOT NULL,"
-	"  status TEXT NOT NULL,"
-	"  trigger TEXT NOT NULL,"
-	"  inputs TEXT,"
-	"  idempotency_key TEXT,"
-	"  request_digest TEXT,"
-	"  retry_of TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  started INTEGER,"
-	"  finished INTEGER,"
-	"  error_code TEXT,"
-	"  error_message TEXT,"
-	"  outputs TEXT,"
-	"  agent_id TEXT,"
-	"  last_seq INTEGER NOT NULL DEFAULT 0,"
-	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (tenant_id, id)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX executions_created ON executions (tenant_id, created, id);"
-	"CREATE INDEX executions_workflow ON executions (tenant_id, workflow_id, created, id);"
-	"CREATE INDEX executions_status ON executions (tenant_id, status, created, id);"
-	"CREATE UNIQUE INDEX executions_idempotency ON executions (tenant_id, workflow_id, "
-	"idempotency_key) WHERE idempotency_key IS NOT NULL;"
+	  "CREATE TABLE executions ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  workflow_id TEXT NOT NULL,"
+	  "  workflow_name TEXT NOT NULL,"
+	  "  version INTEGER NOT NULL,"
+	  "  status TEXT NOT NULL,"
+	  "  trigger TEXT NOT NULL,"
+	  "  inputs TEXT,"
+	  "  idempotency_key TEXT,"
+	  "  request_digest TEXT,"
+	  "  retry_of TEXT,"
+	  "  created INTEGER NOT NULL,"
+	  "  started INTEGER,"
+	  "  finished INTEGER,"
+	  "  error_code TEXT,"
+	  "  error_message TEXT,"
+	  "  outputs TEXT,"
+	  "  agent_id TEXT,"
+	  "  last_seq INTEGER NOT NULL DEFAULT 0,"
+	  "  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	  "  PRIMARY KEY (tenant_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX executions_created ON executions (tenant_id, created, id);"
+	  "CREATE INDEX executions_workflow ON executions (tenant_id, workflow_id, created, id);"
+	  "CREATE INDEX executions_status ON executions (tenant_id, status, created, id);"
+	  "CREATE UNIQUE INDEX executions_idempotency ON executions (tenant_id, workflow_id, "
+	  "idempotency_key) WHERE idempotency_key IS NOT NULL;"
 
-	"CREATE TABLE execution_steps ("
-	"  tenant_id TEXT NOT NULL,"
-	"  execution_id TEXT NOT NULL,"
-	"  step_id TEXT NOT NULL,"
-	"  position INTEGER NOT NULL,"
-	"  status TEXT NOT NULL,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  started INTEGER,"
-	"  finished INTEGER,"
-	"  output TEXT,"
-	"  output_size INTEGER,"
-	"  error_code TEXT,"
-	"  error_message TEXT,"
-	"  skip_reason TEXT,"
-	"  attempt_log TEXT,"
-	"  PRIMARY KEY (tenant_id, execution_id, step_id)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE execution_steps ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  execution_id TEXT NOT NULL,"
+	  "  step_id TEXT NOT NULL,"
+	  "  position INTEGER NOT NULL,"
+	  "  status TEXT NOT NULL,"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  started INTEGER,"
+	  "  finished INTEGER,"
+	  "  output TEXT,"
+	  "  output_size INTEGER,"
+	  "  error_code TEXT,"
+	  "  error_message TEXT,"
+	  "  skip_reason TEXT,"
+	  "  attempt_log TEXT,"
+	  "  PRIMARY KEY (tenant_id, execution_id, step_id)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE execution_events ("
-	"  tenant_id TEXT NOT NULL,"
-	"  execution_id TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  time INTEGER NOT NULL,"
-	"  step_id TEXT,"
-	"  item INTEGER,"
-	"  attempt INTEGER,"
-	"  status TEXT,"
-	"  data TEXT,"
-	"  PRIMARY KEY (tenant_id, execution_id, seq)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE execution_events ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  execution_id TEXT NOT NULL,"
+	  "  seq INTEGER NOT NULL,"
+	  "  type TEXT NOT NULL,"
+	  "  time INTEGER NOT NULL,"
+	  "  step_id TEXT,"
+	  "  item INTEGER,"
+	  "  attempt INTEGER,"
+	  "  status TEXT,"
+	  "  data TEXT,"
+	  "  PRIMARY KEY (tenant_id, execution_id, seq)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE jobs ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  execution_id TEXT NOT NULL,"
-	"  labels TEXT,"
-	"  tier_rank INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"
-	"  agent_id TEXT,"
-	"  lease_deadline INTEGER,"
-	"  enqueued INTEGER NOT NULL,"
-	"  leased_at INTEGER,"
-	"  expiries INTEGER NOT NULL DEFAULT 0,"
-	"  completed TEXT,"
-	"  PRIMARY KEY (tenant_id, id)"
-	") WITHOUT ROWID;"
-	"CREATE UNIQUE INDEX jobs_execution ON jobs (tenant_id, execution_id);"
-	"CREATE INDEX jobs_state ON jobs (tenant_id, state, enqueued, id);"
-	"CREATE INDEX jobs_agent ON jobs (tenant_id, agent_id, state);"
+	  "CREATE TABLE jobs ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  execution_id TEXT NOT NULL,"
+	  "  labels TEXT,"
+	  "  tier_rank INTEGER NOT NULL,"
+	  "  state TEXT NOT NULL,"
+	  "  agent_id TEXT,"
+	  "  lease_deadline INTEGER,"
+	  "  enqueued INTEGER NOT NULL,"
+	  "  leased_at INTEGER,"
+	  "  expiries INTEGER NOT NULL DEFAULT 0,"
+	  "  completed TEXT,"
+	  "  PRIMARY KEY (tenant_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE UNIQUE INDEX jobs_execution ON jobs (tenant_id, execution_id);"
+	  "CREATE INDEX jobs_state ON jobs (tenant_id, state, enqueued, id);"
+	  "CREATE INDEX jobs_agent ON jobs (tenant_id, agent_id, state);"
 
-	"CREATE TABLE agents ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  labels TEXT,"
-	"  version TEXT,"
-	"  status TEXT NOT NULL,"
-	"  capacity INTEGER NOT NULL DEFAULT 0,"
-	"  running TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  last_seen INTEGER,"
-	"  PRIMARY KEY (tenant_id, id)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE agents ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  name TEXT NOT NULL,"
+	  "  labels TEXT,"
+	  "  version TEXT,"
+	  "  status TEXT NOT NULL,"
+	  "  capacity INTEGER NOT NULL DEFAULT 0,"
+	  "  running TEXT,"
+	  "  created INTEGER NOT NULL,"
+	  "  last_seen INTEGER,"
+	  "  PRIMARY KEY (tenant_id, id)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE schedule_state ("
-	"  tenant_id TEXT NOT NULL,"
-	"  workflow_id TEXT NOT NULL,"
-	"  trigger_index INTEGER NOT NULL,"
-	"  last_fire INTEGER NOT NULL,"
-	"  PRIMARY KEY (tenant_id, workflow_id, trigger_index)"
-	") WITHOUT ROWID;"
+	  "CREATE TABLE schedule_state ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  workflow_id TEXT NOT NULL,"
+	  "  trigger_index INTEGER NOT NULL,"
+	  "  last_fire INTEGER NOT NULL,"
+	  "  PRIMARY KEY (tenant_id, workflow_id, trigger_index)"
+	  ") WITHOUT ROWID;"
 
-	"CREATE TABLE schedule_fires ("
-	"  tenant_id TEXT NOT NULL,"
-	"  workflow_id TEXT NOT NULL,"
-	"  trigger_index INTEGER NOT NULL,"
-	"  fire_time INTEGER NOT NULL,"
-	"  execution_id TEXT,"
-	"  PRIMARY KEY (tenant_id, workflow_id, trigger_index, fire_time)"
-	") WITHOUT ROWID;",
+	  "CREATE TABLE schedule_fires ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  workflow_id TEXT NOT NULL,"
+	  "  trigger_index INTEGER NOT NULL,"
+	  "  fire_time INTEGER NOT NULL,"
+	  "  execution_id TEXT,"
+	  "  PRIMARY KEY (tenant_id, workflow_id, trigger_index, fire_time)"
+	  ") WITHOUT ROWID;" },
 	/* 2: a workflow's executions by status, e.g. its failed ones, straight
 	 * from the index (bench/api: with a million executions the planner took
 	 * the tenant's status index and filtered the workflow out row by row) */
-	"CREATE INDEX executions_workflow_status ON executions "
-	"(tenant_id, workflow_id, status, created, id);",
+	{ "CREATE INDEX executions_workflow_status ON executions "
+	  "(tenant_id, workflow_id, status, created, id);" },
 	/* 3: governance. A tenant's own limits (over its tier's); the audit
 	 * log, append-only (rows leave only by retention or erasure); the day's
 	 * count of executions, kept with each start so the quota check is one
 	 * row; where archived executions went. */
-	"ALTER TABLE tenants ADD COLUMN limits TEXT;"
-	"CREATE TABLE audit_log ("
-	"  tenant_id TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  time INTEGER NOT NULL,"
-	"  actor_type TEXT NOT NULL,"
-	"  actor_id TEXT,"
-	"  actor_name TEXT,"
-	"  action TEXT NOT NULL,"
-	"  target_type TEXT,"
-	"  target_id TEXT,"
-	"  request_id TEXT,"
-	"  source TEXT,"
-	"  outcome TEXT NOT NULL,"
-	"  status INTEGER,"
-	"  details TEXT,"
-	"  PRIMARY KEY (tenant_id, id)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX audit_log_time ON audit_log (tenant_id, time, id);"
-	"CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
-	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-	"CREATE TABLE usage_daily ("
-	"  tenant_id TEXT NOT NULL,"
-	"  day INTEGER NOT NULL,"
-	"  executions INTEGER NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (tenant_id, day)"
-	") WITHOUT ROWID;"
-	"CREATE TABLE execution_archive ("
-	"  tenant_id TEXT NOT NULL,"
-	"  execution_id TEXT NOT NULL,"
-	"  day INTEGER NOT NULL,"
-	"  archived INTEGER NOT NULL,"
-	"  PRIMARY KEY (tenant_id, execution_id)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX execution_archive_day ON execution_archive (tenant_id, day);",
+	{ "ALTER TABLE tenants ADD COLUMN limits TEXT;"
+	  "CREATE TABLE audit_log ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  time INTEGER NOT NULL,"
+	  "  actor_type TEXT NOT NULL,"
+	  "  actor_id TEXT,"
+	  "  actor_name TEXT,"
+	  "  action TEXT NOT NULL,"
+	  "  target_type TEXT,"
+	  "  target_id TEXT,"
+	  "  request_id TEXT,"
+	  "  source TEXT,"
+	  "  outcome TEXT NOT NULL,"
+	  "  status INTEGER,"
+	  "  details TEXT,"
+	  "  PRIMARY KEY (tenant_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX audit_log_time ON audit_log (tenant_id, time, id);"
+	  "CREATE TABLE usage_daily ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  day INTEGER NOT NULL,"
+	  "  executions INTEGER NOT NULL DEFAULT 0,"
+	  "  PRIMARY KEY (tenant_id, day)"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE execution_archive ("
+	  "  tenant_id TEXT NOT NULL,"
+	  "  execution_id TEXT NOT NULL,"
+	  "  day INTEGER NOT NULL,"
+	  "  archived INTEGER NOT NULL,"
+	  "  PRIMARY KEY (tenant_id, execution_id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX execution_archive_day ON execution_archive (tenant_id, day);",
+	  "CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
+	  "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	  "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
+	  "CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
+	  "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();" },
 };
 
 typedef struct {
 	gint refcount;
 	GMutex mutex;
-	sqlite3 *db;
-	GHashTable *stmts; /* sql -> sqlite3_stmt */
+	sqlite3 *db;          /* SQLite: this thread's read connection */
+	GHashTable *stmts;    /* sql -> AiqStmt, of reads */
+	GHashTable *tx_stmts; /* PostgreSQL: sql -> AiqStmt, of this thread's writes */
 } AiqStoreReader;
 
 typedef struct {
 	AiqStoreWriteFunc func;
 	gpointer user_data;
+	gchar *tenant_id;
 	GError *error;
 	gboolean ok;
 	gboolean done;
@@ -291,13 +304,18 @@ typedef struct {
 } AiqStoreWriteOp;
 
 struct _AiqStoreTx {
-	sqlite3 *db;
-	GHashTable *stmts; /* sql -> sqlite3_stmt, the writer's */
+	AiqDbBackend backend;
+	const gchar *tenant_id;
+	sqlite3 *db;            /* SQLite: the writer's connection */
+	GHashTable *stmts;      /* SQLite: sql -> AiqStmt, the writer's */
+	AiqPgConn *conn;        /* PostgreSQL: the write's connection */
+	AiqStoreReader *reader; /* PostgreSQL: this thread's statements */
 };
 
 struct _AiqStore {
 	GObject parent_instance;
-	gchar *filename;
+	AiqDbBackend backend;
+	gchar *filename; /* or PostgreSQL's URI without its password */
 	guint64 serial;
 	GMutex mutex;
 	GCond cond;      /* work for the writer */
@@ -310,10 +328,13 @@ struct _AiqStore {
 	GPtrArray *readers; /* of AiqStoreReader, under @mutex */
 	guint64 commits;
 	guint64 writes;
+	guint64 retries; /* PostgreSQL: writes run again after a serialization failure */
 	AiqStoreTimingFunc timing_func; /* under @mutex */
 	gpointer timing_data;
-	/* executions by status, as of the last commit; under @mutex */
+	/* executions by status, as of the last commit (SQLite) or count
+	 * (PostgreSQL, at most every AIQ_STORE_PG_COUNTS_US); under @mutex */
 	gint64 execution_counts[AIQ_EXECUTION_STATUS_LAST];
+	gint64 execution_counts_us;
 	gint schedules_generation; /* atomic */
 	gint lock_fd;              /* FILENAME.lock, held while open */
 	/* checkpoints run on a thread of their own, not in the writer's commits */
@@ -324,11 +345,17 @@ struct _AiqStore {
 	gboolean checkpoint_stopping; /* under @checkpoint_mutex */
 	gboolean checkpointing;       /* a passive one runs; under @checkpoint_mutex */
 	gboolean restarting;          /* the writer restarts the WAL; under @checkpoint_mutex */
+	AiqPg *pg;                    /* PostgreSQL's pool */
 };
 
 /* the WAL is checkpointed (copied into the database) when it has this many
  * pages; SQLite's own default, done off the writer thread */
 #define AIQ_STORE_CHECKPOINT_PAGES 1000
+/* PostgreSQL: how stale the metrics' execution counts may be */
+#define AIQ_STORE_PG_COUNTS_US (5 * G_USEC_PER_SEC)
+/* PostgreSQL: a write that hit a serialization failure or deadlock runs
+ * this many times at most */
+#define AIQ_STORE_PG_ATTEMPTS 5
 
 G_DEFINE_TYPE(AiqStore, aiq_store, G_TYPE_OBJECT)
 
@@ -338,67 +365,40 @@ aiq_store_reader_unref(AiqStoreReader *reader);
 static GPrivate aiq_store_thread_readers = G_PRIVATE_INIT((GDestroyNotify)g_hash_table_unref);
 static gint aiq_store_next_serial = 1;
 
-gboolean
-aiq_store_set_sqlite_error(sqlite3 *db, gint rc, const gchar *what, GError **error)
-{
-	AiqError code = AIQ_ERROR_FAILED;
-	switch (rc & 0xff) {
-	case SQLITE_CONSTRAINT:
-		code = AIQ_ERROR_CONFLICT;
-		break;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-		code = AIQ_ERROR_UNAVAILABLE;
-		break;
-	default:
-		break;
-	}
-	g_set_error(error,
-		    AIQ_ERROR,
-		    code,
-		    "%s: %s",
-		    what,
-		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	return FALSE;
-}
-
 static gboolean
 aiq_store_exec(sqlite3 *db, const gchar *sql, GError **error)
 {
 	gint rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return aiq_store_set_sqlite_error(db, rc, "store", error);
+		return aiq_db_set_sqlite_error(db, rc, "store", error);
 	return TRUE;
 }
 
 gboolean
-aiq_store_step_row(sqlite3_stmt *stmt, const gchar *what, const gchar *id, GError **error)
+aiq_store_step_row(AiqStmt *stmt, const gchar *what, const gchar *id, GError **error)
 {
-	gint rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	AiqStmtStep rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_ROW)
 		return TRUE;
-	if (rc == SQLITE_DONE)
+	if (rc == AIQ_STMT_DONE)
 		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
 	else
-		aiq_store_set_sqlite_error(NULL, rc, what, error);
+		aiq_stmt_set_error(stmt, what, error);
 	return FALSE;
 }
 
 /**
  * aiq_store_step_count:
  *
- * sqlite3_step() to the one row of a `SELECT count(*)`, with an error
+ * aiq_stmt_step() to the one row of a `SELECT count(*)`, with an error
  * naming @what.
  */
 gboolean
-aiq_store_step_count(sqlite3_stmt *stmt, const gchar *what, gint64 *count, GError **error)
+aiq_store_step_count(AiqStmt *stmt, const gchar *what, gint64 *count, GError **error)
 {
-	gint rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(sqlite3_db_handle(stmt), rc, what, error);
-	*count = sqlite3_column_int64(stmt, 0);
+	if (aiq_stmt_step(stmt) != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(stmt, what, error);
+	*count = aiq_stmt_column_int64(stmt, 0);
 	return TRUE;
 }
 
@@ -419,10 +419,13 @@ aiq_store_set_quota_error(GError **error, AiqLimit quota, gint64 limit, gint64 u
 		    limit);
 }
 
-static void
-aiq_store_stmt_finalize(gpointer stmt)
+static GHashTable *
+aiq_store_stmt_table_new(void)
 {
-	sqlite3_finalize(stmt);
+	return g_hash_table_new_full(g_str_hash,
+				     g_str_equal,
+				     g_free,
+				     (GDestroyNotify)aiq_stmt_free);
 }
 
 static AiqStoreReader *
@@ -437,6 +440,7 @@ aiq_store_reader_close(AiqStoreReader *reader)
 {
 	g_mutex_lock(&reader->mutex);
 	g_clear_pointer(&reader->stmts, g_hash_table_unref);
+	g_clear_pointer(&reader->tx_stmts, g_hash_table_unref);
 	g_clear_pointer(&reader->db, sqlite3_close);
 	g_mutex_unlock(&reader->mutex);
 }
@@ -469,21 +473,18 @@ aiq_store_open_db(AiqStore *self, gint flags, sqlite3 **db, GError **error)
 	return TRUE;
 }
 
-/**
- * aiq_store_read_prepare:
- *
- * Returns: (transfer none): a prepared statement of this thread's read
- * connection; reset it after use (`g_autoptr(AiqStmt)`)
- */
-AiqStmt *
-aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error)
+static void
+aiq_store_set_closed_error(GError **error)
+{
+	g_set_error_literal(error, AIQ_ERROR, AIQ_ERROR_UNAVAILABLE, _("the store is closed"));
+}
+
+/* this thread's statements (and SQLite connection) for @self */
+static AiqStoreReader *
+aiq_store_get_reader(AiqStore *self, GError **error)
 {
 	GHashTable *readers = g_private_get(&aiq_store_thread_readers);
 	AiqStoreReader *reader;
-	sqlite3_stmt *stmt;
-	gint rc;
-
-	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
 
 	if (readers == NULL) {
 		readers = g_hash_table_new_full(g_int64_hash,
@@ -498,22 +499,18 @@ aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error)
 		reader = g_new0(AiqStoreReader, 1);
 		reader->refcount = 1;
 		g_mutex_init(&reader->mutex);
-		if (!aiq_store_open_db(self, SQLITE_OPEN_READONLY, &reader->db, error)) {
+		if (self->backend == AIQ_DB_SQLITE &&
+		    !aiq_store_open_db(self, SQLITE_OPEN_READONLY, &reader->db, error)) {
 			aiq_store_reader_unref(reader);
 			return NULL;
 		}
-		reader->stmts = g_hash_table_new_full(g_str_hash,
-						      g_str_equal,
-						      g_free,
-						      aiq_store_stmt_finalize);
+		reader->stmts = aiq_store_stmt_table_new();
+		reader->tx_stmts = aiq_store_stmt_table_new();
 		g_mutex_lock(&self->mutex);
 		if (self->closed) {
 			g_mutex_unlock(&self->mutex);
 			aiq_store_reader_unref(reader);
-			g_set_error_literal(error,
-					    AIQ_ERROR,
-					    AIQ_ERROR_UNAVAILABLE,
-					    _("the store is closed"));
+			aiq_store_set_closed_error(error);
 			return NULL;
 		}
 		g_ptr_array_add(self->readers, aiq_store_reader_ref(reader));
@@ -521,70 +518,122 @@ aiq_store_read_prepare(AiqStore *self, const gchar *sql, GError **error)
 		*key = (gint64)self->serial;
 		g_hash_table_insert(readers, g_steal_pointer(&key), reader);
 	}
-	if (reader->db == NULL) {
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_UNAVAILABLE,
-				    _("the store is closed"));
+	if (reader->stmts == NULL) {
+		aiq_store_set_closed_error(error);
 		return NULL;
 	}
+	return reader;
+}
+
+AiqDbBackend
+aiq_store_get_backend(AiqStore *self)
+{
+	return self->backend;
+}
+
+/**
+ * aiq_store_read_prepare:
+ * @tenant_id: (nullable): whose rows the read may see, or
+ *   %AIQ_STORE_ALL_TENANTS
+ *
+ * Returns: (transfer none): a statement of this thread's; reset it after
+ * use (`g_autoptr(AiqStmt)`)
+ */
+AiqStmt *
+aiq_store_read_prepare(AiqStore *self, const gchar *tenant_id, const gchar *sql, GError **error)
+{
+	AiqStoreReader *reader;
+	AiqStmt *stmt;
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+
+	reader = aiq_store_get_reader(self, error);
+	if (reader == NULL)
+		return NULL;
 	stmt = g_hash_table_lookup(reader->stmts, sql);
-	if (stmt != NULL)
-		return stmt;
-	rc = sqlite3_prepare_v3(reader->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-	if (rc != SQLITE_OK) {
-		aiq_store_set_sqlite_error(reader->db, rc, "prepare", error);
-		return NULL;
+	if (stmt == NULL) {
+		stmt = self->backend == AIQ_DB_SQLITE ? aiq_stmt_new_sqlite(reader->db, sql, error)
+						      : aiq_stmt_new_pg(self->pg, sql);
+		if (stmt == NULL)
+			return NULL;
+		g_hash_table_insert(reader->stmts, g_strdup(sql), stmt);
 	}
-	g_hash_table_insert(reader->stmts, g_strdup(sql), stmt);
+	if (self->backend == AIQ_DB_POSTGRES)
+		aiq_stmt_set_pg_scope(stmt, NULL, tenant_id);
 	return stmt;
 }
 
 AiqStmt *
 aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error)
 {
-	sqlite3_stmt *stmt = g_hash_table_lookup(tx->stmts, sql);
-	gint rc;
+	GHashTable *stmts = tx->backend == AIQ_DB_SQLITE ? tx->stmts : tx->reader->tx_stmts;
+	AiqStmt *stmt = g_hash_table_lookup(stmts, sql);
 	if (stmt != NULL) {
-		sqlite3_reset(stmt);
-		sqlite3_clear_bindings(stmt);
-		return stmt;
+		aiq_stmt_reset(stmt);
+	} else {
+		stmt = tx->backend == AIQ_DB_SQLITE ? aiq_stmt_new_sqlite(tx->db, sql, error)
+						    : aiq_stmt_new_pg(NULL, sql);
+		if (stmt == NULL)
+			return NULL;
+		g_hash_table_insert(stmts, g_strdup(sql), stmt);
 	}
-	rc = sqlite3_prepare_v3(tx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-	if (rc != SQLITE_OK) {
-		aiq_store_set_sqlite_error(tx->db, rc, "prepare", error);
-		return NULL;
-	}
-	g_hash_table_insert(tx->stmts, g_strdup(sql), stmt);
+	if (tx->backend == AIQ_DB_POSTGRES)
+		aiq_stmt_set_pg_scope(stmt, tx->conn, tx->tenant_id);
 	return stmt;
 }
 
-sqlite3 *
-aiq_store_tx_get_db(AiqStoreTx *tx)
+AiqDbBackend
+aiq_store_tx_get_backend(AiqStoreTx *tx)
 {
-	return tx->db;
+	return tx->backend;
+}
+
+const gchar *
+aiq_store_tx_get_tenant(AiqStoreTx *tx)
+{
+	return tx->tenant_id;
 }
 
 gboolean
-aiq_store_tx_exec(AiqStoreTx *tx, sqlite3_stmt *stmt, const gchar *what, GError **error)
+aiq_store_tx_lock_tenant(AiqStoreTx *tx, const gchar *tenant_id, GError **error)
 {
-	gint rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(tx->db, rc, what, error);
+	g_autoptr(AiqStmt) stmt = NULL;
+	if (tx->backend == AIQ_DB_SQLITE)
+		return TRUE;
+	stmt = aiq_store_tx_prepare(tx,
+				    "SELECT pg_advisory_xact_lock(hashtextextended(?, 7341))",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	aiq_stmt_bind_text(stmt, 1, tenant_id);
+	if (aiq_stmt_step(stmt) == AIQ_STMT_ERROR)
+		return aiq_stmt_set_error(stmt, "tenant lock", error);
+	return TRUE;
+}
+
+gboolean
+aiq_store_tx_exec(AiqStoreTx *tx, AiqStmt *stmt, const gchar *what, GError **error)
+{
+	AiqStmtStep rc = aiq_stmt_step(stmt);
+	if (rc == AIQ_STMT_ERROR) {
+		aiq_stmt_set_error(stmt, what, error);
+		aiq_stmt_reset(stmt);
+		return FALSE;
+	}
+	aiq_stmt_reset(stmt);
 	return TRUE;
 }
 
 gboolean
 aiq_store_tx_exec_existing(AiqStoreTx *tx,
-			   sqlite3_stmt *stmt,
+			   AiqStmt *stmt,
 			   const gchar *what,
 			   const gchar *id,
 			   GError **error)
 {
 	if (!aiq_store_tx_exec(tx, stmt, what, error))
 		return FALSE;
-	if (sqlite3_changes(tx->db) == 0) {
+	if (aiq_stmt_changes(stmt) == 0) {
 		g_set_error(error, AIQ_ERROR, AIQ_ERROR_NOT_FOUND, _("no %s “%s”"), what, id);
 		return FALSE;
 	}
@@ -596,13 +645,13 @@ aiq_store_tx_exec_existing(AiqStoreTx *tx,
 static void
 aiq_store_tx_run(AiqStoreTx *tx, const gchar *sql)
 {
-	sqlite3_stmt *stmt = aiq_store_tx_prepare(tx, sql, NULL);
+	AiqStmt *stmt = aiq_store_tx_prepare(tx, sql, NULL);
 	if (stmt == NULL) {
 		sqlite3_exec(tx->db, sql, NULL, NULL, NULL);
 		return;
 	}
-	sqlite3_step(stmt);
-	sqlite3_reset(stmt);
+	aiq_stmt_step(stmt);
+	aiq_stmt_reset(stmt);
 }
 
 /*
@@ -636,28 +685,147 @@ static const gchar aiq_store_execution_counts_sql[] =
 	"    ON CONFLICT (status) DO UPDATE SET n = n + 1;"
 	"END;";
 
+static gboolean
+aiq_store_step_execution_counts(AiqStmt *stmt, gint64 counts[AIQ_EXECUTION_STATUS_LAST])
+{
+	AiqStmtStep rc;
+	memset(counts, 0, sizeof(gint64) * AIQ_EXECUTION_STATUS_LAST);
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW) {
+		AiqExecutionStatus status;
+		if (aiq_execution_status_from_string(aiq_stmt_column_text(stmt, 0), &status))
+			counts[status] = aiq_stmt_column_int64(stmt, 1);
+	}
+	aiq_stmt_reset(stmt);
+	return rc == AIQ_STMT_DONE;
+}
+
 /* on the writer thread, outside a transaction */
 static gboolean
 aiq_store_read_execution_counts(AiqStore *self, gint64 counts[AIQ_EXECUTION_STATUS_LAST])
 {
-	sqlite3_stmt *stmt = aiq_store_tx_prepare(&self->tx,
-						  "SELECT status, n FROM temp.execution_counts",
-						  NULL);
-	gint rc;
+	AiqStmt *stmt = aiq_store_tx_prepare(&self->tx,
+					     "SELECT status, n FROM temp.execution_counts",
+					     NULL);
 	if (stmt == NULL)
 		return FALSE;
-	memset(counts, 0, sizeof(gint64) * AIQ_EXECUTION_STATUS_LAST);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		AiqExecutionStatus status;
-		if (aiq_execution_status_from_string((const gchar *)sqlite3_column_text(stmt, 0),
-						     &status))
-			counts[status] = sqlite3_column_int64(stmt, 1);
-	}
-	sqlite3_reset(stmt);
-	return rc == SQLITE_DONE;
+	return aiq_store_step_execution_counts(stmt, counts);
 }
 
-/* the writer thread: everything queued runs in one transaction */
+/* PostgreSQL: one write in a transaction of its own on a pooled
+ * connection, on the calling thread; again after a serialization failure
+ * or a deadlock */
+static gboolean
+aiq_store_pg_write(AiqStore *self,
+		   const gchar *tenant_id,
+		   AiqStoreWriteFunc func,
+		   gpointer user_data,
+		   GError **error)
+{
+	AiqStoreReader *reader = aiq_store_get_reader(self, error);
+	if (reader == NULL)
+		return FALSE;
+	for (guint attempt = 1;; attempt++) {
+		g_autoptr(GError) local = NULL;
+		AiqStoreTx tx = { .backend = AIQ_DB_POSTGRES,
+				  .tenant_id = tenant_id,
+				  .reader = reader };
+		gint64 begin_us = g_get_monotonic_time();
+		gboolean ok;
+		gboolean retry;
+
+		tx.conn = aiq_pg_acquire(self->pg, error);
+		if (tx.conn == NULL)
+			return FALSE;
+		ok = aiq_pg_conn_begin(tx.conn, tenant_id, &local);
+		if (ok) {
+			ok = func(&tx, user_data, &local);
+			if (!ok && local == NULL)
+				g_set_error_literal(&local,
+						    AIQ_ERROR,
+						    AIQ_ERROR_FAILED,
+						    "write failed");
+		}
+		/* a statement that failed aborted the transaction: COMMIT would
+		 * quietly roll it back */
+		if (ok && PQtransactionStatus(aiq_pg_conn_get(tx.conn)) == PQTRANS_INERROR) {
+			ok = FALSE;
+			aiq_pg_set_error(aiq_pg_conn_get_sqlstate(tx.conn),
+					 _("a statement of the write failed"),
+					 "store",
+					 &local);
+		}
+		if (ok)
+			ok = aiq_pg_conn_exec(tx.conn, "COMMIT", &local);
+		if (!ok && !aiq_pg_conn_is_broken(tx.conn) &&
+		    PQtransactionStatus(aiq_pg_conn_get(tx.conn)) != PQTRANS_IDLE)
+			aiq_pg_conn_exec(tx.conn, "ROLLBACK", NULL);
+		retry = !ok && attempt < AIQ_STORE_PG_ATTEMPTS &&
+			(g_strcmp0(aiq_pg_conn_get_sqlstate(tx.conn), "40001") == 0 ||
+			 g_strcmp0(aiq_pg_conn_get_sqlstate(tx.conn), "40P01") == 0);
+		aiq_pg_release(self->pg, tx.conn);
+
+		g_mutex_lock(&self->mutex);
+		if (ok) {
+			gint64 duration_us = g_get_monotonic_time() - begin_us;
+			self->commits++;
+			self->writes++;
+			if (self->timing_func != NULL) {
+				self->timing_func(AIQ_STORE_TIMING_COMMIT,
+						  duration_us,
+						  self->timing_data);
+				self->timing_func(AIQ_STORE_TIMING_WRITE_WAIT,
+						  duration_us,
+						  self->timing_data);
+			}
+		} else if (retry) {
+			self->retries++;
+		}
+		g_mutex_unlock(&self->mutex);
+		if (ok)
+			return TRUE;
+		if (!retry) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		g_usleep((gulong)g_random_int_range(1000, 5000) * attempt);
+	}
+}
+
+static void
+aiq_store_sqlite_run_batch(AiqStore *self, GPtrArray *batch, GError **commit_error)
+{
+	if (!aiq_store_exec(self->tx.db, "BEGIN IMMEDIATE", commit_error))
+		return;
+	for (guint i = 0; i < batch->len; i++) {
+		AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
+		self->tx.tenant_id = op->tenant_id;
+		aiq_store_tx_run(&self->tx, "SAVEPOINT w");
+		op->ok = op->func(&self->tx, op->user_data, &op->error);
+		if (!op->ok) {
+			if (op->error == NULL)
+				g_set_error_literal(&op->error,
+						    AIQ_ERROR,
+						    AIQ_ERROR_FAILED,
+						    "write failed");
+			aiq_store_tx_run(&self->tx, "ROLLBACK TO w");
+		}
+		aiq_store_tx_run(&self->tx, "RELEASE w");
+	}
+	self->tx.tenant_id = NULL;
+	if (!aiq_store_exec(self->tx.db, "COMMIT", commit_error))
+		sqlite3_exec(self->tx.db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void
+aiq_store_write_op_free(AiqStoreWriteOp *op)
+{
+	g_clear_error(&op->error);
+	g_free(op->tenant_id);
+	g_free(op);
+}
+
+/* the writer thread. SQLite: everything queued runs in one transaction;
+ * PostgreSQL: the detached writes and barriers, in their order */
 static gpointer
 aiq_store_writer_thread(gpointer user_data)
 {
@@ -668,7 +836,8 @@ aiq_store_writer_thread(gpointer user_data)
 		g_autoptr(GError) commit_error = NULL;
 		gint64 counts[AIQ_EXECUTION_STATUS_LAST];
 		gint64 begin_us, end_us;
-		gboolean counted;
+		gboolean counted = FALSE;
+		gboolean sqlite = self->backend == AIQ_DB_SQLITE;
 
 		g_mutex_lock(&self->mutex);
 		while (g_queue_is_empty(&self->ops) && !self->stopping)
@@ -682,31 +851,27 @@ aiq_store_writer_thread(gpointer user_data)
 		g_mutex_unlock(&self->mutex);
 
 		begin_us = g_get_monotonic_time();
-		if (aiq_store_exec(self->tx.db, "BEGIN IMMEDIATE", &commit_error)) {
+		if (sqlite) {
+			aiq_store_sqlite_run_batch(self, batch, &commit_error);
+		} else {
 			for (guint i = 0; i < batch->len; i++) {
 				AiqStoreWriteOp *op = g_ptr_array_index(batch, i);
-				aiq_store_tx_run(&self->tx, "SAVEPOINT w");
-				op->ok = op->func(&self->tx, op->user_data, &op->error);
-				if (!op->ok) {
-					if (op->error == NULL)
-						g_set_error_literal(&op->error,
-								    AIQ_ERROR,
-								    AIQ_ERROR_FAILED,
-								    "write failed");
-					aiq_store_tx_run(&self->tx, "ROLLBACK TO w");
-				}
-				aiq_store_tx_run(&self->tx, "RELEASE w");
+				op->ok = aiq_store_pg_write(self,
+							    op->tenant_id,
+							    op->func,
+							    op->user_data,
+							    &op->error);
 			}
-			if (!aiq_store_exec(self->tx.db, "COMMIT", &commit_error))
-				sqlite3_exec(self->tx.db, "ROLLBACK", NULL, NULL, NULL);
 		}
 		end_us = g_get_monotonic_time();
-		counted = commit_error == NULL && aiq_store_read_execution_counts(self, counts);
+		if (sqlite)
+			counted = commit_error == NULL &&
+				  aiq_store_read_execution_counts(self, counts);
 
 		g_mutex_lock(&self->mutex);
 		if (counted)
 			memcpy(self->execution_counts, counts, sizeof(counts));
-		if (self->timing_func != NULL) {
+		if (sqlite && self->timing_func != NULL) {
 			self->timing_func(AIQ_STORE_TIMING_COMMIT,
 					  end_us - begin_us,
 					  self->timing_data);
@@ -728,17 +893,16 @@ aiq_store_writer_thread(gpointer user_data)
 					g_warning("%s: a detached write failed: %s",
 						  self->filename,
 						  op->error->message);
-				g_clear_error(&op->error);
 				op->destroy(op->user_data);
-				g_free(op);
+				aiq_store_write_op_free(op);
 				continue;
 			}
 			op->done = TRUE;
 		}
-		if (commit_error == NULL) {
+		if (sqlite && commit_error == NULL) {
 			self->commits++;
 			self->writes += batch->len;
-		} else {
+		} else if (commit_error != NULL) {
 			g_warning("%s: %s", self->filename, commit_error->message);
 		}
 		g_cond_broadcast(&self->done_cond);
@@ -830,12 +994,18 @@ aiq_store_checkpointer_thread(gpointer user_data)
 
 /**
  * aiq_store_write:
+ * @tenant_id: (nullable): whose rows it writes, or %AIQ_STORE_ALL_TENANTS
  *
- * Runs @func on the writer thread, in a savepoint of the next group
- * transaction, and waits until that transaction is committed.
+ * SQLite: runs @func on the writer thread, in a savepoint of the next
+ * group transaction, and waits until that transaction is committed.
+ * PostgreSQL: runs @func here, in a transaction of its own.
  */
 gboolean
-aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GError **error)
+aiq_store_write(AiqStore *self,
+		const gchar *tenant_id,
+		AiqStoreWriteFunc func,
+		gpointer user_data,
+		GError **error)
 {
 	AiqStoreWriteOp op = { .func = func,
 			       .user_data = user_data,
@@ -847,17 +1017,20 @@ aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GErr
 	g_mutex_lock(&self->mutex);
 	if (self->stopping || self->closed) {
 		g_mutex_unlock(&self->mutex);
-		g_set_error_literal(error,
-				    AIQ_ERROR,
-				    AIQ_ERROR_UNAVAILABLE,
-				    _("the store is closed"));
+		aiq_store_set_closed_error(error);
 		return FALSE;
 	}
+	if (self->backend == AIQ_DB_POSTGRES) {
+		g_mutex_unlock(&self->mutex);
+		return aiq_store_pg_write(self, tenant_id, func, user_data, error);
+	}
+	op.tenant_id = g_strdup(tenant_id);
 	g_queue_push_tail(&self->ops, &op);
 	g_cond_signal(&self->cond);
 	while (!op.done)
 		g_cond_wait(&self->done_cond, &self->mutex);
 	g_mutex_unlock(&self->mutex);
+	g_free(op.tenant_id);
 	if (!op.ok) {
 		g_propagate_error(error, op.error);
 		return FALSE;
@@ -871,10 +1044,11 @@ aiq_store_write(AiqStore *self, AiqStoreWriteFunc func, gpointer user_data, GErr
  *
  * Like aiq_store_write(), without waiting: the write joins the next group
  * and a failure is logged. Writes are committed in the order they are
- * queued, so an aiq_store_write() queued later sees this one.
+ * queued, so an aiq_store_sync() later sees this one.
  */
 void
 aiq_store_write_detached(AiqStore *self,
+			 const gchar *tenant_id,
 			 AiqStoreWriteFunc func,
 			 gpointer user_data,
 			 GDestroyNotify destroy)
@@ -894,6 +1068,7 @@ aiq_store_write_detached(AiqStore *self,
 	op = g_new0(AiqStoreWriteOp, 1);
 	op->func = func;
 	op->user_data = user_data;
+	op->tenant_id = g_strdup(tenant_id);
 	op->destroy = destroy;
 	op->queued_us = g_get_monotonic_time();
 	g_queue_push_tail(&self->ops, op);
@@ -915,7 +1090,25 @@ aiq_store_barrier_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 gboolean
 aiq_store_sync(AiqStore *self, GError **error)
 {
-	return aiq_store_write(self, aiq_store_barrier_cb, NULL, error);
+	AiqStoreWriteOp op = { .func = aiq_store_barrier_cb, .queued_us = g_get_monotonic_time() };
+
+	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
+	g_mutex_lock(&self->mutex);
+	if (self->stopping || self->closed) {
+		g_mutex_unlock(&self->mutex);
+		aiq_store_set_closed_error(error);
+		return FALSE;
+	}
+	g_queue_push_tail(&self->ops, &op);
+	g_cond_signal(&self->cond);
+	while (!op.done)
+		g_cond_wait(&self->done_cond, &self->mutex);
+	g_mutex_unlock(&self->mutex);
+	if (!op.ok) {
+		g_propagate_error(error, op.error);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* the first column of the first row of @sql, read once (not cached) */
@@ -951,7 +1144,7 @@ aiq_store_migrate(AiqStore *self, GError **error)
 	if (!aiq_store_query_int64(db,
 				   "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
 				   &n_tables))
-		return aiq_store_set_sqlite_error(db, SQLITE_ERROR, "store", error);
+		return aiq_db_set_sqlite_error(db, SQLITE_ERROR, "store", error);
 	if (app_id != AIQ_STORE_APPLICATION_ID && (app_id != 0 || n_tables > 0)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -966,7 +1159,7 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		return FALSE;
 	if (app_id == AIQ_STORE_APPLICATION_ID &&
 	    !aiq_store_query_int64(db, "SELECT max(version) FROM schema_version", &version))
-		return aiq_store_set_sqlite_error(db, SQLITE_ERROR, "schema_version", error);
+		return aiq_db_set_sqlite_error(db, SQLITE_ERROR, "schema_version", error);
 	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
 		g_set_error(error,
 			    AIQ_ERROR,
@@ -979,6 +1172,7 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		return FALSE;
 	}
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
+		const AiqStoreMigration *m = &aiq_store_migrations[v];
 		g_autofree gchar *bump =
 			g_strdup_printf("DELETE FROM schema_version;"
 					"INSERT INTO schema_version VALUES (%" PRId64 ");"
@@ -991,7 +1185,8 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		     !aiq_store_exec(db,
 				     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
 				     error)) ||
-		    !aiq_store_exec(db, aiq_store_migrations[v], error) ||
+		    !aiq_store_exec(db, m->sql, error) ||
+		    (m->sqlite != NULL && !aiq_store_exec(db, m->sqlite, error)) ||
 		    !aiq_store_exec(db, bump, error)) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			g_prefix_error(error,
@@ -1002,6 +1197,273 @@ aiq_store_migrate(AiqStore *self, GError **error)
 		if (!aiq_store_exec(db, "COMMIT", error))
 			return FALSE;
 		g_info("store migrated to schema %" PRId64, v + 1);
+	}
+	return TRUE;
+}
+
+/* the schema's SQLite text for PostgreSQL: the same tables with
+ * PostgreSQL's types */
+static gchar *
+aiq_store_pg_ddl(const gchar *sql)
+{
+	g_autoptr(GString) str = g_string_new(sql);
+	g_string_replace(str, ") WITHOUT ROWID", ")", 0);
+	g_string_replace(str, " INTEGER", " BIGINT", 0);
+	g_string_replace(str, " BLOB", " BYTEA", 0);
+	return g_string_free(g_steal_pointer(&str), FALSE);
+}
+
+/* every table with a tenant_id: row-level security enabled and forced
+ * (the owner too), one policy for reads and writes */
+static const gchar aiq_store_pg_rls_sql[] =
+	"DO $$ DECLARE t text; BEGIN"
+	"  FOR t IN SELECT c.table_name FROM information_schema.columns c"
+	"    JOIN information_schema.tables b ON b.table_schema = c.table_schema"
+	"    AND b.table_name = c.table_name AND b.table_type = 'BASE TABLE'"
+	"    WHERE c.table_schema = current_schema() AND c.column_name = 'tenant_id' LOOP"
+	"    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);"
+	"    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);"
+	"    IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = current_schema()"
+	"        AND tablename = t AND policyname = 'tenant_isolation') THEN"
+	"      EXECUTE format('CREATE POLICY tenant_isolation ON %I"
+	"        USING (tenant_id = current_setting(''app.tenant_id'', true)"
+	"          OR current_setting(''app.all_tenants'', true) = ''on'')"
+	"        WITH CHECK (tenant_id = current_setting(''app.tenant_id'', true)"
+	"          OR current_setting(''app.all_tenants'', true) = ''on'')', t);"
+	"    END IF;"
+	"  END LOOP;"
+	"END $$;";
+
+/**
+ * aiq_store_pg_migrate:
+ * @admin_uri: a role that owns the schema's tables (never the service's)
+ * @service_role: the role the service connects as, granted the rows
+ *
+ * Brings the database to the current schema, one transaction per
+ * version, under an advisory lock so that replicas starting together do
+ * not migrate twice.
+ */
+static gboolean
+aiq_store_pg_migrate(AiqStore *self,
+		     const gchar *admin_uri,
+		     const gchar *service_role,
+		     GError **error)
+{
+	AiqPgOptions options = { .size = 1,
+				 .acquire_ms = 1000,
+				 .statement_ms = 0,
+				 .connect_s = 10 };
+	g_autoptr(GError) local = NULL;
+	AiqPg *admin;
+	AiqPgConn *conn;
+	g_autofree gchar *version_text = NULL;
+	g_autofree gchar *has_table = NULL;
+	gint64 version = 0;
+	gboolean ok = FALSE;
+
+	/* no statement timeout: a migration may take long */
+	options.statement_ms = 0;
+	admin = aiq_pg_new(admin_uri, &options, error);
+	if (admin == NULL) {
+		g_prefix_error(error, "store-admin: ");
+		return FALSE;
+	}
+	conn = aiq_pg_acquire(admin, error);
+	if (conn == NULL)
+		goto out;
+	if (!aiq_pg_conn_exec(conn, "SELECT pg_advisory_lock(7341)", error))
+		goto out;
+	if (!aiq_pg_conn_query_text(conn,
+				    "SELECT to_regclass('schema_version')::text",
+				    NULL,
+				    &has_table,
+				    error))
+		goto unlock;
+	if (has_table != NULL &&
+	    !aiq_pg_conn_query_text(conn,
+				    "SELECT max(version)::text FROM schema_version",
+				    NULL,
+				    &version_text,
+				    error))
+		goto unlock;
+	if (version_text != NULL)
+		version = g_ascii_strtoll(version_text, NULL, 10);
+	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: written by a newer AutomateIQ (schema %" PRId64
+			      ", this one knows %u); upgrade the server"),
+			    self->filename,
+			    version,
+			    (guint)G_N_ELEMENTS(aiq_store_migrations));
+		goto unlock;
+	}
+	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
+		const AiqStoreMigration *m = &aiq_store_migrations[v];
+		g_autofree gchar *ddl = aiq_store_pg_ddl(m->sql);
+		g_autofree gchar *bump =
+			g_strdup_printf("DELETE FROM schema_version;"
+					"INSERT INTO schema_version VALUES (%" PRId64 ")",
+					v + 1);
+		if (!aiq_pg_conn_exec(conn, "BEGIN", error))
+			goto unlock;
+		if ((v == 0 &&
+		     !aiq_pg_conn_exec(conn,
+				       "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+				       error)) ||
+		    !aiq_pg_conn_exec(conn, ddl, error) ||
+		    (m->postgres != NULL && !aiq_pg_conn_exec(conn, m->postgres, error)) ||
+		    !aiq_pg_conn_exec(conn, bump, error)) {
+			aiq_pg_conn_exec(conn, "ROLLBACK", NULL);
+			g_prefix_error(error,
+				       _("migrating the store to schema %" PRId64 ": "),
+				       v + 1);
+			goto unlock;
+		}
+		if (!aiq_pg_conn_exec(conn, "COMMIT", error))
+			goto unlock;
+		g_info("store migrated to schema %" PRId64, v + 1);
+	}
+	/* every time: tables of a newer schema get theirs too */
+	{
+		PGconn *pc = aiq_pg_conn_get(conn);
+		g_autofree gchar *grants = NULL;
+		gchar *role = PQescapeIdentifier(pc, service_role, strlen(service_role));
+		grants = g_strdup_printf("GRANT USAGE ON SCHEMA %s TO %s;"
+					 "GRANT SELECT, INSERT, UPDATE, DELETE "
+					 "ON ALL TABLES IN SCHEMA %s TO %s;"
+					 "REVOKE ALL ON schema_version FROM %s;"
+					 "GRANT SELECT ON schema_version TO %s;",
+					 "current_schema",
+					 role,
+					 "current_schema",
+					 role,
+					 role,
+					 role);
+		PQfreemem(role);
+		/* current_schema is a function: the schema's name is needed */
+		{
+			g_autofree gchar *schema = NULL;
+			g_autoptr(GString) str = g_string_new(grants);
+			gchar *quoted;
+			if (!aiq_pg_conn_query_text(conn,
+						    "SELECT current_schema()",
+						    NULL,
+						    &schema,
+						    error))
+				goto unlock;
+			quoted = PQescapeIdentifier(pc, schema, strlen(schema));
+			g_string_replace(str, "current_schema", quoted, 0);
+			PQfreemem(quoted);
+			g_free(grants);
+			grants = g_string_free(g_steal_pointer(&str), FALSE);
+		}
+		if (!aiq_pg_conn_exec(conn, "BEGIN", error) ||
+		    !aiq_pg_conn_exec(conn, aiq_store_pg_rls_sql, error) ||
+		    !aiq_pg_conn_exec(conn, grants, error) ||
+		    !aiq_pg_conn_exec(conn, "COMMIT", error)) {
+			aiq_pg_conn_exec(conn, "ROLLBACK", NULL);
+			g_prefix_error(error, _("row-level security: "));
+			goto unlock;
+		}
+	}
+	ok = TRUE;
+unlock:
+	if (!aiq_pg_conn_exec(conn, "SELECT pg_advisory_unlock(7341)", &local))
+		g_debug("%s", local->message);
+out:
+	aiq_pg_release(admin, conn);
+	aiq_pg_free(admin);
+	return ok;
+}
+
+/* the service's role may not escape row-level security */
+static gboolean
+aiq_store_pg_check_role(AiqStore *self, gchar **role, GError **error)
+{
+	AiqPgConn *conn = aiq_pg_acquire(self->pg, error);
+	g_autofree gchar *unsafe = NULL;
+	g_autofree gchar *owned = NULL;
+	gboolean ok = FALSE;
+
+	if (conn == NULL)
+		return FALSE;
+	if (!aiq_pg_conn_query_text(conn, "SELECT current_user::text", NULL, role, error) ||
+	    !aiq_pg_conn_query_text(conn,
+				    "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles "
+				    "WHERE rolname = current_user",
+				    NULL,
+				    &unsafe,
+				    error) ||
+	    !aiq_pg_conn_query_text(
+		    conn,
+		    "SELECT string_agg(c.relname, ', ') FROM pg_class c "
+		    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+		    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+		    "AND pg_get_userbyid(c.relowner) = current_user",
+		    NULL,
+		    &owned,
+		    error))
+		goto out;
+	if (g_strcmp0(unsafe, "true") == 0) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: the role “%s” is a superuser or bypasses row-level security; "
+			      "connect as a role with NOSUPERUSER NOBYPASSRLS (see "
+			      "docs/operations.md)"),
+			    self->filename,
+			    *role);
+		goto out;
+	}
+	if (owned != NULL) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    _("%s: the role “%s” owns tables (%s): the service must connect as a "
+			      "role that owns none, and store-admin name the owner"),
+			    self->filename,
+			    *role,
+			    owned);
+		goto out;
+	}
+	ok = TRUE;
+out:
+	aiq_pg_release(self->pg, conn);
+	return ok;
+}
+
+static gboolean
+aiq_store_pg_check_version(AiqStore *self, GError **error)
+{
+	AiqPgConn *conn = aiq_pg_acquire(self->pg, error);
+	g_autofree gchar *version = NULL;
+	gboolean ok;
+	if (conn == NULL)
+		return FALSE;
+	ok = aiq_pg_conn_query_text(
+		conn,
+		"SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN '0' "
+		"ELSE (SELECT max(version)::text FROM schema_version) END",
+		NULL,
+		&version,
+		error);
+	aiq_pg_release(self->pg, conn);
+	if (!ok)
+		return FALSE;
+	if (g_ascii_strtoll(version != NULL ? version : "0", NULL, 10) !=
+	    (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_FAILED,
+			_("%s: the database has schema %s, this server needs %u: set store-admin "
+			  "(the owner's connection) once to migrate it"),
+			self->filename,
+			version != NULL ? version : "0",
+			(guint)G_N_ELEMENTS(aiq_store_migrations));
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -1038,18 +1500,65 @@ aiq_store_lock(AiqStore *self, GError **error)
 	return TRUE;
 }
 
+gboolean
+aiq_store_location_is_postgres(const gchar *location)
+{
+	return location != NULL && (g_str_has_prefix(location, "postgresql://") ||
+				    g_str_has_prefix(location, "postgres://"));
+}
+
+static AiqStore *
+aiq_store_open_postgres(const gchar *uri, const AiqStoreOptions *options, GError **error)
+{
+	g_autoptr(AiqStore) self = g_object_new(AIQ_TYPE_STORE, NULL);
+	AiqPgOptions pg_options = {
+		.size = options->pool_size > 0 ? options->pool_size : 16,
+		.acquire_ms = options->pool_timeout_ms > 0 ? options->pool_timeout_ms : 5000,
+		.statement_ms =
+			options->statement_timeout_ms > 0 ? options->statement_timeout_ms : 30000,
+		.connect_s = 5,
+	};
+	g_autofree gchar *role = NULL;
+
+	self->backend = AIQ_DB_POSTGRES;
+	self->pg = aiq_pg_new(uri, &pg_options, error);
+	if (self->pg == NULL)
+		return NULL;
+	self->filename = g_strdup(aiq_pg_get_display_name(self->pg));
+	if (!aiq_store_pg_check_role(self, &role, error))
+		return NULL;
+	if (options->admin_uri != NULL &&
+	    !aiq_store_pg_migrate(self, options->admin_uri, role, error))
+		return NULL;
+	if (!aiq_store_pg_check_version(self, error))
+		return NULL;
+	self->writer = g_thread_new("aiq-store-writer", aiq_store_writer_thread, self);
+	return g_steal_pointer(&self);
+}
+
 /**
- * aiq_store_new:
- * @filename: the SQLite file; created with the current schema when missing
+ * aiq_store_open:
+ * @location: an SQLite file (created with the current schema when
+ *   missing) or a `postgresql://` URI
+ *
+ * Returns: the store, migrated to the current schema
  */
 AiqStore *
-aiq_store_new(const gchar *filename, GError **error)
+aiq_store_open(const gchar *location, const AiqStoreOptions *options, GError **error)
 {
 	g_autoptr(AiqStore) self = NULL;
-	g_return_val_if_fail(filename != NULL, NULL);
+	AiqStoreOptions defaults = { 0 };
+
+	g_return_val_if_fail(location != NULL, NULL);
+	if (options == NULL)
+		options = &defaults;
+	if (aiq_store_location_is_postgres(location))
+		return aiq_store_open_postgres(location, options, error);
 
 	self = g_object_new(AIQ_TYPE_STORE, NULL);
-	self->filename = g_strdup(filename);
+	self->filename = g_strdup(location);
+	self->tx.backend = AIQ_DB_SQLITE;
+	self->tx.stmts = aiq_store_stmt_table_new();
 	if (!aiq_store_lock(self, error))
 		return NULL;
 	if (!aiq_store_open_db(self,
@@ -1064,7 +1573,7 @@ aiq_store_new(const gchar *filename, GError **error)
 		return NULL;
 	}
 	if (!aiq_store_read_execution_counts(self, self->execution_counts)) {
-		aiq_store_set_sqlite_error(self->tx.db, SQLITE_ERROR, "execution counts", error);
+		aiq_db_set_sqlite_error(self->tx.db, SQLITE_ERROR, "execution counts", error);
 		return NULL;
 	}
 	if (!aiq_store_exec(self->tx.db, "PRAGMA wal_autocheckpoint=0", error))
@@ -1074,6 +1583,16 @@ aiq_store_new(const gchar *filename, GError **error)
 		g_thread_new("aiq-store-checkpoints", aiq_store_checkpointer_thread, self);
 	self->writer = g_thread_new("aiq-store-writer", aiq_store_writer_thread, self);
 	return g_steal_pointer(&self);
+}
+
+/**
+ * aiq_store_new:
+ * @filename: the SQLite file; created with the current schema when missing
+ */
+AiqStore *
+aiq_store_new(const gchar *filename, GError **error)
+{
+	return aiq_store_open(filename, NULL, error);
 }
 
 const gchar *
@@ -1091,13 +1610,11 @@ aiq_store_get_filename(AiqStore *self)
 gboolean
 aiq_store_check(AiqStore *self, GError **error)
 {
-	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, "SELECT 1", error);
-	gint rc;
+	g_autoptr(AiqStmt) stmt = aiq_store_read_prepare(self, NULL, "SELECT 1", error);
 	if (stmt == NULL)
 		return FALSE;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(NULL, rc, "store", error);
+	if (aiq_stmt_step(stmt) != AIQ_STMT_ROW)
+		return aiq_stmt_set_error(stmt, "store", error);
 	return TRUE;
 }
 
@@ -1146,12 +1663,36 @@ aiq_store_get_writes(AiqStore *self)
  * @counts: (out): the executions of every tenant, by AiqExecutionStatus,
  *   as of the last commit
  *
- * Costs a copy, not a query (see aiq_store_execution_counts_sql).
+ * SQLite: costs a copy, not a query (see aiq_store_execution_counts_sql).
+ * PostgreSQL (where other replicas write too): a count at most every 5 s.
  */
 void
 aiq_store_get_execution_counts(AiqStore *self, gint64 counts[AIQ_EXECUTION_STATUS_LAST])
 {
 	g_return_if_fail(AIQ_IS_STORE(self));
+	if (self->backend == AIQ_DB_POSTGRES) {
+		gint64 now_us = g_get_monotonic_time();
+		gboolean stale;
+		g_mutex_lock(&self->mutex);
+		stale = self->execution_counts_us == 0 ||
+			now_us - self->execution_counts_us > AIQ_STORE_PG_COUNTS_US;
+		g_mutex_unlock(&self->mutex);
+		if (stale) {
+			gint64 fresh[AIQ_EXECUTION_STATUS_LAST];
+			g_autoptr(GError) error = NULL;
+			AiqStmt *stmt = aiq_store_read_prepare(
+				self,
+				AIQ_STORE_ALL_TENANTS,
+				"SELECT status, count(*) FROM executions GROUP BY status",
+				&error);
+			if (stmt != NULL && aiq_store_step_execution_counts(stmt, fresh)) {
+				g_mutex_lock(&self->mutex);
+				memcpy(self->execution_counts, fresh, sizeof(fresh));
+				self->execution_counts_us = now_us;
+				g_mutex_unlock(&self->mutex);
+			}
+		}
+	}
 	g_mutex_lock(&self->mutex);
 	memcpy(counts, self->execution_counts, sizeof(self->execution_counts));
 	g_mutex_unlock(&self->mutex);
@@ -1168,21 +1709,17 @@ gboolean
 aiq_store_count_agents_online(AiqStore *self, gint64 since_us, gint64 *count, GError **error)
 {
 	g_autoptr(AiqStmt) stmt = NULL;
-	gint rc;
 
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	stmt = aiq_store_read_prepare(self,
+				      AIQ_STORE_ALL_TENANTS,
 				      "SELECT count(*) FROM agents "
 				      "WHERE status = 'active' AND last_seen >= ?1",
 				      error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_int64(stmt, 1, since_us);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return aiq_store_set_sqlite_error(NULL, rc, "agents", error);
-	*count = sqlite3_column_int64(stmt, 0);
-	return TRUE;
+	aiq_stmt_bind_int64(stmt, 1, since_us);
+	return aiq_store_step_count(stmt, "agents", count, error);
 }
 
 /**
@@ -1246,6 +1783,7 @@ aiq_store_close(AiqStore *self, GError **error)
 		sqlite3_exec(self->tx.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		g_clear_pointer(&self->tx.db, sqlite3_close);
 	}
+	g_clear_pointer(&self->pg, aiq_pg_free);
 	if (self->lock_fd >= 0) {
 		close(self->lock_fd);
 		self->lock_fd = -1;
@@ -1254,17 +1792,17 @@ aiq_store_close(AiqStore *self, GError **error)
 }
 
 gboolean
-aiq_store_step_rows(sqlite3_stmt *stmt,
+aiq_store_step_rows(AiqStmt *stmt,
 		    AiqStoreRowFunc from_row,
 		    GPtrArray *result,
 		    const gchar *what,
 		    GError **error)
 {
-	gint rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	AiqStmtStep rc;
+	while ((rc = aiq_stmt_step(stmt)) == AIQ_STMT_ROW)
 		g_ptr_array_add(result, from_row(stmt));
-	if (rc != SQLITE_DONE)
-		return aiq_store_set_sqlite_error(NULL, rc, what, error);
+	if (rc != AIQ_STMT_DONE)
+		return aiq_stmt_set_error(stmt, what, error);
 	return TRUE;
 }
 
@@ -1280,7 +1818,7 @@ aiq_store_step_rows(sqlite3_stmt *stmt,
  * last one kept when there are more, else %NULL.
  */
 gboolean
-aiq_store_step_page(sqlite3_stmt *stmt,
+aiq_store_step_page(AiqStmt *stmt,
 		    guint limit,
 		    AiqStoreRowFunc from_row,
 		    glong created_offset,
@@ -1371,31 +1909,24 @@ fail:
 }
 
 void
-aiq_store_bind_text(sqlite3_stmt *stmt, gint idx, const gchar *text)
+aiq_store_bind_json(AiqStmt *stmt, gint idx, JsonNode *node)
 {
-	if (text != NULL)
-		sqlite3_bind_text(stmt, idx, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(stmt, idx);
-}
-
-void
-aiq_store_bind_json(sqlite3_stmt *stmt, gint idx, JsonNode *node)
-{
+	g_autofree gchar *text = NULL;
 	if (node == NULL) {
-		sqlite3_bind_null(stmt, idx);
+		aiq_stmt_bind_null(stmt, idx);
 		return;
 	}
-	sqlite3_bind_text(stmt, idx, aiq_json_to_string(node, FALSE), -1, g_free);
+	text = aiq_json_to_string(node, FALSE);
+	aiq_stmt_bind_text(stmt, idx, text);
 }
 
 void
-aiq_store_bind_strv(sqlite3_stmt *stmt, gint idx, gchar **strv)
+aiq_store_bind_strv(AiqStmt *stmt, gint idx, gchar **strv)
 {
 	g_autoptr(JsonArray) array = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	if (strv == NULL) {
-		sqlite3_bind_null(stmt, idx);
+		aiq_stmt_bind_null(stmt, idx);
 		return;
 	}
 	array = json_array_new();
@@ -1406,22 +1937,22 @@ aiq_store_bind_strv(sqlite3_stmt *stmt, gint idx, gchar **strv)
 }
 
 gchar *
-aiq_store_column_text(sqlite3_stmt *stmt, gint idx)
+aiq_store_column_text(AiqStmt *stmt, gint idx)
 {
-	return g_strdup((const gchar *)sqlite3_column_text(stmt, idx));
+	return g_strdup(aiq_stmt_column_text(stmt, idx));
 }
 
 JsonNode *
-aiq_store_column_json(sqlite3_stmt *stmt, gint idx)
+aiq_store_column_json(AiqStmt *stmt, gint idx)
 {
-	const gchar *text = (const gchar *)sqlite3_column_text(stmt, idx);
+	const gchar *text = aiq_stmt_column_text(stmt, idx);
 	if (text == NULL)
 		return NULL;
 	return aiq_json_parse(text, strlen(text), 2 * AIQ_JSON_MAX_DEPTH, NULL);
 }
 
 gchar **
-aiq_store_column_strv(sqlite3_stmt *stmt, gint idx)
+aiq_store_column_strv(AiqStmt *stmt, gint idx)
 {
 	g_autoptr(JsonNode) node = aiq_store_column_json(stmt, idx);
 	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
@@ -1469,7 +2000,5 @@ aiq_store_init(AiqStore *self)
 	g_queue_init(&self->ops);
 	self->lock_fd = -1;
 	self->readers = g_ptr_array_new_with_free_func((GDestroyNotify)aiq_store_reader_unref);
-	self->tx.stmts =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, aiq_store_stmt_finalize);
 	self->serial = (guint64)g_atomic_int_add(&aiq_store_next_serial, 1);
 }

@@ -22,7 +22,10 @@ G_BEGIN_DECLS
  * The SQLite backend: WAL mode, one read connection per thread, and one
  * writer thread that commits the writes of concurrent requests together
  * (group commit, a savepoint per write so one failing write does not undo
- * the others). Functions block; call them from worker threads.
+ * the others). The PostgreSQL backend: a bounded pool of connections, a
+ * transaction per write on the calling thread, the tenant set in each
+ * transaction for row-level security. Functions block; call them from
+ * worker threads.
  *
  * The functions of each domain are declared in aiq-store-*.h.
  */
@@ -32,8 +35,28 @@ G_DECLARE_FINAL_TYPE(AiqStore, aiq_store, AIQ, STORE, GObject)
 /* the id of the tenant that holds platform admins */
 #define AIQ_PLATFORM_TENANT_SLUG "platform"
 
+/**
+ * AiqStoreOptions:
+ * @admin_uri: (nullable): PostgreSQL: a connection as the owner of the
+ *   tables, to migrate the schema and grant the service's role its rows at
+ *   start; without it the database must already have the current schema
+ * @pool_size: PostgreSQL: connections at most (0: 16)
+ * @pool_timeout_ms: waiting for a free connection at most (0: 5000)
+ * @statement_timeout_ms: a statement at most (0: 30000)
+ */
+typedef struct {
+	const gchar *admin_uri;
+	guint pool_size;
+	guint pool_timeout_ms;
+	guint statement_timeout_ms;
+} AiqStoreOptions;
+
 AiqStore *
 aiq_store_new(const gchar *filename, GError **error);
+AiqStore *
+aiq_store_open(const gchar *location, const AiqStoreOptions *options, GError **error);
+gboolean
+aiq_store_location_is_postgres(const gchar *location);
 const gchar *
 aiq_store_get_filename(AiqStore *self);
 gboolean

@@ -359,17 +359,21 @@ test_server_concurrent(void)
 static gboolean
 store_big_write_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
+	const gchar *sqls[] = {
+		"CREATE TABLE IF NOT EXISTS filler (v BLOB)",
+		"DELETE FROM filler",
+		"INSERT INTO filler SELECT randomblob(2000) FROM "
+		"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+		"WHERE i < 500) SELECT i FROM n)",
+	};
 	guint *round = user_data;
-	return sqlite3_exec(aiq_store_tx_get_db(tx),
-			    "CREATE TABLE IF NOT EXISTS filler (v BLOB);"
-			    "DELETE FROM filler;"
-			    "INSERT INTO filler SELECT randomblob(2000) FROM "
-			    "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-			    "WHERE i < 500) SELECT i FROM n);",
-			    NULL,
-			    NULL,
-			    NULL) == SQLITE_OK &&
-	       ++(*round) > 0;
+	for (guint i = 0; i < G_N_ELEMENTS(sqls); i++) {
+		AiqStmt *stmt = aiq_store_tx_prepare(tx, sqls[i], error);
+		if (stmt == NULL || !aiq_store_tx_exec(tx, stmt, "filler", error))
+			return FALSE;
+	}
+	(*round)++;
+	return TRUE;
 }
 
 /* checkpoints run off the writer, and still keep the WAL small */
@@ -395,7 +399,7 @@ test_server_store_checkpoints(void)
 	}
 	/* 60 rounds of ~1 MiB each: 60 MiB through the WAL */
 	for (guint i = 0; i < 60; i++) {
-		g_assert_true(aiq_store_write(store, store_big_write_cb, &round, &error));
+		g_assert_true(aiq_store_write(store, NULL, store_big_write_cb, &round, &error));
 		g_assert_no_error(error);
 		/* the checkpointer gets its turn now and then, as under load */
 		if (i % 10 == 9)
@@ -408,7 +412,7 @@ test_server_store_checkpoints(void)
 	/* writes without a pause: the writer finishes a checkpoint itself
 	 * before the WAL passes 16,000 pages (64 MiB) */
 	for (guint i = 0; i < 120; i++) {
-		g_assert_true(aiq_store_write(store, store_big_write_cb, &round, &error));
+		g_assert_true(aiq_store_write(store, NULL, store_big_write_cb, &round, &error));
 		g_assert_no_error(error);
 	}
 	g_assert_cmpint(g_stat(wal, &st), ==, 0);
