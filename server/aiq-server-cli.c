@@ -284,7 +284,9 @@ aiq_server_cli_init(gint argc, gchar **argv)
 		g_printerr("%s\n", error != NULL ? error->message : g_strerror(errno));
 		return 1;
 	}
-	store = aiq_store_new(config->store, &error);
+	store = aiq_store_open(config->store,
+			       &(AiqStoreOptions){ .admin_uri = config->store_admin },
+			       &error);
 	if (store == NULL) {
 		g_printerr("%s\n", error->message);
 		return 1;

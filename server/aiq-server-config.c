@@ -14,6 +14,7 @@
 
 #include "aiq-error.h"
 #include "aiq-server-config.h"
+#include "aiq-store.h"
 #include "aiq-util.h"
 
 AiqServerConfig *
@@ -31,6 +32,9 @@ aiq_server_config_new(void)
 	self->lease_ttl_us = 30 * G_USEC_PER_SEC;
 	self->agent_offline_us = 30 * G_USEC_PER_SEC;
 	self->long_poll_us = 25 * G_USEC_PER_SEC;
+	self->store_pool_size = 16;
+	self->store_pool_timeout_us = 5 * G_USEC_PER_SEC;
+	self->store_statement_timeout_us = 30 * G_USEC_PER_SEC;
 	self->idle_timeout_s = 30;
 	self->scheduler = TRUE;
 	for (guint i = 0; i < AIQ_TIER_LAST; i++)
@@ -58,6 +62,7 @@ aiq_server_config_free(AiqServerConfig *self)
 	g_strfreev(self->hostnames);
 	g_free(self->data_dir);
 	g_free(self->store);
+	g_free(self->store_admin);
 	g_free(self->public_url);
 	g_free(self->metrics_token);
 	g_hash_table_unref(self->tenant_limits);
@@ -88,6 +93,10 @@ static const gchar *const aiq_server_keys[] = { "listen",
 						"hostnames",
 						"data-dir",
 						"store",
+						"store-admin",
+						"store-pool-size",
+						"store-pool-timeout",
+						"store-statement-timeout",
 						"threads",
 						"workers",
 						"max-body",
@@ -379,9 +388,39 @@ aiq_server_config_load_data(AiqServerConfig *self,
 		self->data_dir = aiq_server_config_path(kf, "data-dir", base_dir);
 	}
 	if (g_key_file_has_key(kf, "server", "store", NULL)) {
+		g_autofree gchar *store = g_key_file_get_string(kf, "server", "store", NULL);
 		g_free(self->store);
-		self->store = aiq_server_config_path(kf, "store", base_dir);
+		/* a PostgreSQL URI stays as it is; a file is relative to the config */
+		if (aiq_store_location_is_postgres(g_strstrip(store)))
+			self->store = g_steal_pointer(&store);
+		else
+			self->store = aiq_server_config_path(kf, "store", base_dir);
 	}
+	if (g_key_file_has_key(kf, "server", "store-admin", NULL)) {
+		g_free(self->store_admin);
+		self->store_admin =
+			g_strstrip(g_key_file_get_string(kf, "server", "store-admin", NULL));
+		if (!aiq_store_location_is_postgres(self->store_admin)) {
+			g_set_error(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_CONFIG,
+				    _("[server] store-admin: not a postgresql:// URI"));
+			return FALSE;
+		}
+	}
+	tmp = self->store_pool_size;
+	if (!aiq_server_config_uint(kf, "store-pool-size", 1, 1024, &tmp, error))
+		return FALSE;
+	self->store_pool_size = (guint)tmp;
+	if (!aiq_server_config_duration(kf,
+					"store-pool-timeout",
+					&self->store_pool_timeout_us,
+					error) ||
+	    !aiq_server_config_duration(kf,
+					"store-statement-timeout",
+					&self->store_statement_timeout_us,
+					error))
+		return FALSE;
 	if (g_key_file_has_key(kf, "server", "hostnames", NULL)) {
 		g_strfreev(self->hostnames);
 		self->hostnames = g_key_file_get_string_list(kf, "server", "hostnames", NULL, NULL);

@@ -21,6 +21,11 @@ G_BEGIN_DECLS
  * @tls_key: (nullable): PEM key of @tls_cert
  * @hostnames: (nullable): names for the self-signed certificate
  * @data_dir: where the store and generated keys live
+ * @store: the SQLite file (DATA_DIR/automateiq.db) or a postgresql:// URI
+ * @store_admin: (nullable): PostgreSQL: the tables' owner, to migrate
+ * @store_pool_size: PostgreSQL: connections per server at most
+ * @store_pool_timeout_us: waiting for a free connection at most
+ * @store_statement_timeout_us: one statement at most
  * @threads: HTTP threads (default: one per core)
  * @workers: threads running blocking handlers
  * @max_body: the default largest request body
@@ -46,6 +51,10 @@ typedef struct {
 	gchar **hostnames;
 	gchar *data_dir;
 	gchar *store;
+	gchar *store_admin;
+	guint store_pool_size;
+	gint64 store_pool_timeout_us;
+	gint64 store_statement_timeout_us;
 	guint threads;
 	guint workers;
 	gsize max_body;

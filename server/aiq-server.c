@@ -859,7 +859,15 @@ aiq_server_new(AiqServerConfig *config, GError **error)
 			    g_strerror(errno));
 		return NULL;
 	}
-	self->store = aiq_store_new(config->store, error);
+	{
+		AiqStoreOptions store_options = {
+			.admin_uri = config->store_admin,
+			.pool_size = config->store_pool_size,
+			.pool_timeout_ms = (guint)(config->store_pool_timeout_us / 1000),
+			.statement_timeout_ms = (guint)(config->store_statement_timeout_us / 1000),
+		};
+		self->store = aiq_store_open(config->store, &store_options, error);
+	}
 	if (self->store == NULL)
 		return NULL;
 	self->auth = aiq_auth_new(self->store);

@@ -308,6 +308,7 @@ struct _AiqStoreTx {
 	const gchar *tenant_id;
 	sqlite3 *db;            /* SQLite: the writer's connection */
 	GHashTable *stmts;      /* SQLite: sql -> AiqStmt, the writer's */
+	AiqPg *pg;              /* PostgreSQL: the store's pool */
 	AiqPgConn *conn;        /* PostgreSQL: the write's connection */
 	AiqStoreReader *reader; /* PostgreSQL: this thread's statements */
 };
@@ -572,7 +573,7 @@ aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error)
 		aiq_stmt_reset(stmt);
 	} else {
 		stmt = tx->backend == AIQ_DB_SQLITE ? aiq_stmt_new_sqlite(tx->db, sql, error)
-						    : aiq_stmt_new_pg(NULL, sql);
+						    : aiq_stmt_new_pg(tx->pg, sql);
 		if (stmt == NULL)
 			return NULL;
 		g_hash_table_insert(stmts, g_strdup(sql), stmt);
@@ -728,6 +729,7 @@ aiq_store_pg_write(AiqStore *self,
 		g_autoptr(GError) local = NULL;
 		AiqStoreTx tx = { .backend = AIQ_DB_POSTGRES,
 				  .tenant_id = tenant_id,
+				  .pg = self->pg,
 				  .reader = reader };
 		gint64 begin_us = g_get_monotonic_time();
 		gboolean ok;

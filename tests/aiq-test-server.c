@@ -11,6 +11,7 @@
 #include "aiq-document.h"
 #include "aiq-json.h"
 #include "aiq-store-identity.h"
+#include "aiq-test-pg.h"
 #include "aiq-test-server.h"
 
 /* a strong password for test users */
@@ -65,6 +66,12 @@ aiq_test_server_start(AiqTestServer *ts, const AiqTestServerOptions *options)
 	/* tests run retention passes themselves (aiq_retention_run) */
 	config->retention = FALSE;
 	config->data_dir = g_strdup(ts->dir);
+	if (aiq_test_pg_enabled()) {
+		g_autofree gchar *lines = aiq_test_pg_server_config(ts->dir);
+		g_autofree gchar *pg = g_strdup_printf("[server]\n%s", lines);
+		g_assert_true(aiq_server_config_load_data(config, pg, strlen(pg), NULL, &error));
+		g_assert_no_error(error);
+	}
 	if (options != NULL && options->plain_http) {
 		config->plain_http = TRUE;
 	} else {
@@ -219,8 +226,10 @@ aiq_test_server_free(AiqTestServer *ts)
 		aiq_server_stop(ts->server);
 	g_clear_object(&ts->server);
 	g_clear_object(&ts->session);
-	if (ts->own_dir)
+	if (ts->own_dir) {
+		aiq_test_pg_drop(ts->dir);
 		aiq_test_rm_rf(ts->dir);
+	}
 	g_free(ts->dir);
 	g_free(ts->url);
 	g_free(ts->platform_token);
