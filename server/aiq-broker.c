@@ -14,6 +14,7 @@
 
 #include "aiq-api.h"
 #include "aiq-broker-private.h"
+#include "aiq-cluster.h"
 #include "aiq-json.h"
 
 /*
@@ -427,20 +428,78 @@ aiq_broker_has_subscribers(AiqServer *server, const gchar *tenant_id)
 	g_return_val_if_fail(AIQ_IS_SERVER(server), FALSE);
 	g_return_val_if_fail(tenant_id != NULL, FALSE);
 
+	/* on PostgreSQL the subscribers may be another replica's */
+	if (aiq_cluster_get(server) != NULL)
+		return TRUE;
 	self = aiq_broker_get(server);
 	return self != NULL && aiq_broker_is_listened(self, tenant_id);
 }
 
+static void
+aiq_broker_publish_local(AiqServer *server,
+			 const gchar *tenant_id,
+			 const gchar *type,
+			 JsonNode *data);
+
 void
 aiq_broker_publish(AiqServer *server, const gchar *tenant_id, const gchar *type, JsonNode *data)
 {
-	AiqBroker *self;
-	GPtrArray *subscribers;
-	g_autoptr(GBytes) message = NULL;
+	AiqCluster *cluster;
 
 	g_return_if_fail(AIQ_IS_SERVER(server));
 	g_return_if_fail(tenant_id != NULL);
 	g_return_if_fail(type != NULL);
+
+	/* the subscribers of the other replicas */
+	cluster = aiq_cluster_get(server);
+	if (cluster != NULL) {
+		g_autoptr(JsonObject) body = json_object_new();
+		json_object_set_string_member(body, "tenant_id", tenant_id);
+		json_object_set_string_member(body, "type", type);
+		if (data != NULL)
+			json_object_set_member(body, "data", json_node_copy(data));
+		aiq_cluster_send(cluster, "event", body);
+	}
+	aiq_broker_publish_local(server, tenant_id, type, data);
+}
+
+/* another replica's event */
+static void
+aiq_broker_heard_event(AiqServer *server, JsonObject *body, gpointer user_data)
+{
+	const gchar *tenant_id =
+		json_object_get_string_member_with_default(body, "tenant_id", NULL);
+	const gchar *type = json_object_get_string_member_with_default(body, "type", NULL);
+	if (tenant_id != NULL && type != NULL)
+		aiq_broker_publish_local(server,
+					 tenant_id,
+					 type,
+					 json_object_get_member(body, "data"));
+}
+
+/**
+ * aiq_broker_listen_cluster:
+ *
+ * Hears the events of the other replicas (PostgreSQL).
+ */
+void
+aiq_broker_listen_cluster(AiqServer *server)
+{
+	AiqCluster *cluster = aiq_cluster_get(server);
+	if (cluster != NULL)
+		aiq_cluster_set_handler(cluster, "event", aiq_broker_heard_event, NULL);
+}
+
+/* to this replica's subscribers only */
+static void
+aiq_broker_publish_local(AiqServer *server,
+			 const gchar *tenant_id,
+			 const gchar *type,
+			 JsonNode *data)
+{
+	AiqBroker *self;
+	GPtrArray *subscribers;
+	g_autoptr(GBytes) message = NULL;
 
 	/* nobody listens: not even the text is written */
 	self = aiq_broker_get(server);

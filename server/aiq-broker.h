@@ -26,5 +26,7 @@ void
 aiq_broker_publish(AiqServer *server, const gchar *tenant_id, const gchar *type, JsonNode *data);
 gboolean
 aiq_broker_has_subscribers(AiqServer *server, const gchar *tenant_id);
+void
+aiq_broker_listen_cluster(AiqServer *server);
 
 G_END_DECLS

@@ -46,6 +46,8 @@ aiq_pg_free(AiqPg *pg);
 /* the URI without its password, for messages */
 const gchar *
 aiq_pg_get_display_name(AiqPg *pg);
+const gchar *
+aiq_pg_get_conninfo(AiqPg *pg);
 AiqPgConn *
 aiq_pg_acquire(AiqPg *pg, GError **error);
 void

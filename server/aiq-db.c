@@ -848,6 +848,12 @@ aiq_pg_get_display_name(AiqPg *pg)
 	return pg->display_name;
 }
 
+const gchar *
+aiq_pg_get_conninfo(AiqPg *pg)
+{
+	return pg->conninfo;
+}
+
 /**
  * aiq_pg_acquire:
  *

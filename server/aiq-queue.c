@@ -33,6 +33,7 @@
 
 #include "aiq-api.h"
 #include "aiq-broker.h"
+#include "aiq-cluster.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
 #include "aiq-queue.h"
@@ -124,7 +125,8 @@ struct _AiqQueue {
 	gboolean stopped;
 	GThreadPool *wake_pool;
 	GSource *sweeper;
-	guint64 lease_expiries; /* atomic */
+	guint64 lease_expiries;  /* atomic */
+	gint64 foreign_sweep_us; /* monotonic: the next look for other replicas' leases */
 	GMutex definitions_mutex;
 	GHashTable *definitions; /* digest of the canonical JSON → AiqDefinition */
 };
@@ -598,6 +600,9 @@ aiq_queue_lease_to_json(AiqQueue *self, AiqLease *lease, gint64 deadline_us)
 	return aiq_json_new_object(obj);
 }
 
+static void
+aiq_queue_tell_gone(AiqQueue *self, const gchar *job_id);
+
 /* writes the leases of the jobs taken for @w and answers it; %FALSE when
  * none of them could be leased (cancelled meanwhile) and it should try
  * again */
@@ -659,6 +664,12 @@ aiq_queue_lease_taken(AiqQueue *self, AiqWaiter *w, GPtrArray *taken)
 		g_hash_table_replace(self->leased, job->execution_id, job);
 	}
 	g_mutex_unlock(&self->mutex);
+	/* the other replicas stop offering them */
+	for (guint i = 0; i < leases->len; i++) {
+		AiqLease *lease = g_ptr_array_index(leases, i);
+		if (lease->leased)
+			aiq_queue_tell_gone(self, lease->job_id);
+	}
 
 	for (guint i = 0; i < leases->len; i++) {
 		AiqLease *lease = g_ptr_array_index(leases, i);
@@ -754,19 +765,12 @@ aiq_queue_lease(AiqQueue *self,
 	aiq_queue_serve(self, w);
 }
 
-/**
- * aiq_queue_push:
- * @job: a job just stored as queued
- *
- * Queues a job and wakes an agent waiting for one like it.
- */
-void
-aiq_queue_push(AiqQueue *self, const AiqJobRow *row)
+static void
+aiq_queue_push_local(AiqQueue *self, const AiqJobRow *row)
 {
 	g_autoptr(GPtrArray) woken = g_ptr_array_new();
 	AiqQueueJob *job;
 
-	g_return_if_fail(AIQ_IS_QUEUE(self));
 	g_mutex_lock(&self->mutex);
 	if (g_hash_table_contains(self->jobs, row->id)) {
 		g_mutex_unlock(&self->mutex);
@@ -779,16 +783,54 @@ aiq_queue_push(AiqQueue *self, const AiqJobRow *row)
 	aiq_queue_wake(self, woken);
 }
 
+/* the other replicas queue it too */
+static void
+aiq_queue_tell_pushed(AiqQueue *self, const AiqJobRow *row)
+{
+	AiqCluster *cluster = aiq_cluster_get(self->server);
+	g_autoptr(JsonObject) body = NULL;
+	if (cluster == NULL)
+		return;
+	body = json_object_new();
+	json_object_set_string_member(body, "tenant_id", row->tenant_id);
+	json_object_set_string_member(body, "id", row->id);
+	json_object_set_string_member(body, "execution_id", row->execution_id);
+	json_object_set_member(body, "labels", aiq_api_strv_node(row->labels));
+	json_object_set_int_member(body, "tier_rank", row->tier_rank);
+	aiq_cluster_send(cluster, "job", body);
+}
+
+static void
+aiq_queue_tell_gone(AiqQueue *self, const gchar *job_id)
+{
+	AiqCluster *cluster = aiq_cluster_get(self->server);
+	g_autoptr(JsonObject) body = NULL;
+	if (cluster == NULL)
+		return;
+	body = json_object_new();
+	json_object_set_string_member(body, "id", job_id);
+	aiq_cluster_send(cluster, "job.gone", body);
+}
+
 /**
- * aiq_queue_remove:
+ * aiq_queue_push:
+ * @job: a job just stored as queued
  *
- * Forgets a job that is no longer queued (cancelled).
+ * Queues a job and wakes an agent waiting for one like it, here and on
+ * the other replicas.
  */
 void
-aiq_queue_remove(AiqQueue *self, const gchar *job_id)
+aiq_queue_push(AiqQueue *self, const AiqJobRow *row)
+{
+	g_return_if_fail(AIQ_IS_QUEUE(self));
+	aiq_queue_push_local(self, row);
+	aiq_queue_tell_pushed(self, row);
+}
+
+static void
+aiq_queue_remove_local(AiqQueue *self, const gchar *job_id)
 {
 	AiqQueueJob *job;
-	g_return_if_fail(AIQ_IS_QUEUE(self));
 	g_mutex_lock(&self->mutex);
 	job = g_hash_table_lookup(self->jobs, job_id);
 	/* a job being leased is left to its lease, which will not find it */
@@ -797,6 +839,20 @@ aiq_queue_remove(AiqQueue *self, const gchar *job_id)
 		g_hash_table_remove(self->jobs, job_id);
 	}
 	g_mutex_unlock(&self->mutex);
+}
+
+/**
+ * aiq_queue_remove:
+ *
+ * Forgets a job that is no longer queued (cancelled), here and on the
+ * other replicas.
+ */
+void
+aiq_queue_remove(AiqQueue *self, const gchar *job_id)
+{
+	g_return_if_fail(AIQ_IS_QUEUE(self));
+	aiq_queue_remove_local(self, job_id);
+	aiq_queue_tell_gone(self, job_id);
 }
 
 /**
@@ -892,6 +948,11 @@ aiq_queue_requeued(AiqQueue *self, GPtrArray *rows)
 	}
 	g_mutex_unlock(&self->mutex);
 	aiq_queue_wake(self, woken);
+	for (guint i = 0; i < rows->len; i++) {
+		AiqJobRow *row = g_ptr_array_index(rows, i);
+		if (g_strcmp0(row->state, "queued") == 0)
+			aiq_queue_tell_pushed(self, row);
+	}
 
 	/* lease_expiries and agent_id changed */
 	for (guint i = 0; i < rows->len; i++) {
@@ -906,6 +967,59 @@ aiq_queue_requeued(AiqQueue *self, GPtrArray *rows)
 		summary = aiq_execution_row_to_json(execution, NULL);
 		aiq_broker_publish(self->server, row->tenant_id, "execution.updated", summary);
 	}
+}
+
+static void
+aiq_queue_forget_leased(AiqQueue *self, const gchar *job_id)
+{
+	AiqQueueJob *job;
+	g_mutex_lock(&self->mutex);
+	job = g_hash_table_lookup(self->jobs, job_id);
+	if (job != NULL && job->state == AIQ_QUEUE_JOB_LEASED) {
+		g_hash_table_remove(self->leased, job->execution_id);
+		g_hash_table_remove(self->jobs, job_id);
+	}
+	g_mutex_unlock(&self->mutex);
+}
+
+/* PostgreSQL: the leases that ran out in the store, whoever granted them
+ * (a replica that died cannot sweep its own); every few seconds */
+static void
+aiq_queue_sweep_store(AiqQueue *self, gint64 now)
+{
+	AiqStore *store = aiq_server_get_store(self->server);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	/* a little after the deadline, so that the replica that granted it
+	 * (which knows it) usually goes first */
+	rows = aiq_store_list_expired_leases(store, now - 2 * G_USEC_PER_SEC, 500, &error);
+	if (rows == NULL) {
+		g_debug("leases of other replicas: %s", error->message);
+		return;
+	}
+	if (rows->len == 0)
+		return;
+	for (guint i = 0; i < rows->len; i++) {
+		AiqJobRow *row = g_ptr_array_index(rows, i);
+		g_free(row->state);
+		row->state = g_strdup("leased");
+	}
+	if (!aiq_store_requeue_jobs(store, rows, TRUE, now, &error)) {
+		g_warning("failed to give back expired leases: %s", error->message);
+		return;
+	}
+	for (guint i = 0; i < rows->len; i++) {
+		AiqJobRow *row = g_ptr_array_index(rows, i);
+		if (!aiq_queue_row_given_back(row))
+			continue;
+		g_info("execution %s: the lease of agent %s ran out (granted elsewhere); %s",
+		       row->execution_id,
+		       row->agent_id,
+		       g_strcmp0(row->state, "queued") == 0 ? "queued again" : "cancelled");
+		row->tier_rank = aiq_queue_get_tier_rank(self, row->tenant_id);
+		__atomic_fetch_add(&self->lease_expiries, 1, __ATOMIC_RELAXED);
+	}
+	aiq_queue_requeued(self, rows);
 }
 
 /**
@@ -937,6 +1051,11 @@ aiq_queue_sweep(AiqQueue *self)
 							 job->agent_id));
 	}
 	g_mutex_unlock(&self->mutex);
+	if (aiq_cluster_get(self->server) != NULL &&
+	    g_get_monotonic_time() >= self->foreign_sweep_us) {
+		self->foreign_sweep_us = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+		aiq_queue_sweep_store(self, now);
+	}
 	if (rows->len == 0)
 		return;
 	if (!aiq_store_requeue_jobs(aiq_server_get_store(self->server), rows, TRUE, now, &error)) {
@@ -945,6 +1064,10 @@ aiq_queue_sweep(AiqQueue *self)
 	}
 	for (guint i = 0; i < rows->len; i++) {
 		AiqJobRow *row = g_ptr_array_index(rows, i);
+		/* renewed through another replica (the agent talks to it now):
+		 * that replica, or the store's sweep, looks after it */
+		if (g_strcmp0(row->state, "leased") == 0 && aiq_cluster_get(self->server) != NULL)
+			aiq_queue_forget_leased(self, row->id);
 		if (g_strcmp0(row->state, "leased") != 0)
 			g_info("execution %s: the lease of agent %s ran out; %s",
 			       row->execution_id,
@@ -1096,13 +1219,23 @@ aiq_queue_heartbeat(AiqQueue *self,
 		AiqJobRow *row;
 		const gchar *tenant_id = scope->tenant_id;
 		/* a cloud worker's executions are found by the queue */
+		g_autofree gchar *found = NULL;
 		if (scope->platform) {
 			AiqQueueJob *job = g_hash_table_lookup(self->leased, running[i]);
-			if (job == NULL) {
+			/* leased through another replica: the store knows */
+			if (job == NULL && aiq_cluster_get(self->server) != NULL) {
+				g_mutex_unlock(&self->mutex);
+				found = aiq_store_find_leased_tenant(
+					aiq_server_get_store(self->server),
+					scope->agent_id,
+					running[i]);
+				g_mutex_lock(&self->mutex);
+			}
+			if (job == NULL && found == NULL) {
 				g_ptr_array_add(lost, g_strdup(running[i]));
 				continue;
 			}
-			tenant_id = job->tenant_id;
+			tenant_id = job != NULL ? job->tenant_id : found;
 		}
 		row = g_new0(AiqJobRow, 1);
 		row->tenant_id = g_strdup(tenant_id);
@@ -1262,7 +1395,7 @@ aiq_queue_load_tenant(AiqQueue *self,
 	for (guint i = 0; i < queued->len; i++) {
 		AiqJobRow *row = g_ptr_array_index(queued, i);
 		row->tier_rank = rank;
-		aiq_queue_push(self, row);
+		aiq_queue_push_local(self, row);
 	}
 	g_mutex_lock(&self->mutex);
 	for (guint i = 0; i < leased->len; i++) {
@@ -1339,10 +1472,91 @@ aiq_queue_new(AiqServer *server)
 	return self;
 }
 
+/* another replica queued a job (or gave one back) */
+static void
+aiq_queue_heard_job(AiqServer *server, JsonObject *body, gpointer user_data)
+{
+	AiqQueue *self = AIQ_QUEUE(user_data);
+	g_autoptr(AiqJobRow) row = g_new0(AiqJobRow, 1);
+	JsonNode *labels = json_object_get_member(body, "labels");
+	row->tenant_id =
+		g_strdup(json_object_get_string_member_with_default(body, "tenant_id", NULL));
+	row->id = g_strdup(json_object_get_string_member_with_default(body, "id", NULL));
+	row->execution_id =
+		g_strdup(json_object_get_string_member_with_default(body, "execution_id", NULL));
+	if (row->tenant_id == NULL || row->id == NULL || row->execution_id == NULL)
+		return;
+	if (labels != NULL && JSON_NODE_HOLDS_ARRAY(labels)) {
+		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+		JsonArray *array = json_node_get_array(labels);
+		for (guint i = 0; i < json_array_get_length(array); i++) {
+			JsonNode *elem = json_array_get_element(array, i);
+			if (aiq_json_is_string(elem))
+				g_strv_builder_add(builder, json_node_get_string(elem));
+		}
+		row->labels = g_strv_builder_end(builder);
+	}
+	row->tier_rank = (gint)CLAMP(json_object_get_int_member_with_default(body, "tier_rank", 2),
+				     AIQ_TIER_RANK_ENTERPRISE,
+				     AIQ_TIER_RANK_FREE);
+	row->state = g_strdup("queued");
+	/* a job this replica leased or gave back itself stays as it is */
+	aiq_queue_push_local(self, row);
+}
+
+/* another replica leased a job or cancelled it */
+static void
+aiq_queue_heard_job_gone(AiqServer *server, JsonObject *body, gpointer user_data)
+{
+	const gchar *id = json_object_get_string_member_with_default(body, "id", NULL);
+	if (id != NULL)
+		aiq_queue_remove_local(AIQ_QUEUE(user_data), id);
+}
+
+/* after messages may have been lost: every job queued in the store is
+ * queued here (the ones leased elsewhere meanwhile are dropped when their
+ * lease is tried) */
+static void
+aiq_queue_heard_resync(AiqServer *server, JsonObject *body, gpointer user_data)
+{
+	AiqQueue *self = AIQ_QUEUE(user_data);
+	AiqStore *store = aiq_server_get_store(server);
+	g_autofree gchar *cursor = NULL;
+	guint n = 0;
+	do {
+		g_autofree gchar *next = NULL;
+		g_autoptr(GPtrArray) tenants =
+			aiq_store_list_tenants(store, cursor, 500, &next, NULL);
+		if (tenants == NULL)
+			return;
+		for (guint i = 0; i < tenants->len; i++) {
+			AiqTenant *tenant = g_ptr_array_index(tenants, i);
+			g_autoptr(GPtrArray) queued =
+				aiq_store_list_jobs(store, tenant->id, "queued", NULL);
+			gint rank = aiq_queue_get_tier_rank(self, tenant->id);
+			for (guint j = 0; queued != NULL && j < queued->len; j++) {
+				AiqJobRow *row = g_ptr_array_index(queued, j);
+				row->tier_rank = rank;
+				aiq_queue_push_local(self, row);
+				n++;
+			}
+		}
+		g_free(cursor);
+		cursor = g_steal_pointer(&next);
+	} while (cursor != NULL);
+	g_debug("queue: resynced, %u jobs queued in the store", n);
+}
+
 gboolean
 aiq_queue_start(AiqServer *server, GError **error)
 {
 	AiqQueue *self = aiq_queue_get(server);
+	AiqCluster *cluster = aiq_cluster_get(server);
+	if (cluster != NULL) {
+		aiq_cluster_set_handler(cluster, "job", aiq_queue_heard_job, self);
+		aiq_cluster_set_handler(cluster, "job.gone", aiq_queue_heard_job_gone, self);
+		aiq_cluster_set_handler(cluster, "resync", aiq_queue_heard_resync, self);
+	}
 	if (!aiq_queue_load(self, error)) {
 		g_prefix_error(error, _("failed to load the job queue: "));
 		return FALSE;

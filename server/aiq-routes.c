@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "aiq-broker-private.h"
+#include "aiq-cluster.h"
 #include "aiq-routes.h"
 
 gboolean
@@ -36,6 +37,9 @@ aiq_routes_add_websocket_handlers(AiqServer *server, SoupServer *soup)
 gboolean
 aiq_routes_start(AiqServer *server, GError **error)
 {
+	if (!aiq_cluster_install(server, error))
+		return FALSE;
+	aiq_broker_listen_cluster(server);
 	if (!aiq_queue_start(server, error))
 		return FALSE;
 	if (aiq_server_get_config(server)->scheduler && !aiq_scheduler_start(server, error))
@@ -53,4 +57,5 @@ aiq_routes_stop(AiqServer *server)
 	aiq_retention_stop(server);
 	aiq_scheduler_stop(server);
 	aiq_queue_stop(server);
+	aiq_cluster_stop(server);
 }

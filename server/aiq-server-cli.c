@@ -63,7 +63,10 @@ aiq_server_cli_config(AiqServerCliOptions *o, GError **error)
 	if (o->data_dir != NULL) {
 		g_free(config->data_dir);
 		config->data_dir = g_strdup(o->data_dir);
-		g_clear_pointer(&config->store, g_free);
+		/* a file store goes with the data directory; a PostgreSQL one
+		 * is not in it */
+		if (!aiq_store_location_is_postgres(config->store))
+			g_clear_pointer(&config->store, g_free);
 	}
 	if (o->listen != NULL) {
 		g_free(config->listen);
@@ -474,7 +477,8 @@ aiq_server_cli_retention(gint argc, gchar **argv)
 		g_printerr("%s\n", error->message);
 		return 1;
 	}
-	if (!g_file_test(config->store, G_FILE_TEST_EXISTS)) {
+	if (!aiq_store_location_is_postgres(config->store) &&
+	    !g_file_test(config->store, G_FILE_TEST_EXISTS)) {
 		g_printerr(_("%s: no store here; give the server's --data-dir or -c\n"),
 			   config->store);
 		aiq_server_config_free(config);

@@ -1131,6 +1131,61 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 	return g_steal_pointer(&result);
 }
 
+/**
+ * aiq_store_list_expired_leases:
+ *
+ * Returns: (transfer container) (element-type AiqJobRow): up to @limit
+ * leased jobs of every tenant whose lease ran out before @now_us — on
+ * PostgreSQL, those of a replica that died are found by the others
+ */
+GPtrArray *
+aiq_store_list_expired_leases(AiqStore *self, gint64 now_us, guint limit, GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
+	g_autoptr(AiqStmt) stmt = NULL;
+	stmt = aiq_store_read_prepare(self,
+				      AIQ_STORE_ALL_TENANTS,
+				      "SELECT " AIQ_JOB_COLUMNS " FROM jobs WHERE state = 'leased' "
+				      "AND lease_deadline < ?1 ORDER BY lease_deadline LIMIT ?2",
+				      error);
+	if (stmt == NULL)
+		return NULL;
+	aiq_stmt_bind_int64(stmt, 1, now_us);
+	aiq_stmt_bind_int64(stmt, 2, limit);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
+				 result,
+				 "jobs",
+				 error))
+		return NULL;
+	return g_steal_pointer(&result);
+}
+
+/**
+ * aiq_store_find_leased_tenant:
+ *
+ * Returns: (transfer full) (nullable): the tenant of @execution_id's job
+ * when it is leased to @agent_id (a cloud worker's, in any tenant)
+ */
+gchar *
+aiq_store_find_leased_tenant(AiqStore *self, const gchar *agent_id, const gchar *execution_id)
+{
+	g_autoptr(AiqStmt) stmt = NULL;
+	stmt = aiq_store_read_prepare(self,
+				      AIQ_STORE_ALL_TENANTS,
+				      "SELECT tenant_id FROM jobs WHERE execution_id = ?1 "
+				      "AND agent_id = ?2 AND state = 'leased' LIMIT 1",
+				      NULL);
+	if (stmt == NULL)
+		return NULL;
+	aiq_stmt_bind_text(stmt, 1, execution_id);
+	aiq_stmt_bind_text(stmt, 2, agent_id);
+	if (aiq_stmt_step(stmt) != AIQ_STMT_ROW)
+		return NULL;
+	return aiq_store_column_text(stmt, 0);
+}
+
 /* the tenant of a write of @tenant_id's rows (%NULL: none) and those of
  * @items (structures with the tenant's id at @offset): the one tenant they
  * all have, else %AIQ_STORE_ALL_TENANTS (a platform agent's jobs) */

@@ -325,6 +325,10 @@ aiq_store_lease_jobs(AiqStore *self,
 		     gint64 now_us,
 		     gint64 deadline_us,
 		     GError **error);
+GPtrArray *
+aiq_store_list_expired_leases(AiqStore *self, gint64 now_us, guint limit, GError **error);
+gchar *
+aiq_store_find_leased_tenant(AiqStore *self, const gchar *agent_id, const gchar *execution_id);
 gboolean
 aiq_store_requeue_jobs(AiqStore *self,
 		       GPtrArray *jobs,

@@ -281,6 +281,11 @@ static const AiqStoreMigration aiq_store_migrations[] = {
 	  "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
 	  "CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
 	  "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();" },
+	/* 4: replicas. The leases of every tenant by deadline (each replica
+	 * sweeps those of replicas that died) and a cloud worker's leased
+	 * executions by id; partial, so only leased jobs are in them. */
+	{ "CREATE INDEX jobs_leased ON jobs (lease_deadline) WHERE state = 'leased';"
+	  "CREATE INDEX jobs_leased_execution ON jobs (execution_id) WHERE state = 'leased';" },
 };
 
 typedef struct {
@@ -1393,8 +1398,8 @@ aiq_store_pg_check_role(AiqStore *self, gchar **role, GError **error)
 		return FALSE;
 	if (!aiq_pg_conn_query_text(conn, "SELECT current_user::text", NULL, role, error) ||
 	    !aiq_pg_conn_query_text(conn,
-				    "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles "
-				    "WHERE rolname = current_user",
+				    "SELECT bool_or(rolsuper OR rolbypassrls)::text FROM pg_roles "
+				    "WHERE pg_has_role(current_user, oid, 'MEMBER')",
 				    NULL,
 				    &unsafe,
 				    error) ||
@@ -1403,7 +1408,7 @@ aiq_store_pg_check_role(AiqStore *self, gchar **role, GError **error)
 		    "SELECT string_agg(c.relname, ', ') FROM pg_class c "
 		    "JOIN pg_namespace n ON n.oid = c.relnamespace "
 		    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-		    "AND pg_get_userbyid(c.relowner) = current_user",
+		    "AND pg_has_role(current_user, c.relowner, 'MEMBER')",
 		    NULL,
 		    &owned,
 		    error))
@@ -1412,7 +1417,8 @@ aiq_store_pg_check_role(AiqStore *self, gchar **role, GError **error)
 		g_set_error(error,
 			    AIQ_ERROR,
 			    AIQ_ERROR_FAILED,
-			    _("%s: the role “%s” is a superuser or bypasses row-level security; "
+			    _("%s: the role “%s” is (or is a member of) a superuser or a role that "
+			      "bypasses row-level security; "
 			      "connect as a role with NOSUPERUSER NOBYPASSRLS (see "
 			      "docs/operations.md)"),
 			    self->filename,
@@ -1420,14 +1426,16 @@ aiq_store_pg_check_role(AiqStore *self, gchar **role, GError **error)
 		goto out;
 	}
 	if (owned != NULL) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_FAILED,
-			    _("%s: the role “%s” owns tables (%s): the service must connect as a "
-			      "role that owns none, and store-admin name the owner"),
-			    self->filename,
-			    *role,
-			    owned);
+		g_set_error(
+			error,
+			AIQ_ERROR,
+			AIQ_ERROR_FAILED,
+			_("%s: the role “%s” owns tables, or is a member of their owner (%s): the "
+			  "service must connect as a role that owns none, and store-admin "
+			  "name the owner"),
+			self->filename,
+			*role,
+			owned);
 		goto out;
 	}
 	ok = TRUE;
@@ -1529,9 +1537,15 @@ aiq_store_open_postgres(const gchar *uri, const AiqStoreOptions *options, GError
 	self->filename = g_strdup(aiq_pg_get_display_name(self->pg));
 	if (!aiq_store_pg_check_role(self, &role, error))
 		return NULL;
-	if (options->admin_uri != NULL &&
-	    !aiq_store_pg_migrate(self, options->admin_uri, role, error))
-		return NULL;
+	if (options->admin_uri != NULL) {
+		g_autofree gchar *again = NULL;
+		if (!aiq_store_pg_migrate(self, options->admin_uri, role, error))
+			return NULL;
+		/* a fresh database: the tables the migration just made may be
+		 * the service role's own (store and store-admin the same role) */
+		if (!aiq_store_pg_check_role(self, &again, error))
+			return NULL;
+	}
 	if (!aiq_store_pg_check_version(self, error))
 		return NULL;
 	self->writer = g_thread_new("aiq-store-writer", aiq_store_writer_thread, self);
@@ -1595,6 +1609,13 @@ AiqStore *
 aiq_store_new(const gchar *filename, GError **error)
 {
 	return aiq_store_open(filename, NULL, error);
+}
+
+const gchar *
+aiq_store_get_conninfo(AiqStore *self)
+{
+	g_return_val_if_fail(AIQ_IS_STORE(self), NULL);
+	return self->pg != NULL ? aiq_pg_get_conninfo(self->pg) : NULL;
 }
 
 const gchar *

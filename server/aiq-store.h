@@ -57,6 +57,10 @@ AiqStore *
 aiq_store_open(const gchar *location, const AiqStoreOptions *options, GError **error);
 gboolean
 aiq_store_location_is_postgres(const gchar *location);
+/* PostgreSQL: how to connect (with its password), for the cluster's own
+ * connections; %NULL on SQLite */
+const gchar *
+aiq_store_get_conninfo(AiqStore *self);
 const gchar *
 aiq_store_get_filename(AiqStore *self);
 gboolean
