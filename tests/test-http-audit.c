@@ -10,12 +10,12 @@
 
 #include "config.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "aiq-json.h"
 #include "aiq-store-audit.h"
 #include "aiq-test-agent.h"
+#include "aiq-test-db.h"
 #include "aiq-test-server.h"
 #include "aiq-util.h"
 
@@ -1388,20 +1388,11 @@ test_query(void)
 }
 
 static gint64
-count_rows(const gchar *filename, const gchar *where, gint64 cutoff)
+count_rows(AiqTestServer *ts, const gchar *where, gint64 cutoff)
 {
 	g_autofree gchar *sql = g_strdup_printf("SELECT count(*) FROM audit_log WHERE %s", where);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	gint64 n;
-	g_assert_cmpint(sqlite3_open_v2(filename, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, cutoff);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return n;
+	g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+	return aiq_test_db_count(db, sql, AIQ_TEST_DB_INT(cutoff));
 }
 
 /* an UPDATE of the log fails in the store itself, whoever sends it */
@@ -1409,29 +1400,25 @@ static void
 test_append_only(void)
 {
 	g_autoptr(AiqTestServer) ts = aiq_test_server_new(NULL);
-	AiqStore *store = aiq_server_get_store(ts->server);
 	g_autofree gchar *rid = new_request_id("kept");
 	g_autofree gchar *wf = create_workflow(ts, ts->editor_token, "kept", rid);
-	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) rec = NULL;
-	sqlite3 *db = NULL;
-	gint rc;
 
-	g_assert_true(aiq_store_sync(store, &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(
-		sqlite3_open_v2(aiq_store_get_filename(store), &db, SQLITE_OPEN_READWRITE, NULL),
-		==,
-		SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	rc = sqlite3_exec(db,
-			  "UPDATE audit_log SET outcome = 'denied', actor_name = 'someone else'",
-			  NULL,
-			  NULL,
-			  NULL);
-	g_assert_cmpint(rc, !=, SQLITE_OK);
-	g_assert_nonnull(strstr(sqlite3_errmsg(db), "append-only"));
-	sqlite3_close(db);
+	{
+		/* the database's superuser on PostgreSQL, whom row-level
+		 * security lets through: the trigger refuses all the same */
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		g_autofree gchar *message = aiq_test_db_exec_error(
+			db,
+			"UPDATE audit_log SET outcome = 'denied', actor_name = 'someone else'");
+		g_assert_cmpstr(message, ==, "the audit log is append-only");
+		g_assert_cmpint(aiq_test_db_count(db,
+						  "SELECT count(*) FROM audit_log WHERE "
+						  "request_id = ?1 AND outcome = 'success'",
+						  AIQ_TEST_DB_TEXT(rid)),
+				==,
+				1);
+	}
 
 	rec = find_record(ts, ts->admin_token, NULL, rid);
 	assert_record(rec,
@@ -1453,7 +1440,6 @@ test_prune(void)
 	AiqTestServerOptions options = { .fake_clock = TRUE, .lasting = TRUE };
 	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
 	AiqStore *store = aiq_server_get_store(ts->server);
-	const gchar *filename = aiq_store_get_filename(store);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) new_rids = g_ptr_array_new_with_free_func(g_free);
 	gint64 cutoff;
@@ -1486,8 +1472,8 @@ test_prune(void)
 	}
 	g_assert_true(aiq_store_sync(store, &error));
 	g_assert_no_error(error);
-	old_rows = count_rows(filename, "time < ?1", cutoff);
-	new_rows = count_rows(filename, "time >= ?1", cutoff);
+	old_rows = count_rows(ts, "time < ?1", cutoff);
+	new_rows = count_rows(ts, "time >= ?1", cutoff);
 	g_assert_cmpint(old_rows, ==, 11);
 	g_assert_cmpint(new_rows, ==, 3);
 
@@ -1495,8 +1481,8 @@ test_prune(void)
 	g_assert_true(aiq_store_prune_audit(store, cutoff, 2, &deleted, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(deleted, ==, (guint64)old_rows);
-	g_assert_cmpint(count_rows(filename, "time < ?1", cutoff), ==, 0);
-	g_assert_cmpint(count_rows(filename, "time >= ?1", cutoff), ==, new_rows);
+	g_assert_cmpint(count_rows(ts, "time < ?1", cutoff), ==, 0);
+	g_assert_cmpint(count_rows(ts, "time >= ?1", cutoff), ==, new_rows);
 	{
 		g_autoptr(JsonArray) acme = list_all(ts, ts->admin_token, NULL);
 		g_autoptr(JsonArray) other = list_all(ts, ts->other_admin_token, NULL);

@@ -11,13 +11,13 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "aiq-client.h"
 #include "aiq-executions.h"
 #include "aiq-json.h"
 #include "aiq-store-identity.h"
+#include "aiq-test-db.h"
 #include "aiq-test-server.h"
 #include "aiq-util.h"
 
@@ -1099,48 +1099,28 @@ test_perf_list(void)
 				   "?workflow_id=",
 				   "?trigger=webhook",
 				   "?since=2026-12-31T23:00:00Z" };
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
 	gint64 base = (gint64)1798761600 * G_USEC_PER_SEC;
 	const guint n = 1000000;
 
-	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO executions (tenant_id, id, workflow_id, "
-				   "workflow_name, version, status, trigger, inputs, created) "
-				   "VALUES (?1, ?2, ?3, 'many', 1, ?4, ?5, '{}', ?6)",
-				   -1,
-				   &stmt,
-				   NULL),
-		==,
-		SQLITE_OK);
-	for (guint i = 0; i < n; i++) {
-		g_autofree gchar *id = aiq_id_new();
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt,
-				  1,
-				  i % 10 == 0 ? ts->other_tenant_id : ts->tenant_id,
-				  -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 3, i % 3 == 0 ? other_wf : workflow_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 4, statuses[i % G_N_ELEMENTS(statuses)], -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt,
-				  5,
-				  i % 100 == 0 ? "webhook" : "schedule",
-				  -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 6, base - (gint64)(n - i) * 1000000);
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
+	{
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		aiq_test_db_exec(db, "BEGIN");
+		for (guint i = 0; i < n; i++) {
+			g_autofree gchar *id = aiq_id_new();
+			aiq_test_db_exec(
+				db,
+				"INSERT INTO executions (tenant_id, id, workflow_id, "
+				"workflow_name, version, status, trigger, inputs, created) "
+				"VALUES (?1, ?2, ?3, 'many', 1, ?4, ?5, '{}', ?6)",
+				AIQ_TEST_DB_TEXT(i % 10 == 0 ? ts->other_tenant_id : ts->tenant_id),
+				AIQ_TEST_DB_TEXT(id),
+				AIQ_TEST_DB_TEXT(i % 3 == 0 ? other_wf : workflow_id),
+				AIQ_TEST_DB_TEXT(statuses[i % G_N_ELEMENTS(statuses)]),
+				AIQ_TEST_DB_TEXT(i % 100 == 0 ? "webhook" : "schedule"),
+				AIQ_TEST_DB_INT(base - (gint64)(n - i) * 1000000));
+		}
+		aiq_test_db_exec(db, "COMMIT");
 	}
-	sqlite3_finalize(stmt);
-	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(db);
 
 	for (guint round = 0; round < 20; round++) {
 		for (guint q = 0; q < G_N_ELEMENTS(queries); q++) {
@@ -1176,9 +1156,6 @@ test_perf_offset(void)
 	g_autofree gchar *workflow_id = create_workflow(ts, ts->editor_token, "scrolled");
 	g_autofree gchar *other_wf = create_workflow(ts, ts->editor_token, "others");
 	const gchar *statuses[] = { "succeeded", "succeeded", "succeeded", "failed", "running" };
-	sqlite3 *db = NULL;
-	sqlite3_stmt *execution = NULL;
-	sqlite3_stmt *job = NULL;
 	gint64 base = (gint64)1798761600 * G_USEC_PER_SEC;
 	const guint n = 100000;
 	g_autofree gchar *by_workflow = NULL;
@@ -1201,69 +1178,41 @@ test_perf_offset(void)
 		  "?trigger=webhook&limit=50&offset=950&count=true" },
 	};
 
-	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO executions (tenant_id, id, workflow_id, "
-				   "workflow_name, version, status, trigger, inputs, created, "
-				   "started, finished) VALUES (?1, ?2, ?3, 'scrolled', 1, ?4, "
-				   "?5, '{\"who\":\"someone\"}', ?6, ?6, ?7)",
-				   -1,
-				   &execution,
-				   NULL),
-		==,
-		SQLITE_OK);
-	g_assert_cmpint(sqlite3_prepare_v2(db,
-					   "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
-					   "tier_rank, state, enqueued) VALUES (?1, ?2, ?3, "
-					   "'[\"site-a\"]', 2, 'done', ?4)",
-					   -1,
-					   &job,
-					   NULL),
-			==,
-			SQLITE_OK);
-	for (guint i = 0; i < n + n / 10; i++) {
-		g_autofree gchar *id = aiq_id_new();
-		g_autofree gchar *job_id = aiq_id_new();
-		/* every eleventh is the other tenant's */
-		const gchar *tenant_id = i % 11 == 10 ? ts->other_tenant_id : ts->tenant_id;
-		const gchar *status = statuses[i % G_N_ELEMENTS(statuses)];
-		gint64 created = base - (gint64)(n + n / 10 - i) * G_USEC_PER_SEC;
-		sqlite3_reset(execution);
-		sqlite3_bind_text(execution, 1, tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(execution, 2, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(execution,
-				  3,
-				  i % 3 == 0 ? other_wf : workflow_id,
-				  -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(execution, 4, status, -1, SQLITE_STATIC);
-		sqlite3_bind_text(execution,
-				  5,
-				  i % 110 == 0 ? "webhook" : "schedule",
-				  -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(execution, 6, created);
-		if (g_strcmp0(status, "running") != 0)
-			sqlite3_bind_int64(execution, 7, created + G_USEC_PER_SEC);
-		else
-			sqlite3_bind_null(execution, 7);
-		g_assert_cmpint(sqlite3_step(execution), ==, SQLITE_DONE);
-		sqlite3_reset(job);
-		sqlite3_bind_text(job, 1, tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(job, 2, job_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(job, 3, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(job, 4, created);
-		g_assert_cmpint(sqlite3_step(job), ==, SQLITE_DONE);
+	{
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		aiq_test_db_exec(db, "BEGIN");
+		for (guint i = 0; i < n + n / 10; i++) {
+			g_autofree gchar *id = aiq_id_new();
+			g_autofree gchar *job_id = aiq_id_new();
+			/* every eleventh is the other tenant's */
+			const gchar *tenant_id = i % 11 == 10 ? ts->other_tenant_id : ts->tenant_id;
+			const gchar *status = statuses[i % G_N_ELEMENTS(statuses)];
+			gint64 created = base - (gint64)(n + n / 10 - i) * G_USEC_PER_SEC;
+			aiq_test_db_exec(
+				db,
+				"INSERT INTO executions (tenant_id, id, workflow_id, "
+				"workflow_name, version, status, trigger, inputs, created, "
+				"started, finished) VALUES (?1, ?2, ?3, 'scrolled', 1, ?4, "
+				"?5, '{\"who\":\"someone\"}', ?6, ?6, ?7)",
+				AIQ_TEST_DB_TEXT(tenant_id),
+				AIQ_TEST_DB_TEXT(id),
+				AIQ_TEST_DB_TEXT(i % 3 == 0 ? other_wf : workflow_id),
+				AIQ_TEST_DB_TEXT(status),
+				AIQ_TEST_DB_TEXT(i % 110 == 0 ? "webhook" : "schedule"),
+				AIQ_TEST_DB_INT(created),
+				AIQ_TEST_DB_INT_IF(g_strcmp0(status, "running") != 0,
+						   created + G_USEC_PER_SEC));
+			aiq_test_db_exec(db,
+					 "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
+					 "tier_rank, state, enqueued) VALUES (?1, ?2, ?3, "
+					 "'[\"site-a\"]', 2, 'done', ?4)",
+					 AIQ_TEST_DB_TEXT(tenant_id),
+					 AIQ_TEST_DB_TEXT(job_id),
+					 AIQ_TEST_DB_TEXT(id),
+					 AIQ_TEST_DB_INT(created));
+		}
+		aiq_test_db_exec(db, "COMMIT");
 	}
-	sqlite3_finalize(execution);
-	sqlite3_finalize(job);
-	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(db);
 
 	by_workflow = g_strdup_printf("?workflow_id=%s&limit=50&count=true", workflow_id);
 	by_workflow_deep = g_strdup_printf("?workflow_id=%s&limit=50&offset=66600", workflow_id);

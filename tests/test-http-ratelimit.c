@@ -11,11 +11,11 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "aiq-json.h"
 #include "aiq-test-agent.h"
+#include "aiq-test-db.h"
 #include "aiq-test-server.h"
 
 /* a route every role may call, cheap, audited by no one */
@@ -776,9 +776,6 @@ test_not_audited(void)
 	g_autoptr(AiqTestServer) ts = start_server(
 		"[tier.standard]\napi-requests-per-minute=1\napi-burst=4\n" ROOMY_QUOTAS,
 		"address-requests-per-minute=1\naddress-burst=2");
-	g_autoptr(GError) error = NULL;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
 	guint created = 0;
 	guint refused = 0;
 	guint logins = 0;
@@ -816,43 +813,21 @@ test_not_audited(void)
 	}
 	g_assert_cmpuint(logins, ==, 2);
 
-	/* the audit log as stored (records are written detached) */
-	g_assert_true(aiq_store_sync(aiq_server_get_store(ts->server), &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(sqlite3_open_v2(aiq_store_get_filename(aiq_server_get_store(ts->server)),
-					&db,
-					SQLITE_OPEN_READONLY,
-					NULL),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "SELECT action, outcome, status, COUNT(*) FROM audit_log "
-				   "WHERE tenant_id = ? GROUP BY action, outcome, status "
-				   "ORDER BY action, status",
-				   -1,
-				   &stmt,
-				   NULL),
-		==,
-		SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, ts->tenant_id, -1, SQLITE_STATIC);
+	/* the audit log as stored (records are written detached: opening
+	 * waits for them) */
 	{
-		g_autoptr(GString) rows = g_string_new(NULL);
-		while (sqlite3_step(stmt) == SQLITE_ROW)
-			g_string_append_printf(rows,
-					       "%s %s %d %d\n",
-					       sqlite3_column_text(stmt, 0),
-					       sqlite3_column_text(stmt, 1),
-					       sqlite3_column_int(stmt, 2),
-					       sqlite3_column_int(stmt, 3));
-		g_assert_cmpstr(rows->str,
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		g_autofree gchar *rows =
+			aiq_test_db_lines(db,
+					  "SELECT action, outcome, status, COUNT(*) FROM audit_log "
+					  "WHERE tenant_id = ?1 GROUP BY action, outcome, status "
+					  "ORDER BY action, status",
+					  AIQ_TEST_DB_TEXT(ts->tenant_id));
+		g_assert_cmpstr(rows,
 				==,
 				"auth.login denied 401 2\n"
 				"workflow.create success 201 4\n");
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
 }
 
 int

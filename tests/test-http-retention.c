@@ -10,19 +10,20 @@
  * ones alone, add to a day's file on a later pass, delete archives past the
  * cold retention and audit records past theirs; the API answers between
  * the batches of a pass over 5,000 executions; `automateiq-server retention
- * run` on a stopped server's data directory, and its refusal while the
- * server runs.
+ * run` on a stopped server's data directory, and (SQLite, whose file the
+ * running server locks) its refusal while the server runs.
  */
 
 #include "config.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "aiq-json.h"
 #include "aiq-retention.h"
 #include "aiq-store-retention.h"
 #include "aiq-test-agent.h"
+#include "aiq-test-db.h"
+#include "aiq-test-pg.h"
 #include "aiq-test-server.h"
 #include "aiq-test-util.h"
 #include "aiq-util.h"
@@ -484,32 +485,15 @@ archive_names(AiqTestServer *ts, const gchar *tenant_id)
 	return g_strjoinv(",", (gchar **)names->pdata);
 }
 
-/* read straight from the store file: the audit log's records before and
- * from @cutoff_us, and the archive index rows of a tenant */
+/* read straight from the store: the audit log's records before and from
+ * @cutoff_us, and the archive index rows of a tenant */
 static gint64
 count_rows(AiqTestServer *ts, const gchar *sql, const gchar *text, gint64 value)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	gint64 count;
-	AiqStore *store = aiq_server_get_store(ts->server);
-
-	g_assert_true(aiq_store_sync(store, NULL));
-	g_assert_cmpint(
-		sqlite3_open_v2(aiq_store_get_filename(store), &db, SQLITE_OPEN_READONLY, NULL),
-		==,
-		SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
 	if (text != NULL)
-		sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(stmt, 1, value);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	count = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return count;
+		return aiq_test_db_count(db, sql, AIQ_TEST_DB_TEXT(text));
+	return aiq_test_db_count(db, sql, AIQ_TEST_DB_INT(value));
 }
 
 static gint64
@@ -533,17 +517,28 @@ count_archive_rows(AiqTestServer *ts, const gchar *tenant_id)
 			  0);
 }
 
-/* the passes recorded in the platform's audit log, done by the system */
+/* the passes recorded in the platform's audit log, done by the system,
+ * that archived executions */
 static gint64
 count_audit_passes(AiqTestServer *ts)
 {
-	return count_rows(
-		ts,
-		"SELECT count(*) FROM audit_log WHERE action = ?1 AND actor_type = "
-		"'system' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'platform') "
-		"AND json_extract(details, '$.executions_archived') > 0",
-		"retention.run",
-		0);
+	g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+	g_autoptr(GPtrArray) rows =
+		aiq_test_db_rows(db,
+				 "SELECT details FROM audit_log WHERE action = 'retention.run' "
+				 "AND actor_type = 'system' AND tenant_id = (SELECT id FROM "
+				 "tenants WHERE slug = 'platform')");
+	gint64 n = 0;
+	for (guint i = 0; i < rows->len; i++) {
+		g_autoptr(GError) error = NULL;
+		const gchar *details = aiq_test_db_cell(rows, i, 0);
+		g_autoptr(JsonNode) node = aiq_json_parse(details, strlen(details), 16, &error);
+		g_assert_no_error(error);
+		if (aiq_json_object_get_int(json_node_get_object(node), "executions_archived", 0) >
+		    0)
+			n++;
+	}
+	return n;
 }
 
 static void
@@ -811,99 +806,54 @@ static GPtrArray *
 insert_executions(AiqTestServer *ts, const gchar *workflow_id, guint n)
 {
 	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *execution = NULL;
-	sqlite3_stmt *step = NULL;
-	sqlite3_stmt *event = NULL;
-	sqlite3_stmt *job = NULL;
+	g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
 	const gchar *types[] = { "execution.created", "execution.started", "execution.finished" };
 
-	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO executions (tenant_id, id, workflow_id, "
-				   "workflow_name, version, status, trigger, inputs, created, "
-				   "started, finished, outputs, last_seq) VALUES (?1, ?2, ?3, "
-				   "'bulk', 1, 'succeeded', 'api', '{\"who\":\"someone\"}', ?4, "
-				   "?4, ?5, '{\"n\":1}', 3)",
-				   -1,
-				   &execution,
-				   NULL),
-		==,
-		SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO execution_steps (tenant_id, execution_id, "
-				   "step_id, position, status, attempts, started, finished, "
-				   "output, output_size) VALUES (?1, ?2, 'only', 0, "
-				   "'succeeded', 1, ?3, ?3, '{\"value\":1}', 11)",
-				   -1,
-				   &step,
-				   NULL),
-		==,
-		SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO execution_events (tenant_id, execution_id, "
-				   "seq, type, time, data) VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
-				   -1,
-				   &event,
-				   NULL),
-		==,
-		SQLITE_OK);
-	g_assert_cmpint(sqlite3_prepare_v2(db,
-					   "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
-					   "tier_rank, state, enqueued) VALUES (?1, ?2, ?3, "
-					   "'[\"site-a\"]', 2, 'done', ?4)",
-					   -1,
-					   &job,
-					   NULL),
-			==,
-			SQLITE_OK);
+	aiq_test_db_exec(db, "BEGIN");
 	for (guint i = 0; i < n; i++) {
 		gchar *id = aiq_id_new();
 		g_autofree gchar *job_id = aiq_id_new();
 		/* half on each of the two days before T0 */
 		gint64 created = T0 - 2 * DAY + (gint64)i * (2 * DAY / n);
-		sqlite3_reset(execution);
-		sqlite3_bind_text(execution, 1, ts->tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(execution, 2, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(execution, 3, workflow_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(execution, 4, created);
-		sqlite3_bind_int64(execution, 5, created + G_USEC_PER_SEC);
-		g_assert_cmpint(sqlite3_step(execution), ==, SQLITE_DONE);
-		sqlite3_reset(step);
-		sqlite3_bind_text(step, 1, ts->tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(step, 2, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(step, 3, created);
-		g_assert_cmpint(sqlite3_step(step), ==, SQLITE_DONE);
-		for (gint seq = 1; seq <= 3; seq++) {
-			sqlite3_reset(event);
-			sqlite3_bind_text(event, 1, ts->tenant_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(event, 2, id, -1, SQLITE_STATIC);
-			sqlite3_bind_int(event, 3, seq);
-			sqlite3_bind_text(event, 4, types[seq - 1], -1, SQLITE_STATIC);
-			sqlite3_bind_int64(event, 5, created + seq);
-			g_assert_cmpint(sqlite3_step(event), ==, SQLITE_DONE);
-		}
-		sqlite3_reset(job);
-		sqlite3_bind_text(job, 1, ts->tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(job, 2, job_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(job, 3, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(job, 4, created);
-		g_assert_cmpint(sqlite3_step(job), ==, SQLITE_DONE);
+		aiq_test_db_exec(db,
+				 "INSERT INTO executions (tenant_id, id, workflow_id, "
+				 "workflow_name, version, status, trigger, inputs, created, "
+				 "started, finished, outputs, last_seq) VALUES (?1, ?2, ?3, "
+				 "'bulk', 1, 'succeeded', 'api', '{\"who\":\"someone\"}', ?4, "
+				 "?4, ?5, '{\"n\":1}', 3)",
+				 AIQ_TEST_DB_TEXT(ts->tenant_id),
+				 AIQ_TEST_DB_TEXT(id),
+				 AIQ_TEST_DB_TEXT(workflow_id),
+				 AIQ_TEST_DB_INT(created),
+				 AIQ_TEST_DB_INT(created + G_USEC_PER_SEC));
+		aiq_test_db_exec(db,
+				 "INSERT INTO execution_steps (tenant_id, execution_id, "
+				 "step_id, position, status, attempts, started, finished, "
+				 "output, output_size) VALUES (?1, ?2, 'only', 0, "
+				 "'succeeded', 1, ?3, ?3, '{\"value\":1}', 11)",
+				 AIQ_TEST_DB_TEXT(ts->tenant_id),
+				 AIQ_TEST_DB_TEXT(id),
+				 AIQ_TEST_DB_INT(created));
+		for (gint seq = 1; seq <= 3; seq++)
+			aiq_test_db_exec(db,
+					 "INSERT INTO execution_events (tenant_id, execution_id, "
+					 "seq, type, time, data) VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
+					 AIQ_TEST_DB_TEXT(ts->tenant_id),
+					 AIQ_TEST_DB_TEXT(id),
+					 AIQ_TEST_DB_INT(seq),
+					 AIQ_TEST_DB_TEXT(types[seq - 1]),
+					 AIQ_TEST_DB_INT(created + seq));
+		aiq_test_db_exec(db,
+				 "INSERT INTO jobs (tenant_id, id, execution_id, labels, "
+				 "tier_rank, state, enqueued) VALUES (?1, ?2, ?3, "
+				 "'[\"site-a\"]', 2, 'done', ?4)",
+				 AIQ_TEST_DB_TEXT(ts->tenant_id),
+				 AIQ_TEST_DB_TEXT(job_id),
+				 AIQ_TEST_DB_TEXT(id),
+				 AIQ_TEST_DB_INT(created));
 		g_ptr_array_add(ids, id);
 	}
-	sqlite3_finalize(execution);
-	sqlite3_finalize(step);
-	sqlite3_finalize(event);
-	sqlite3_finalize(job);
-	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(db);
+	aiq_test_db_exec(db, "COMMIT");
 	return ids;
 }
 
@@ -994,11 +944,24 @@ static gint
 run_cli(AiqTestServer *ts, gchar **out, gchar **err)
 {
 	const gchar *server = g_getenv("AIQ_SERVER");
-	const gchar *argv[] = { server, "retention", "run", "--data-dir", ts->dir, NULL };
+	g_autofree gchar *conf = g_build_filename(ts->dir, "retention-cli.conf", NULL);
+	const gchar *argv[] = {
+		server, "retention", "run", "--data-dir", ts->dir, NULL, NULL, NULL
+	};
 	g_autoptr(GError) error = NULL;
 	gint status = 0;
 
 	g_assert_nonnull(server);
+	/* a PostgreSQL store is not in the data directory: the command is
+	 * told where it is, as the server was */
+	if (aiq_test_pg_enabled()) {
+		g_autofree gchar *lines = aiq_test_pg_server_config(ts->dir);
+		g_autofree gchar *text = g_strdup_printf("[server]\n%s", lines);
+		g_assert_true(g_file_set_contents(conf, text, -1, &error));
+		g_assert_no_error(error);
+		argv[5] = "-c";
+		argv[6] = conf;
+	}
 	g_assert_true(g_spawn_sync(NULL,
 				   (gchar **)argv,
 				   NULL,
@@ -1016,13 +979,49 @@ run_cli(AiqTestServer *ts, gchar **out, gchar **err)
 	return error->code;
 }
 
+/* a workflow with an execution 60 days old (past acme's 30, on the real
+ * clock the command runs on) and a fresh one; the server's clock is then
+ * the real one */
+static void
+cli_prepare(AiqTestServer *ts, gint64 old_created, gchar **old, gchar **fresh)
+{
+	gint64 real_now = g_get_real_time();
+	g_autofree gchar *wf = create_workflow(ts, ts->editor_token, "offline");
+	g_autoptr(AiqTestAgent) agent =
+		aiq_test_agent_enroll(ts, ts->admin_token, "a1", "[\"site-a\"]");
+	*old = run_at(ts, agent, ts->editor_token, wf, old_created, "succeeded");
+	*fresh = run_at(ts, agent, ts->editor_token, wf, real_now - DAY, "succeeded");
+	ts->now = real_now;
+}
+
+/* SQLite only: the running server holds the store file's lock, and the
+ * command is refused with a clear message (PostgreSQL's replicas share
+ * their database, and nothing holds it) */
+static void
+test_cli_refused(void)
+{
+	AiqTestServerOptions options = { .fake_clock = TRUE, .lasting = TRUE };
+	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
+	g_autofree gchar *old = NULL;
+	g_autofree gchar *fresh = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *archive_dir = g_build_filename(ts->dir, "archive", NULL);
+
+	cli_prepare(ts, g_get_real_time() - 60 * DAY, &old, &fresh);
+	g_assert_cmpint(run_cli(ts, &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "in use by another process"));
+	g_assert_nonnull(strstr(err, "stop the server first"));
+	g_assert_false(g_file_test(archive_dir, G_FILE_TEST_EXISTS));
+	/* nothing was archived */
+	assert_status_of(ts, ts->viewer_token, old, "succeeded");
+}
+
 static void
 test_cli(void)
 {
 	AiqTestServerOptions options = { .fake_clock = TRUE, .lasting = TRUE };
 	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
-	g_autoptr(AiqTestAgent) agent = NULL;
-	g_autofree gchar *wf = NULL;
 	g_autofree gchar *old = NULL;
 	g_autofree gchar *fresh = NULL;
 	g_autofree gchar *out = NULL;
@@ -1030,31 +1029,18 @@ test_cli(void)
 	g_autofree gchar *day = NULL;
 	g_autofree gchar *path = NULL;
 	g_autoptr(JsonNode) old_json = NULL;
-	g_autofree gchar *archive_dir = g_build_filename(ts->dir, "archive", NULL);
 	/* the command runs on the real clock: 60 days ago is past acme's 30 */
-	gint64 real_now = g_get_real_time();
-	gint64 old_created = real_now - 60 * DAY;
+	gint64 old_created = g_get_real_time() - 60 * DAY;
 	gint64 archived_after;
 
-	wf = create_workflow(ts, ts->editor_token, "offline");
-	agent = aiq_test_agent_enroll(ts, ts->admin_token, "a1", "[\"site-a\"]");
-	old = run_at(ts, agent, ts->editor_token, wf, old_created, "succeeded");
-	fresh = run_at(ts, agent, ts->editor_token, wf, real_now - DAY, "succeeded");
-	ts->now = real_now;
+	cli_prepare(ts, old_created, &old, &fresh);
 	old_json = get_whole(ts, ts->viewer_token, old);
-
-	/* the running server holds the store: a clear refusal */
-	g_assert_cmpint(run_cli(ts, &out, &err), ==, 1);
-	g_assert_nonnull(strstr(err, "in use by another process"));
-	g_assert_nonnull(strstr(err, "stop the server first"));
-	g_assert_false(g_file_test(archive_dir, G_FILE_TEST_EXISTS));
-	g_clear_pointer(&out, g_free);
-	g_clear_pointer(&err, g_free);
 
 	/* stopped: one pass, its report printed */
 	aiq_server_stop(ts->server);
 	archived_after = g_get_real_time();
-	g_assert_cmpint(run_cli(ts, &out, &err), ==, 0);
+	if (run_cli(ts, &out, &err) != 0)
+		g_error("automateiq-server retention run: %s", err);
 	g_assert_nonnull(strstr(out, "executions archived:    1\n"));
 	g_assert_nonnull(strstr(out, "archive files written:  1\n"));
 	g_assert_nonnull(strstr(out, "archives deleted:       0\n"));
@@ -1098,5 +1084,8 @@ main(int argc, char **argv)
 	g_test_add_func("/aiq/http/retention/archive", test_archive);
 	g_test_add_func("/aiq/http/retention/big-pass", test_big_pass);
 	g_test_add_func("/aiq/http/retention/cli", test_cli);
+	/* the store file's lock: SQLite's own */
+	if (aiq_test_db_backend() == AIQ_DB_SQLITE)
+		g_test_add_func("/aiq/http/retention/cli-refused", test_cli_refused);
 	return g_test_run();
 }

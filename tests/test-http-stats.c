@@ -11,13 +11,13 @@
 
 #include "config.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "aiq-client.h"
 #include "aiq-error.h"
 #include "aiq-json.h"
 #include "aiq-test-agent.h"
+#include "aiq-test-db.h"
 #include "aiq-test-server.h"
 #include "aiq-util.h"
 
@@ -718,8 +718,6 @@ test_perf_stats(void)
 	const guint n = 100000;
 	const gint64 spacing = 100 * 24 * HOUR / n;
 	const gint64 end = T0;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
 	struct {
 		const gchar *name;
 		gint64 span;
@@ -730,53 +728,40 @@ test_perf_stats(void)
 		{ "the 100 days by day", 100 * 24 * HOUR, "day" },
 	};
 
-	g_assert_cmpint(sqlite3_open(aiq_store_get_filename(aiq_server_get_store(ts->server)), &db),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO executions (tenant_id, id, workflow_id, "
-				   "workflow_name, version, status, trigger, inputs, created, "
-				   "started, finished) VALUES (?1, ?2, ?3, 'many', 1, ?4, "
-				   "'schedule', '{\"who\":\"someone\"}', ?5, ?6, ?7)",
-				   -1,
-				   &stmt,
-				   NULL),
-		==,
-		SQLITE_OK);
-	for (guint i = 0; i < n; i++) {
-		g_autofree gchar *id = aiq_id_new();
-		g_autofree gchar *workflow_id = g_strdup_printf("%s-%02u", wf, i % 20);
-		/* the newest 20 queued, 50 running before them, a quarter of
-		 * the rest failed */
-		const gchar *status = i >= n - 20   ? "queued"
-				      : i >= n - 70 ? "running"
-				      : i % 4 == 3  ? "failed"
-						    : "succeeded";
-		gint64 created = end - (gint64)(n - i) * spacing;
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, ts->tenant_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 3, workflow_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 4, status, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 5, created);
-		if (g_strcmp0(status, "queued") != 0)
-			sqlite3_bind_int64(stmt, 6, created + (gint64)(i % 7) * G_USEC_PER_SEC);
-		else
-			sqlite3_bind_null(stmt, 6);
-		if (g_strcmp0(status, "running") != 0 && g_strcmp0(status, "queued") != 0)
-			sqlite3_bind_int64(stmt,
-					   7,
-					   created + (gint64)(i % 7 + i % 97) * G_USEC_PER_SEC);
-		else
-			sqlite3_bind_null(stmt, 7);
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
+	{
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		aiq_test_db_exec(db, "BEGIN");
+		for (guint i = 0; i < n; i++) {
+			g_autofree gchar *id = aiq_id_new();
+			g_autofree gchar *workflow_id = g_strdup_printf("%s-%02u", wf, i % 20);
+			/* the newest 20 queued, 50 running before them, a quarter
+			 * of the rest failed */
+			const gchar *status = i >= n - 20   ? "queued"
+					      : i >= n - 70 ? "running"
+					      : i % 4 == 3  ? "failed"
+							    : "succeeded";
+			gboolean queued = g_strcmp0(status, "queued") == 0;
+			gboolean finished = !queued && g_strcmp0(status, "running") != 0;
+			gint64 created = end - (gint64)(n - i) * spacing;
+			aiq_test_db_exec(
+				db,
+				"INSERT INTO executions (tenant_id, id, workflow_id, "
+				"workflow_name, version, status, trigger, inputs, created, "
+				"started, finished) VALUES (?1, ?2, ?3, 'many', 1, ?4, "
+				"'schedule', '{\"who\":\"someone\"}', ?5, ?6, ?7)",
+				AIQ_TEST_DB_TEXT(ts->tenant_id),
+				AIQ_TEST_DB_TEXT(id),
+				AIQ_TEST_DB_TEXT(workflow_id),
+				AIQ_TEST_DB_TEXT(status),
+				AIQ_TEST_DB_INT(created),
+				AIQ_TEST_DB_INT_IF(!queued,
+						   created + (gint64)(i % 7) * G_USEC_PER_SEC),
+				AIQ_TEST_DB_INT_IF(finished,
+						   created + (gint64)(i % 7 + i % 97) *
+								     G_USEC_PER_SEC));
+		}
+		aiq_test_db_exec(db, "COMMIT");
 	}
-	sqlite3_finalize(stmt);
-	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(db);
 
 	for (guint p = 0; p < G_N_ELEMENTS(periods); p++) {
 		g_autofree gchar *q = period_query(end - periods[p].span, end, periods[p].bucket);

@@ -7,20 +7,21 @@
  * out in chunks without the server's memory growing by its size, and stops
  * when its client goes away. The erasure is refused while the tenant is
  * active and for the platform; after it, the store is read table by table
- * (the SQLite file, opened read-only) and holds nothing of the tenant but
+ * (the SQLite file, or the PostgreSQL database as its superuser, whom
+ * row-level security does not bind) and holds nothing of the tenant but
  * the platform's records about it.
  */
 
 #include "config.h"
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "aiq-json.h"
 #include "aiq-store-tenant-data.h"
 #include "aiq-test-agent.h"
+#include "aiq-test-db.h"
 #include "aiq-test-server.h"
 #include "aiq-util.h"
 
@@ -40,8 +41,6 @@ static const gchar *const hook_yaml = "name: hooked\n"
 				      "  - id: a\n"
 				      "    uses: transform\n"
 				      "    with: { value: 1 }\n";
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3, sqlite3_close)
 
 /* what a tenant was given, with every secret of it the test saw */
 typedef struct {
@@ -374,54 +373,33 @@ assert_hash_absent(GBytes *text, const gchar *what, const guint8 *hash, gsize le
 	assert_secret_absent(text, what, b64, strlen(b64));
 }
 
-static sqlite3 *
-open_store(AiqTestServer *ts)
-{
-	g_autoptr(GError) error = NULL;
-	sqlite3 *db = NULL;
-	/* the audit trail is written behind the answers */
-	g_assert_true(aiq_store_sync(aiq_server_get_store(ts->server), &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(sqlite3_open_v2(aiq_store_get_filename(aiq_server_get_store(ts->server)),
-					&db,
-					SQLITE_OPEN_READONLY,
-					NULL),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	return db;
-}
-
 /* every secret the store holds for @tenant_id is nowhere in @text */
 static void
-assert_store_secrets_absent(sqlite3 *db, const gchar *tenant_id, GBytes *text)
+assert_store_secrets_absent(AiqTestDb *db, const gchar *tenant_id, GBytes *text)
 {
-	const gchar *const queries[] = {
-		"SELECT password_hash FROM users WHERE tenant_id = ?1",
-		"SELECT hash FROM tokens WHERE tenant_id = ?1",
-		"SELECT token_hash FROM webhooks WHERE tenant_id = ?1",
-		"SELECT secret FROM webhooks WHERE tenant_id = ?1",
+	const struct {
+		const gchar *sql;
+		gboolean binary; /* a hash, as bytes */
+	} queries[] = {
+		{ "SELECT password_hash FROM users WHERE tenant_id = ?1", FALSE },
+		{ "SELECT hash FROM tokens WHERE tenant_id = ?1", TRUE },
+		{ "SELECT token_hash FROM webhooks WHERE tenant_id = ?1", TRUE },
+		{ "SELECT secret FROM webhooks WHERE tenant_id = ?1", FALSE },
 	};
 	guint n_secrets = 0;
 	for (guint i = 0; i < G_N_ELEMENTS(queries); i++) {
-		sqlite3_stmt *stmt = NULL;
-		g_assert_cmpint(sqlite3_prepare_v2(db, queries[i], -1, &stmt, NULL), ==, SQLITE_OK);
-		sqlite3_bind_text(stmt, 1, tenant_id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(stmt) == SQLITE_ROW) {
-			gsize len = (gsize)sqlite3_column_bytes(stmt, 0);
-			if (sqlite3_column_type(stmt, 0) == SQLITE_BLOB)
-				assert_hash_absent(text,
-						   queries[i],
-						   sqlite3_column_blob(stmt, 0),
-						   len);
+		g_autoptr(GPtrArray) values =
+			aiq_test_db_bytes(db, queries[i].sql, AIQ_TEST_DB_TEXT(tenant_id));
+		for (guint j = 0; j < values->len; j++) {
+			GBytes *value = g_ptr_array_index(values, j);
+			gsize len = 0;
+			gconstpointer data = value != NULL ? g_bytes_get_data(value, &len) : NULL;
+			if (queries[i].binary)
+				assert_hash_absent(text, queries[i].sql, data, len);
 			else
-				assert_secret_absent(text,
-						     queries[i],
-						     sqlite3_column_text(stmt, 0),
-						     len);
+				assert_secret_absent(text, queries[i].sql, data, len);
 			n_secrets++;
 		}
-		sqlite3_finalize(stmt);
 	}
 	/* four users' hashes, their sessions, a key, an agent's credential, an
 	 * enrollment token, a webhook's token hash and its sealed secret */
@@ -670,7 +648,7 @@ test_export(void)
 	g_autoptr(AiqTestServer) ts = aiq_test_server_new(&options);
 	g_autoptr(TenantData) td = tenant_data_build(ts, ts->tenant_id, ts->admin_token);
 	g_autoptr(Export) ex = NULL;
-	g_autoptr(sqlite3) db = NULL;
+	g_autoptr(AiqTestDb) db = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *broken_archive = NULL;
 	JsonObject *end;
@@ -730,74 +708,44 @@ test_export(void)
 	g_assert_false(bytes_contain(ex->text, ts->other_tenant_id, strlen(ts->other_tenant_id)));
 
 	/* no secret: not the hashes the store keeps, nor the tokens */
-	db = open_store(ts);
+	db = aiq_test_db_open(ts);
 	assert_store_secrets_absent(db, ts->tenant_id, ex->text);
 	for (guint i = 0; i < G_N_ELEMENTS(tokens); i++)
 		assert_secret_absent(ex->text, "a token", tokens[i], strlen(tokens[i]));
 
 	/* the export is in the tenant's audit log */
 	{
-		sqlite3_stmt *stmt = NULL;
-		g_assert_cmpint(
-			sqlite3_prepare_v2(db,
-					   "SELECT target_type, target_id, outcome, details "
-					   "FROM audit_log WHERE tenant_id = ?1 AND "
-					   "action = 'tenant.export'",
-					   -1,
-					   &stmt,
-					   NULL),
-			==,
-			SQLITE_OK);
-		sqlite3_bind_text(stmt, 1, ts->tenant_id, -1, SQLITE_TRANSIENT);
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-		g_assert_cmpstr((const gchar *)sqlite3_column_text(stmt, 0), ==, "tenant");
-		g_assert_cmpstr((const gchar *)sqlite3_column_text(stmt, 1), ==, ts->tenant_id);
-		g_assert_cmpstr((const gchar *)sqlite3_column_text(stmt, 2), ==, "success");
-		g_assert_nonnull(
-			strstr((const gchar *)sqlite3_column_text(stmt, 3), "\"complete\":true"));
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
-		sqlite3_finalize(stmt);
+		g_autoptr(GPtrArray) rows =
+			aiq_test_db_rows(db,
+					 "SELECT target_type, target_id, outcome, "
+					 "details FROM audit_log WHERE tenant_id = ?1 "
+					 "AND action = 'tenant.export'",
+					 AIQ_TEST_DB_TEXT(ts->tenant_id));
+		g_assert_cmpuint(rows->len, ==, 1);
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 0), ==, "tenant");
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 1), ==, ts->tenant_id);
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 2), ==, "success");
+		g_assert_nonnull(strstr(aiq_test_db_cell(rows, 0, 3), "\"complete\":true"));
 	}
 }
 
 /* the records of @action in @tenant_id's audit log about @target_id */
 static guint
-count_audit(sqlite3 *db, const gchar *tenant_id, const gchar *action, const gchar *target_id)
+count_audit(AiqTestDb *db, const gchar *tenant_id, const gchar *action, const gchar *target_id)
 {
-	sqlite3_stmt *stmt = NULL;
-	guint n;
-	g_assert_cmpint(sqlite3_prepare_v2(db,
-					   "SELECT count(*) FROM audit_log WHERE tenant_id = ?1 "
-					   "AND action = ?2 AND target_id = ?3",
-					   -1,
-					   &stmt,
-					   NULL),
-			==,
-			SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, tenant_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt, 2, action, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt, 3, target_id, -1, SQLITE_TRANSIENT);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	n = (guint)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return (guint)aiq_test_db_count(db,
+					"SELECT count(*) FROM audit_log WHERE tenant_id = ?1 "
+					"AND action = ?2 AND target_id = ?3",
+					AIQ_TEST_DB_TEXT(tenant_id),
+					AIQ_TEST_DB_TEXT(action),
+					AIQ_TEST_DB_TEXT(target_id));
 }
 
 static gchar *
-platform_tenant_id(sqlite3 *db)
+platform_tenant_id(AiqTestDb *db)
 {
-	sqlite3_stmt *stmt = NULL;
-	gchar *id;
-	g_assert_cmpint(sqlite3_prepare_v2(db,
-					   "SELECT id FROM tenants WHERE slug = 'platform'",
-					   -1,
-					   &stmt,
-					   NULL),
-			==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	id = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	gchar *id = aiq_test_db_value(db, "SELECT id FROM tenants WHERE slug = 'platform'");
+	g_assert_nonnull(id);
 	return id;
 }
 
@@ -810,7 +758,7 @@ test_export_access(void)
 	g_autoptr(Export) editor = NULL;
 	g_autoptr(Export) platform = NULL;
 	g_autoptr(Export) unknown = NULL;
-	g_autoptr(sqlite3) db = NULL;
+	g_autoptr(AiqTestDb) db = NULL;
 	g_autofree gchar *platform_id = NULL;
 
 	/* another tenant's admin does not learn that it exists */
@@ -832,7 +780,7 @@ test_export_access(void)
 	g_assert_false(
 		bytes_contain(platform->text, ts->other_tenant_id, strlen(ts->other_tenant_id)));
 
-	db = open_store(ts);
+	db = aiq_test_db_open(ts);
 	platform_id = platform_tenant_id(db);
 	g_assert_cmpuint(count_audit(db, platform_id, "tenant.export", ts->tenant_id), ==, 1);
 	/* in the tenant's own log only the editor's refusal */
@@ -874,38 +822,33 @@ resident_bytes(void)
 	return (gsize)g_ascii_strtoull(fields[1], NULL, 10) * (gsize)sysconf(_SC_PAGESIZE);
 }
 
-/* executions with 4 KiB of random inputs each, written straight into the
- * store (through the API they would take minutes) */
+/* executions with 4 KiB of random inputs each (which gzip cannot shrink),
+ * written straight into the store (through the API they would take
+ * minutes) */
 static void
 insert_bulk_executions(AiqTestServer *ts, const gchar *tenant_id)
 {
-	g_autoptr(sqlite3) db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	g_assert_cmpint(sqlite3_open_v2(aiq_store_get_filename(aiq_server_get_store(ts->server)),
-					&db,
-					SQLITE_OPEN_READWRITE,
-					NULL),
-			==,
-			SQLITE_OK);
-	sqlite3_busy_timeout(db, 30000);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(
-			db,
-			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2) "
-			"INSERT INTO executions (tenant_id, id, workflow_id, workflow_name, version, "
-			"status, trigger, inputs, created, finished) SELECT ?1, printf('bulk%022d', i), "
-			"'wf', 'bulk', 1, 'succeeded', 'api', "
-			"'{\"blob\":\"' || hex(randomblob(2048)) || '\"}', "
-			"1798761600000000 - i, 1798761600000000 FROM n",
-			-1,
-			&stmt,
-			NULL),
-		==,
-		SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, tenant_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(stmt, 2, BULK_EXECUTIONS);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
-	sqlite3_finalize(stmt);
+	g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+	g_autoptr(GString) inputs = g_string_sized_new(4200);
+
+	aiq_test_db_exec(db, "BEGIN");
+	for (guint i = 1; i <= BULK_EXECUTIONS; i++) {
+		g_autofree gchar *id = g_strdup_printf("bulk%022u", i);
+		g_string_assign(inputs, "{\"blob\":\"");
+		for (guint j = 0; j < 2048 / 4; j++)
+			g_string_append_printf(inputs, "%08X", g_random_int());
+		g_string_append(inputs, "\"}");
+		aiq_test_db_exec(db,
+				 "INSERT INTO executions (tenant_id, id, workflow_id, "
+				 "workflow_name, version, status, trigger, inputs, created, "
+				 "finished) VALUES (?1, ?2, 'wf', 'bulk', 1, 'succeeded', 'api', "
+				 "?3, ?4, 1798761600000000)",
+				 AIQ_TEST_DB_TEXT(tenant_id),
+				 AIQ_TEST_DB_TEXT(id),
+				 AIQ_TEST_DB_TEXT(inputs->str),
+				 AIQ_TEST_DB_INT(G_GINT64_CONSTANT(1798761600000000) - i));
+	}
+	aiq_test_db_exec(db, "COMMIT");
 }
 
 typedef struct {
@@ -984,27 +927,17 @@ static gboolean
 wait_export_record(AiqTestServer *ts, const gchar *tenant_id, guint n, gboolean *complete)
 {
 	for (guint attempt = 0; attempt < 6000; attempt++) {
-		g_autoptr(sqlite3) db = open_store(ts);
-		sqlite3_stmt *stmt = NULL;
-		guint found = 0;
-		g_assert_cmpint(
-			sqlite3_prepare_v2(db,
-					   "SELECT details FROM audit_log WHERE tenant_id = ?1 "
-					   "AND action = 'tenant.export' ORDER BY time, id",
-					   -1,
-					   &stmt,
-					   NULL),
-			==,
-			SQLITE_OK);
-		sqlite3_bind_text(stmt, 1, tenant_id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(stmt) == SQLITE_ROW) {
-			if (++found == n)
-				*complete = strstr((const gchar *)sqlite3_column_text(stmt, 0),
-						   "\"complete\":true") != NULL;
-		}
-		sqlite3_finalize(stmt);
-		if (found >= n)
+		g_autoptr(AiqTestDb) db = aiq_test_db_open(ts);
+		g_autoptr(GPtrArray) rows =
+			aiq_test_db_rows(db,
+					 "SELECT details FROM audit_log WHERE tenant_id = ?1 "
+					 "AND action = 'tenant.export' ORDER BY time, id",
+					 AIQ_TEST_DB_TEXT(tenant_id));
+		if (rows->len >= n) {
+			*complete = strstr(aiq_test_db_cell(rows, n - 1, 0), "\"complete\":true") !=
+				    NULL;
 			return TRUE;
+		}
 		g_usleep(10000);
 	}
 	return FALSE;
@@ -1108,23 +1041,16 @@ test_export_streams(void)
 					      "{\"status\":\"suspended\"}");
 		g_autoptr(AiqTestResponse) erased =
 			aiq_test_request(ts, "DELETE", path, ts->platform_token, NULL, NULL, 0);
-		g_autoptr(sqlite3) db = NULL;
-		sqlite3_stmt *stmt = NULL;
+		g_autoptr(AiqTestDb) db = NULL;
 		aiq_test_assert_status(suspended, 200);
 		aiq_test_assert_status(erased, 204);
-		db = open_store(ts);
+		db = aiq_test_db_open(ts);
 		g_assert_cmpint(
-			sqlite3_prepare_v2(db,
-					   "SELECT count(*) FROM executions WHERE tenant_id = ?1",
-					   -1,
-					   &stmt,
-					   NULL),
+			aiq_test_db_count(db,
+					  "SELECT count(*) FROM executions WHERE tenant_id = ?1",
+					  AIQ_TEST_DB_TEXT(bulk_id)),
 			==,
-			SQLITE_OK);
-		sqlite3_bind_text(stmt, 1, bulk_id, -1, SQLITE_TRANSIENT);
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-		g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 0);
-		sqlite3_finalize(stmt);
+			0);
 	}
 }
 
@@ -1147,7 +1073,7 @@ test_erase_refused(void)
 		erase(ts, "00000000000000000000000000", ts->platform_token);
 	g_autoptr(AiqTestResponse) platform = NULL;
 	g_autoptr(AiqTestResponse) still = NULL;
-	g_autoptr(sqlite3) db = NULL;
+	g_autoptr(AiqTestDb) db = NULL;
 	g_autofree gchar *platform_id = NULL;
 
 	aiq_test_assert_status(active, 409);
@@ -1160,7 +1086,7 @@ test_erase_refused(void)
 	aiq_test_assert_status(admin, 403);
 	aiq_test_assert_status(unknown, 404);
 
-	db = open_store(ts);
+	db = aiq_test_db_open(ts);
 	platform_id = platform_tenant_id(db);
 	platform = erase(ts, platform_id, ts->platform_token);
 	aiq_test_assert_status(platform, 409);
@@ -1173,94 +1099,69 @@ test_erase_refused(void)
 	/* nothing happened to either */
 	still = aiq_test_request(ts, "GET", "/api/v1/me", ts->admin_token, NULL, NULL, 0);
 	aiq_test_assert_status(still, 200);
-	g_clear_pointer(&db, sqlite3_close);
-	db = open_store(ts);
+	g_clear_pointer(&db, aiq_test_db_close);
+	db = aiq_test_db_open(ts);
 	g_assert_cmpuint(count_audit(db, platform_id, "tenant.erase", ts->tenant_id), ==, 1);
 	g_assert_cmpuint(count_audit(db, platform_id, "tenant.erase", platform_id), ==, 1);
 }
 
-/* the tables with a tenant_id column, read from the file's schema */
+/* the tables with a tenant_id column, read from the database's schema */
 static GPtrArray *
-list_tenant_tables(sqlite3 *db)
+list_tenant_tables(AiqTestDb *db)
 {
 	GPtrArray *tables = g_ptr_array_new_with_free_func(g_free);
-	sqlite3_stmt *stmt = NULL;
-	g_assert_cmpint(
-		sqlite3_prepare_v2(db,
-				   "SELECT s.name FROM sqlite_schema AS s WHERE s.type = "
-				   "'table' AND EXISTS (SELECT 1 FROM pragma_table_info(s.name) "
-				   "AS c WHERE c.name = 'tenant_id')",
-				   -1,
-				   &stmt,
-				   NULL),
-		==,
-		SQLITE_OK);
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		g_ptr_array_add(tables, g_strdup((const gchar *)sqlite3_column_text(stmt, 0)));
-	sqlite3_finalize(stmt);
+	g_autoptr(GPtrArray) all = aiq_test_db_tables(db);
+	for (guint i = 0; i < all->len; i++) {
+		const gchar *table = g_ptr_array_index(all, i);
+		g_autoptr(GPtrArray) columns = aiq_test_db_columns(db, table);
+		if (g_ptr_array_find_with_equal_func(columns, "tenant_id", g_str_equal, NULL))
+			g_ptr_array_add(tables, g_strdup(table));
+	}
 	return tables;
 }
 
 static gint64
-count_rows(sqlite3 *db, const gchar *table, const gchar *tenant_id)
+count_rows(AiqTestDb *db, const gchar *table, const gchar *tenant_id)
 {
 	g_autofree gchar *sql =
 		g_strdup_printf("SELECT count(*) FROM \"%s\" WHERE tenant_id = ?1", table);
-	sqlite3_stmt *stmt = NULL;
-	gint64 n;
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, tenant_id, -1, SQLITE_TRANSIENT);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return aiq_test_db_count(db, sql, AIQ_TEST_DB_TEXT(tenant_id));
 }
 
 /* every row of every table in which any column holds @id, as
  * "table.column"; the platform's audit records about the tenant apart */
 static GPtrArray *
-find_id_anywhere(sqlite3 *db, const gchar *id, const gchar *platform_id)
+find_id_anywhere(AiqTestDb *db, const gchar *id, const gchar *platform_id)
 {
 	GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
-	sqlite3_stmt *tables = NULL;
-	g_assert_cmpint(sqlite3_prepare_v2(db,
-					   "SELECT name FROM sqlite_schema WHERE type = 'table'",
-					   -1,
-					   &tables,
-					   NULL),
-			==,
-			SQLITE_OK);
-	while (sqlite3_step(tables) == SQLITE_ROW) {
-		const gchar *table = (const gchar *)sqlite3_column_text(tables, 0);
-		sqlite3_stmt *columns = NULL;
-		g_autofree gchar *info =
-			g_strdup_printf("SELECT name FROM pragma_table_info('%s')", table);
-		g_assert_cmpint(sqlite3_prepare_v2(db, info, -1, &columns, NULL), ==, SQLITE_OK);
-		while (sqlite3_step(columns) == SQLITE_ROW) {
-			const gchar *column = (const gchar *)sqlite3_column_text(columns, 0);
+	g_autoptr(GPtrArray) tables = aiq_test_db_tables(db);
+	for (guint t = 0; t < tables->len; t++) {
+		const gchar *table = g_ptr_array_index(tables, t);
+		g_autoptr(GPtrArray) columns = aiq_test_db_columns(db, table);
+		gboolean audit = g_strcmp0(table, "audit_log") == 0;
+		for (guint c = 0; c < columns->len; c++) {
+			const gchar *column = g_ptr_array_index(columns, c);
+			/* the column's text holds @id: replace() is exact, and
+			 * the same, on both backends (instr() and strpos() are
+			 * one backend's each) */
 			g_autofree gchar *sql = g_strdup_printf(
-				"SELECT count(*) FROM \"%s\" WHERE instr(CAST(\"%s\" AS TEXT), ?1) > 0%s",
+				"SELECT count(*) FROM \"%s\" WHERE replace(CAST(\"%s\" AS TEXT), "
+				"?1, '') <> CAST(\"%s\" AS TEXT)%s",
 				table,
 				column,
-				g_strcmp0(table, "audit_log") == 0
-					? " AND NOT (tenant_id = ?2 AND target_type = 'tenant' AND "
-					  "target_id = ?1)"
-					: "");
-			sqlite3_stmt *stmt = NULL;
-			g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-					==,
-					SQLITE_OK);
-			sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
-			if (sqlite3_bind_parameter_count(stmt) >= 2)
-				sqlite3_bind_text(stmt, 2, platform_id, -1, SQLITE_TRANSIENT);
-			g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-			if (sqlite3_column_int(stmt, 0) > 0)
+				column,
+				audit ? " AND NOT (tenant_id = ?2 AND target_type = 'tenant' AND "
+					"target_id = ?1)"
+				      : "");
+			gint64 n = audit ? aiq_test_db_count(db,
+							     sql,
+							     AIQ_TEST_DB_TEXT(id),
+							     AIQ_TEST_DB_TEXT(platform_id))
+					 : aiq_test_db_count(db, sql, AIQ_TEST_DB_TEXT(id));
+			if (n > 0)
 				g_ptr_array_add(found, g_strdup_printf("%s.%s", table, column));
-			sqlite3_finalize(stmt);
 		}
-		sqlite3_finalize(columns);
 	}
-	sqlite3_finalize(tables);
 	return found;
 }
 
@@ -1271,7 +1172,7 @@ test_erase(void)
 	g_autoptr(TenantData) td = tenant_data_build(ts, ts->tenant_id, ts->admin_token);
 	g_autoptr(TenantData) other = NULL;
 	g_autoptr(Export) exported = NULL;
-	g_autoptr(sqlite3) db = NULL;
+	g_autoptr(AiqTestDb) db = NULL;
 	g_autoptr(GPtrArray) tables = NULL;
 	g_autoptr(GPtrArray) found = NULL;
 	g_autoptr(GHashTable) other_counts = g_hash_table_new(g_str_hash, g_str_equal);
@@ -1292,7 +1193,7 @@ test_erase(void)
 	exported = export_get(ts, ts->tenant_id, ts->platform_token);
 	g_assert_cmpuint(exported->status, ==, 200);
 
-	db = open_store(ts);
+	db = aiq_test_db_open(ts);
 	platform_id = platform_tenant_id(db);
 	tables = list_tenant_tables(db);
 	/* every table with a tenant_id: the export reads it, the erasure
@@ -1309,7 +1210,7 @@ test_erase(void)
 	g_assert_cmpint(count_rows(db, "users", ts->tenant_id), >, 0);
 	g_assert_cmpint(count_rows(db, "execution_events", ts->tenant_id), >, 0);
 	g_assert_cmpint(count_rows(db, "audit_log", ts->tenant_id), >, 0);
-	g_clear_pointer(&db, sqlite3_close);
+	g_clear_pointer(&db, aiq_test_db_close);
 
 	/* suspended first, then erased */
 	{
@@ -1331,7 +1232,7 @@ test_erase(void)
 		aiq_test_assert_status(again, 404);
 	}
 
-	db = open_store(ts);
+	db = aiq_test_db_open(ts);
 	/* table by table: none of its rows */
 	for (guint i = 0; i < tables->len; i++) {
 		const gchar *table = g_ptr_array_index(tables, i);
@@ -1360,26 +1261,19 @@ test_erase(void)
 			 1);
 	g_assert_cmpuint(count_audit(db, platform_id, "tenant.export", ts->tenant_id), ==, 1);
 	{
-		sqlite3_stmt *stmt = NULL;
-		g_assert_cmpint(
-			sqlite3_prepare_v2(db,
-					   "SELECT outcome, status, actor_type, details FROM "
-					   "audit_log WHERE tenant_id = ?1 AND action = "
-					   "'tenant.erase' AND target_id = ?2 AND status = 204",
-					   -1,
-					   &stmt,
-					   NULL),
-			==,
-			SQLITE_OK);
-		sqlite3_bind_text(stmt, 1, platform_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 2, ts->tenant_id, -1, SQLITE_TRANSIENT);
-		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-		g_assert_cmpstr((const gchar *)sqlite3_column_text(stmt, 0), ==, "success");
-		g_assert_cmpint(sqlite3_column_int(stmt, 1), ==, 204);
-		g_assert_cmpstr((const gchar *)sqlite3_column_text(stmt, 2), ==, "user");
-		g_assert_nonnull(
-			strstr((const gchar *)sqlite3_column_text(stmt, 3), "\"slug\":\"acme\""));
-		sqlite3_finalize(stmt);
+		g_autoptr(GPtrArray) rows =
+			aiq_test_db_rows(db,
+					 "SELECT outcome, status, actor_type, details "
+					 "FROM audit_log WHERE tenant_id = ?1 AND "
+					 "action = 'tenant.erase' AND target_id = ?2 "
+					 "AND status = 204",
+					 AIQ_TEST_DB_TEXT(platform_id),
+					 AIQ_TEST_DB_TEXT(ts->tenant_id));
+		g_assert_cmpuint(rows->len, ==, 1);
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 0), ==, "success");
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 1), ==, "204");
+		g_assert_cmpstr(aiq_test_db_cell(rows, 0, 2), ==, "user");
+		g_assert_nonnull(strstr(aiq_test_db_cell(rows, 0, 3), "\"slug\":\"acme\""));
 	}
 
 	/* its archives are gone, the other tenant's are not */
