@@ -367,7 +367,8 @@ aiq_server_cli_init(gint argc, gchar **argv)
 	if (password != NULL)
 		sodium_memzero(password, strlen(password));
 	aiq_store_close(store, NULL);
-	g_print(_("store: %s\n"), config->store);
+	/* a PostgreSQL URI without its password */
+	g_print(_("store: %s\n"), aiq_store_get_filename(store));
 	return 0;
 }
 

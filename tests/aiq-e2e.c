@@ -21,6 +21,7 @@
 
 #include "aiq-e2e.h"
 #include "aiq-json.h"
+#include "aiq-test-pg.h"
 
 #define AIQ_E2E_START_TIMEOUT_MS 60000
 #define AIQ_E2E_CALL_DEADLINE_US (60 * G_USEC_PER_SEC)
@@ -58,6 +59,23 @@ aiq_e2e_make_tmp_dir(const gchar *test_name)
 	return dir;
 }
 
+/* drops the PostgreSQL database of every server data directory under @dir */
+static void
+aiq_e2e_drop_databases(const gchar *dir)
+{
+	g_autoptr(GDir) entries = g_dir_open(dir, 0, NULL);
+	const gchar *name;
+	if (entries == NULL)
+		return;
+	aiq_test_pg_drop(dir);
+	while ((name = g_dir_read_name(entries)) != NULL) {
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		if (!g_file_test(path, G_FILE_TEST_IS_SYMLINK) &&
+		    g_file_test(path, G_FILE_TEST_IS_DIR))
+			aiq_e2e_drop_databases(path);
+	}
+}
+
 void
 aiq_e2e_remove_tmp_dir(const gchar *dir)
 {
@@ -66,6 +84,9 @@ aiq_e2e_remove_tmp_dir(const gchar *dir)
 		g_test_message("kept %s (AIQ_E2E_KEEP=1)", dir);
 		return;
 	}
+	/* a server's database goes with its data directory */
+	if (aiq_test_pg_enabled())
+		aiq_e2e_drop_databases(dir);
 	g_assert_cmpint(aiq_e2e_run(argv, 60000, NULL, NULL, NULL), ==, 0);
 }
 
@@ -429,6 +450,66 @@ aiq_e2e_run(const gchar *const *argv,
  * the server
  */
 
+void
+aiq_e2e_server_set_config(AiqE2eServer *self, const gchar *conf_text)
+{
+	g_autofree gchar *unlimited_path = g_build_filename(g_getenv("AIQ_SOURCE_ROOT"),
+							    "bench",
+							    "unlimited-tiers.conf",
+							    NULL);
+	g_autofree gchar *unlimited = NULL;
+	g_autofree gchar *text = NULL;
+
+	/* tests of other things run with every limit at its largest (the http
+	 * suite tests the limits) */
+	g_assert_nonnull(g_getenv("AIQ_SOURCE_ROOT"));
+	g_assert_true(g_file_get_contents(unlimited_path, &unlimited, NULL, NULL));
+	text = g_strconcat(conf_text != NULL ? conf_text : "[server]\n", "\n", unlimited, NULL);
+	if (!aiq_test_pg_enabled()) {
+		g_assert_true(g_file_set_contents(self->conf, text, -1, NULL));
+		return;
+	}
+	/* on PostgreSQL: the database of the data directory, the same at every
+	 * start, in the [server] group */
+	{
+		static const gchar *const keys[] = { "store", "store-admin" };
+		g_autoptr(GKeyFile) kf = g_key_file_new();
+		g_autoptr(GKeyFile) pg = g_key_file_new();
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *lines = NULL;
+		g_autofree gchar *pg_text = NULL;
+		g_autofree gchar *data = NULL;
+		g_assert_cmpint(g_mkdir_with_parents(self->dir, 0700), ==, 0);
+		lines = aiq_test_pg_server_config(self->dir);
+		pg_text = g_strconcat("[server]\n", lines, NULL);
+		g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, &error);
+		g_assert_no_error(error);
+		g_key_file_load_from_data(pg, pg_text, -1, G_KEY_FILE_NONE, &error);
+		g_assert_no_error(error);
+		for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+			g_autofree gchar *value =
+				g_key_file_get_value(pg, "server", keys[i], &error);
+			g_assert_no_error(error);
+			g_key_file_set_value(kf, "server", keys[i], value);
+		}
+		data = g_key_file_to_data(kf, NULL, NULL);
+		g_assert_true(g_file_set_contents(self->conf, data, -1, NULL));
+	}
+}
+
+/* on PostgreSQL, no SQLite store may appear in the data directory: the
+ * tests would pass on the wrong store */
+static void
+aiq_e2e_server_check_store(AiqE2eServer *self)
+{
+	g_autofree gchar *sqlite = g_build_filename(self->dir, "automateiq.db", NULL);
+	if (aiq_test_pg_enabled() && g_file_test(sqlite, G_FILE_TEST_EXISTS))
+		g_error("the server %s made %s: it does not use the store in %s",
+			self->name,
+			sqlite,
+			self->conf);
+}
+
 AiqE2eServer *
 aiq_e2e_server_new(const gchar *root, const gchar *name, const gchar *conf_text)
 {
@@ -441,23 +522,7 @@ aiq_e2e_server_new(const gchar *root, const gchar *name, const gchar *conf_text)
 	self->dir = g_strdup_printf("%s/%s-data", root, name);
 	self->conf = g_strdup_printf("%s/%s.conf", root, name);
 	self->log_path = g_strdup_printf("%s/%s.log", root, name);
-	/* tests of other things run with every limit at its largest (the http
-	 * suite tests the limits) */
-	{
-		g_autofree gchar *unlimited_path = g_build_filename(g_getenv("AIQ_SOURCE_ROOT"),
-								    "bench",
-								    "unlimited-tiers.conf",
-								    NULL);
-		g_autofree gchar *unlimited = NULL;
-		g_autofree gchar *text = NULL;
-		g_assert_nonnull(g_getenv("AIQ_SOURCE_ROOT"));
-		g_assert_true(g_file_get_contents(unlimited_path, &unlimited, NULL, NULL));
-		text = g_strconcat(conf_text != NULL ? conf_text : "[server]\n",
-				   "\n",
-				   unlimited,
-				   NULL);
-		g_assert_true(g_file_set_contents(self->conf, text, -1, NULL));
-	}
+	aiq_e2e_server_set_config(self, conf_text);
 	{
 		const gchar *argv[] = { g_getenv("AIQ_SERVER"),
 					"init",
@@ -474,6 +539,7 @@ aiq_e2e_server_new(const gchar *root, const gchar *name, const gchar *conf_text)
 	}
 	if (rc != 0)
 		g_error("automateiq-server init failed (%d): %s%s", rc, out, err);
+	aiq_e2e_server_check_store(self);
 	self->ca_file = g_build_filename(self->dir, "tls.crt", NULL);
 	return self;
 }
@@ -554,6 +620,7 @@ aiq_e2e_server_start(AiqE2eServer *self)
 	g_assert_no_error(error);
 	self->port = (guint16)g_uri_get_port(uri);
 	self->starts++;
+	aiq_e2e_server_check_store(self);
 	aiq_e2e_server_connect(self);
 }
 

@@ -29,7 +29,7 @@ aiq_e2e_parse_time(const gchar *iso);
 /* a fresh temporary directory for one test, named in a TAP comment */
 gchar *
 aiq_e2e_make_tmp_dir(const gchar *test_name);
-/* removes it, unless AIQ_E2E_KEEP=1 */
+/* removes it, and the databases of the servers in it, unless AIQ_E2E_KEEP=1 */
 void
 aiq_e2e_remove_tmp_dir(const gchar *dir);
 
@@ -92,6 +92,12 @@ aiq_e2e_server_new(const gchar *root, const gchar *name, const gchar *conf_text)
 void
 aiq_e2e_server_free(AiqE2eServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AiqE2eServer, aiq_e2e_server_free)
+/* (re)writes server.conf: @conf_text, every tier's limits at their largest,
+ * and with AIQ_TEST_STORE=postgresql the store of the data directory (its
+ * database, the same at every start; dropped when the directory is removed
+ * by aiq_e2e_remove_tmp_dir()) */
+void
+aiq_e2e_server_set_config(AiqE2eServer *server, const gchar *conf_text);
 void
 aiq_e2e_server_set_ca_file(AiqE2eServer *server, const gchar *ca_file);
 void

@@ -66,6 +66,12 @@
  *   jobs than its capacity, sends no request whose start is not on disk;
  *   after the limit is raised every execution finishes, once.
  *
+ * The server's store is SQLite in its data directory, or with
+ * AIQ_TEST_STORE=postgresql (test-e2e-postgres, under pg-test-cluster.sh) a
+ * database of its own in a throwaway PostgreSQL cluster, kept over restarts;
+ * every test runs on both (full-disk starves the agent's journal, not the
+ * server's store). Nothing here reads the store but through the API.
+ *
  * Every test prints its figures as TAP comments. Logs and state of a failed
  * test stay in the directory its first comment names (AIQ_E2E_KEEP=1 keeps
  * them always).
@@ -1182,7 +1188,7 @@ test_tls(Fixture *f, gconstpointer user_data)
 	g_clear_pointer(&token, g_free);
 	token = aiq_e2e_server_create_enrollment_token(f->server2);
 	aiq_e2e_server_stop(f->server2);
-	g_assert_true(g_file_set_contents(f->server2->conf, wrong_conf, -1, NULL));
+	aiq_e2e_server_set_config(f->server2, wrong_conf);
 	aiq_e2e_server_start(f->server2);
 	wrong = aiq_e2e_agent_new(f->dir, "agent-wronghost", "[agent]\n");
 	rc = aiq_e2e_agent_try_enroll(wrong, f->server2->url, token, test_ca, &output, &elapsed);
@@ -1196,7 +1202,7 @@ test_tls(Fixture *f, gconstpointer user_data)
 	g_assert_true(mentions_certificate(output));
 	g_clear_pointer(&output, g_free);
 	aiq_e2e_server_stop(f->server2);
-	g_assert_true(g_file_set_contents(f->server2->conf, good_conf, -1, NULL));
+	aiq_e2e_server_set_config(f->server2, good_conf);
 	aiq_e2e_server_start(f->server2);
 	rc = aiq_e2e_agent_try_enroll(wrong, f->server2->url, token, test_ca, &output, NULL);
 	if (rc != 0)
