@@ -1101,6 +1101,21 @@ aiq_store_cancel_execution(AiqStore *self,
 
 /* the queue */
 
+/* every row of a query of AIQ_JOB_COLUMNS */
+static GPtrArray *
+aiq_store_step_jobs(AiqStmt *stmt, GError **error)
+{
+	g_autoptr(GPtrArray) result =
+		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
+	if (!aiq_store_step_rows(stmt,
+				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
+				 result,
+				 "jobs",
+				 error))
+		return NULL;
+	return g_steal_pointer(&result);
+}
+
 /**
  * aiq_store_list_jobs:
  *
@@ -1110,8 +1125,6 @@ aiq_store_cancel_execution(AiqStore *self,
 GPtrArray *
 aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, GError **error)
 {
-	g_autoptr(GPtrArray) result =
-		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
 	stmt = aiq_store_read_prepare(self,
 				      tenant_id,
@@ -1122,13 +1135,7 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 		return NULL;
 	aiq_stmt_bind_text(stmt, 1, tenant_id);
 	aiq_stmt_bind_text(stmt, 2, state);
-	if (!aiq_store_step_rows(stmt,
-				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
-				 result,
-				 "jobs",
-				 error))
-		return NULL;
-	return g_steal_pointer(&result);
+	return aiq_store_step_jobs(stmt, error);
 }
 
 /**
@@ -1141,8 +1148,6 @@ aiq_store_list_jobs(AiqStore *self, const gchar *tenant_id, const gchar *state, 
 GPtrArray *
 aiq_store_list_expired_leases(AiqStore *self, gint64 now_us, guint limit, GError **error)
 {
-	g_autoptr(GPtrArray) result =
-		g_ptr_array_new_with_free_func((GDestroyNotify)aiq_job_row_free);
 	g_autoptr(AiqStmt) stmt = NULL;
 	stmt = aiq_store_read_prepare(self,
 				      AIQ_STORE_ALL_TENANTS,
@@ -1153,13 +1158,7 @@ aiq_store_list_expired_leases(AiqStore *self, gint64 now_us, guint limit, GError
 		return NULL;
 	aiq_stmt_bind_int64(stmt, 1, now_us);
 	aiq_stmt_bind_int64(stmt, 2, limit);
-	if (!aiq_store_step_rows(stmt,
-				 (AiqStoreRowFunc)aiq_job_row_from_stmt,
-				 result,
-				 "jobs",
-				 error))
-		return NULL;
-	return g_steal_pointer(&result);
+	return aiq_store_step_jobs(stmt, error);
 }
 
 /**

@@ -1131,6 +1131,23 @@ aiq_store_query_int64(sqlite3 *db, const gchar *sql, gint64 *value)
 	return ok;
 }
 
+/* a store written by a newer server is refused, never migrated down */
+static gboolean
+aiq_store_check_not_newer(AiqStore *self, gint64 version, GError **error)
+{
+	if (version <= (gint64)G_N_ELEMENTS(aiq_store_migrations))
+		return TRUE;
+	g_set_error(error,
+		    AIQ_ERROR,
+		    AIQ_ERROR_FAILED,
+		    _("%s: written by a newer AutomateIQ (schema %" PRId64
+		      ", this one knows %u); upgrade the server"),
+		    self->filename,
+		    version,
+		    (guint)G_N_ELEMENTS(aiq_store_migrations));
+	return FALSE;
+}
+
 static gboolean
 aiq_store_migrate(AiqStore *self, GError **error)
 {
@@ -1167,17 +1184,8 @@ aiq_store_migrate(AiqStore *self, GError **error)
 	if (app_id == AIQ_STORE_APPLICATION_ID &&
 	    !aiq_store_query_int64(db, "SELECT max(version) FROM schema_version", &version))
 		return aiq_db_set_sqlite_error(db, SQLITE_ERROR, "schema_version", error);
-	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_FAILED,
-			    _("%s: written by a newer AutomateIQ (schema %" PRId64
-			      ", this one knows %u); upgrade the server"),
-			    self->filename,
-			    version,
-			    (guint)G_N_ELEMENTS(aiq_store_migrations));
+	if (!aiq_store_check_not_newer(self, version, error))
 		return FALSE;
-	}
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
 		const AiqStoreMigration *m = &aiq_store_migrations[v];
 		g_autofree gchar *bump =
@@ -1295,17 +1303,8 @@ aiq_store_pg_migrate(AiqStore *self,
 		goto unlock;
 	if (version_text != NULL)
 		version = g_ascii_strtoll(version_text, NULL, 10);
-	if (version > (gint64)G_N_ELEMENTS(aiq_store_migrations)) {
-		g_set_error(error,
-			    AIQ_ERROR,
-			    AIQ_ERROR_FAILED,
-			    _("%s: written by a newer AutomateIQ (schema %" PRId64
-			      ", this one knows %u); upgrade the server"),
-			    self->filename,
-			    version,
-			    (guint)G_N_ELEMENTS(aiq_store_migrations));
+	if (!aiq_store_check_not_newer(self, version, error))
 		goto unlock;
-	}
 	for (gint64 v = version; v < (gint64)G_N_ELEMENTS(aiq_store_migrations); v++) {
 		const AiqStoreMigration *m = &aiq_store_migrations[v];
 		g_autofree gchar *ddl = aiq_store_pg_ddl(m->sql);
