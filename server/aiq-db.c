@@ -603,8 +603,14 @@ aiq_stmt_set_error(AiqStmt *stmt, const gchar *what, GError **error)
 			stmt->rc == SQLITE_ROW || stmt->rc == SQLITE_DONE ? SQLITE_ERROR : stmt->rc,
 			what,
 			error);
-	if (stmt->error_message == NULL && stmt->row >= 0) {
-		g_set_error(error, AIQ_ERROR, AIQ_ERROR_FAILED, _("%s: unexpected rows"), what);
+	/* no failure: the caller did not get what it stepped for */
+	if (stmt->error_message == NULL && stmt->sqlstate[0] == '\0' && stmt->ran) {
+		g_set_error(error,
+			    AIQ_ERROR,
+			    AIQ_ERROR_FAILED,
+			    stmt->row < stmt->n_rows ? _("%s: a row where none was expected")
+						     : _("%s: no row where one was expected"),
+			    what);
 		return FALSE;
 	}
 	return aiq_pg_set_error(stmt->sqlstate, stmt->error_message, what, error);
