@@ -763,12 +763,13 @@ aiq_store_pg_write(AiqStore *self,
 		}
 		if (ok)
 			ok = aiq_pg_conn_exec(tx.conn, "COMMIT", &local);
-		if (!ok && !aiq_pg_conn_is_broken(tx.conn) &&
-		    PQtransactionStatus(aiq_pg_conn_get(tx.conn)) != PQTRANS_IDLE)
-			aiq_pg_conn_exec(tx.conn, "ROLLBACK", NULL);
+		/* read before the ROLLBACK, which clears it */
 		retry = !ok && attempt < AIQ_STORE_PG_ATTEMPTS &&
 			(g_strcmp0(aiq_pg_conn_get_sqlstate(tx.conn), "40001") == 0 ||
 			 g_strcmp0(aiq_pg_conn_get_sqlstate(tx.conn), "40P01") == 0);
+		if (!ok && !aiq_pg_conn_is_broken(tx.conn) &&
+		    PQtransactionStatus(aiq_pg_conn_get(tx.conn)) != PQTRANS_IDLE)
+			aiq_pg_conn_exec(tx.conn, "ROLLBACK", NULL);
 		aiq_pg_release(self->pg, tx.conn);
 
 		g_mutex_lock(&self->mutex);
