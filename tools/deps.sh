@@ -17,8 +17,9 @@ AIQ_TEST_PACKAGES=(
   adwaita-icon-theme fonts-cantarell
   prometheus
 )
-# bench/api drives the server with wrk (HTTPS, Lua scripts)
-AIQ_BENCH_PACKAGES=(wrk)
+# bench/api drives the server with wrk (HTTPS, Lua scripts); bench/replicas
+# runs the server's replicas on a throwaway PostgreSQL cluster
+AIQ_BENCH_PACKAGES=(wrk postgresql)
 
 aiq_ensure_packages() {
   local missing=() pkg
