@@ -1984,12 +1984,25 @@ typedef struct {
 	GPtrArray *groups;
 } AiqIngestEvents;
 
+static gint
+aiq_ingest_group_compare(gconstpointer a, gconstpointer b)
+{
+	const AiqIngestGroup *x = *(const AiqIngestGroup *const *)a;
+	const AiqIngestGroup *y = *(const AiqIngestGroup *const *)b;
+	gint cmp = g_strcmp0(x->tenant_id, y->tenant_id);
+	return cmp != 0 ? cmp : g_strcmp0(x->execution_id, y->execution_id);
+}
+
 static gboolean
 aiq_store_ingest_events_cb(AiqStoreTx *tx, gpointer user_data, GError **error)
 {
 	AiqIngestEvents *op = user_data;
-	for (guint i = 0; i < op->groups->len; i++) {
-		if (!aiq_ingest_group(tx, op->agent_id, g_ptr_array_index(op->groups, i), error))
+	/* rows locked in execution id order, as heartbeats renew leases: two
+	 * writes of one agent's executions do not deadlock on PostgreSQL */
+	g_autoptr(GPtrArray) order = g_ptr_array_copy(op->groups, NULL, NULL);
+	g_ptr_array_sort(order, aiq_ingest_group_compare);
+	for (guint i = 0; i < order->len; i++) {
+		if (!aiq_ingest_group(tx, op->agent_id, g_ptr_array_index(order, i), error))
 			return FALSE;
 	}
 	return TRUE;
