@@ -563,13 +563,17 @@ aiq_store_create_execution(AiqStore *self,
 			   GError **error)
 {
 	AiqCreateExecution op = { execution, job, step_ids, quota, NULL };
+	gboolean serial = quota != NULL || execution->idempotency_key != NULL;
+	gboolean ok;
 	g_return_val_if_fail(AIQ_IS_STORE(self), FALSE);
 	g_return_val_if_fail(existing_id != NULL, FALSE);
-	if (!aiq_store_write(self,
-			     execution->tenant_id,
-			     aiq_store_create_execution_cb,
-			     &op,
-			     error)) {
+	/* the callback takes the tenant's lock under the same condition */
+	if (serial)
+		aiq_store_tenant_serial_enter(self, execution->tenant_id);
+	ok = aiq_store_write(self, execution->tenant_id, aiq_store_create_execution_cb, &op, error);
+	if (serial)
+		aiq_store_tenant_serial_leave(self, execution->tenant_id);
+	if (!ok) {
 		g_free(op.existing_id);
 		return FALSE;
 	}

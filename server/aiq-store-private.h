@@ -73,6 +73,15 @@ aiq_store_tx_get_tenant(AiqStoreTx *tx);
  * lock on the tenant; SQLite's single writer needs none */
 gboolean
 aiq_store_tx_lock_tenant(AiqStoreTx *tx, const gchar *tenant_id, GError **error);
+/* PostgreSQL: around a write that will take aiq_store_tx_lock_tenant(), so
+ * that this replica's writes of one tenant wait for it one at a time here,
+ * without each holding a pooled connection (which starved every other
+ * request of connections under a burst of one tenant's starts); no-ops on
+ * SQLite */
+void
+aiq_store_tenant_serial_enter(AiqStore *self, const gchar *tenant_id);
+void
+aiq_store_tenant_serial_leave(AiqStore *self, const gchar *tenant_id);
 /* aiq_stmt_step() for statements that return no rows (or whose rows are
  * not wanted), then a reset, with an error naming @what */
 gboolean

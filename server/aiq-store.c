@@ -352,6 +352,8 @@ struct _AiqStore {
 	gboolean checkpointing;       /* a passive one runs; under @checkpoint_mutex */
 	gboolean restarting;          /* the writer restarts the WAL; under @checkpoint_mutex */
 	AiqPg *pg;                    /* PostgreSQL's pool */
+	GHashTable *serial_tenants;   /* tenant ids in a serialised write; under @mutex */
+	GCond serial_cond;
 };
 
 /* the WAL is checkpointed (copied into the database) when it has this many
@@ -586,6 +588,29 @@ aiq_store_tx_prepare(AiqStoreTx *tx, const gchar *sql, GError **error)
 	if (tx->backend == AIQ_DB_POSTGRES)
 		aiq_stmt_set_pg_scope(stmt, tx->conn, tx->tenant_id);
 	return stmt;
+}
+
+void
+aiq_store_tenant_serial_enter(AiqStore *self, const gchar *tenant_id)
+{
+	if (self->backend != AIQ_DB_POSTGRES || tenant_id == NULL)
+		return;
+	g_mutex_lock(&self->mutex);
+	while (g_hash_table_contains(self->serial_tenants, tenant_id))
+		g_cond_wait(&self->serial_cond, &self->mutex);
+	g_hash_table_add(self->serial_tenants, g_strdup(tenant_id));
+	g_mutex_unlock(&self->mutex);
+}
+
+void
+aiq_store_tenant_serial_leave(AiqStore *self, const gchar *tenant_id)
+{
+	if (self->backend != AIQ_DB_POSTGRES || tenant_id == NULL)
+		return;
+	g_mutex_lock(&self->mutex);
+	g_hash_table_remove(self->serial_tenants, tenant_id);
+	g_cond_broadcast(&self->serial_cond);
+	g_mutex_unlock(&self->mutex);
 }
 
 AiqDbBackend
@@ -2000,6 +2025,8 @@ aiq_store_finalize(GObject *object)
 	g_mutex_clear(&self->mutex);
 	g_cond_clear(&self->cond);
 	g_cond_clear(&self->done_cond);
+	g_cond_clear(&self->serial_cond);
+	g_hash_table_unref(self->serial_tenants);
 	g_mutex_clear(&self->checkpoint_mutex);
 	g_cond_clear(&self->checkpoint_cond);
 	g_free(self->filename);
@@ -2018,6 +2045,8 @@ aiq_store_init(AiqStore *self)
 	g_mutex_init(&self->mutex);
 	g_cond_init(&self->cond);
 	g_cond_init(&self->done_cond);
+	g_cond_init(&self->serial_cond);
+	self->serial_tenants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_mutex_init(&self->checkpoint_mutex);
 	g_cond_init(&self->checkpoint_cond);
 	g_queue_init(&self->ops);
