@@ -1217,12 +1217,20 @@ typedef struct {
 static gboolean
 aiq_store_lease_one(AiqStoreTx *tx, AiqLeaseJobs *op, AiqLease *lease, GError **error)
 {
-	/* guarded by the state, so a job is never leased twice */
+	/* guarded by the state, so a job is never leased twice; on
+	 * PostgreSQL a job another replica is leasing right now (its row
+	 * locked) is skipped at once rather than waited for, and the queue
+	 * offers the next one */
 	g_autoptr(AiqStmt) job = aiq_store_tx_prepare(
 		tx,
-		"UPDATE jobs SET state = 'leased', agent_id = ?3, lease_deadline = ?4, "
-		"leased_at = ?5 WHERE tenant_id = ?1 AND id = ?2 AND state = 'queued' "
-		"RETURNING completed",
+		aiq_store_tx_get_backend(tx) == AIQ_DB_POSTGRES
+			? "UPDATE jobs SET state = 'leased', agent_id = ?3, lease_deadline = ?4, "
+			  "leased_at = ?5 WHERE tenant_id = ?1 AND id = (SELECT id FROM jobs "
+			  "WHERE tenant_id = ?1 AND id = ?2 AND state = 'queued' "
+			  "FOR UPDATE SKIP LOCKED) RETURNING completed"
+			: "UPDATE jobs SET state = 'leased', agent_id = ?3, lease_deadline = ?4, "
+			  "leased_at = ?5 WHERE tenant_id = ?1 AND id = ?2 AND state = 'queued' "
+			  "RETURNING completed",
 		error);
 	g_autoptr(AiqStmt) exec = NULL;
 	AiqStmtStep rc;
