@@ -609,7 +609,8 @@ aiq_e2e_server_start(AiqE2eServer *self)
 		g_error("the server %s did not start (%s):\n%s", self->name, how, output);
 	}
 	output = aiq_e2e_process_dup_output(self->proc);
-	line = strstr(output, "listening on ");
+	/* the URL, not the info line before it (G_MESSAGES_DEBUG=AiqServer) */
+	line = strstr(output, "listening on http");
 	g_assert_nonnull(line);
 	line += strlen("listening on ");
 	end = strchr(line, '\n');

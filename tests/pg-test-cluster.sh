@@ -12,6 +12,10 @@
 #
 #   AIQ_TEST_PG_DSN        host=127.0.0.1 port=P dbname=aiq_test user=aiq_test password=…
 #   AIQ_TEST_PG_ADMIN_DSN  the superuser over the unix socket (trust), for set-up
+#   AIQ_TEST_PG_RESTART    a command that restarts the cluster on the same port:
+#                          without an argument `pg_ctl restart -m fast -w`; with
+#                          SECONDS, a fast stop, `stopped` on its output, SECONDS
+#                          of outage, a start, then `started`
 #
 # The cluster is stopped and its directory removed however the command ends,
 # and the script exits with the command's status. Run as root, the server runs
@@ -95,6 +99,11 @@ started=0
 cleanup() {
 	local status=$?
 	trap - EXIT INT TERM HUP
+	# a restart cut short (its caller died) may have a server starting: let
+	# it write its pid file, so that it is stopped below
+	if [ -e "$workdir/restarting" ]; then
+		sleep 2
+	fi
 	if [ "$started" -eq 1 ] && [ -f "$datadir/postmaster.pid" ]; then
 		if ! as_pg "$bindir/pg_ctl" -D "$datadir" -m fast -w -t 30 stop \
 			</dev/null >/dev/null 2>&1 &&
@@ -149,6 +158,7 @@ s.close()' 2>/dev/null && return
 	echo $((20000 + RANDOM % 40000))
 }
 
+pg_settings="-c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 port=
 for _ in 1 2 3 4 5 6 7 8 9 10; do
 	candidate=$(pick_port)
@@ -157,7 +167,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 	# from here on the cleanup stops whatever runs, even if a signal comes mid-start
 	started=1
 	if as_pg "$bindir/pg_ctl" -D "$datadir" -l "$logfile" -w -t 60 -s \
-		-o "-p $candidate -k $workdir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+		-o "-p $candidate -k $workdir $pg_settings" \
 		start </dev/null >/dev/null 2>&1; then
 		port=$candidate
 		break
@@ -183,6 +193,46 @@ if ! as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$workdir" -p "$port" -U p
 	die "cannot create the test database"
 fi
 
+# ---- the restart command, run as the user the server runs as ----
+
+restart=$workdir/restart
+{
+	echo '#!/bin/bash'
+	echo "# written by $me: restarts its cluster; usage: $restart [SECONDS_DOWN]"
+	echo 'set -u'
+	printf 'pg_user=%q bindir=%q datadir=%q logfile=%q workdir=%q\n' \
+		"$pg_user" "$bindir" "$datadir" "$logfile" "$workdir"
+	printf 'pg_opts=%q\n' "-p $port -k $workdir $pg_settings"
+	declare -f as_pg
+	cat <<'EOF'
+[ $# -le 1 ] || {
+	echo "usage: $0 [SECONDS_DOWN]" >&2
+	exit 2
+}
+# the cluster's cleanup waits for a start this may have begun
+echo $$ >"$workdir/restarting"
+trap 'rm -f "$workdir/restarting"' EXIT
+pg_ctl() {
+	if ! as_pg "$bindir/pg_ctl" -D "$datadir" "$@" </dev/null >>"$workdir/restart.log" 2>&1; then
+		echo "pg_ctl $*: failed" >&2
+		tail -n 20 "$workdir/restart.log" "$logfile" >&2
+		exit 1
+	fi
+}
+if [ $# -eq 0 ]; then
+	pg_ctl -l "$logfile" -m fast -w -t 60 -s -o "$pg_opts" restart
+else
+	pg_ctl -m fast -w -t 60 -s stop
+	echo stopped
+	sleep "$1"
+	pg_ctl -l "$logfile" -w -t 60 -s -o "$pg_opts" start
+fi
+echo started
+EOF
+} >"$restart" || die "cannot write $restart"
+chmod 755 "$restart"
+
+export AIQ_TEST_PG_RESTART=$restart
 export AIQ_TEST_PG_DSN="host=127.0.0.1 port=$port dbname=aiq_test user=aiq_test password=$password"
 export AIQ_TEST_PG_ADMIN_DSN="host=$workdir port=$port dbname=aiq_test user=postgres"
 # nothing from the caller's libpq environment may point the tests elsewhere
