@@ -30,6 +30,7 @@ struct _AiqPg {
 	guint busy;
 	guint64 waits;
 	guint64 failures;
+	gint64 said_us; /* when a failure to connect was last logged */
 	/* prepared statements: sql -> name ("aiq_N"), the same on every connection */
 	GHashTable *names;
 };
@@ -870,6 +871,7 @@ aiq_pg_get_conninfo(AiqPg *pg)
 AiqPgConn *
 aiq_pg_acquire(AiqPg *pg, GError **error)
 {
+	g_autoptr(GError) local = NULL;
 	gint64 deadline = g_get_monotonic_time() + (gint64)pg->options.acquire_ms * 1000;
 	AiqPgConn *conn;
 
@@ -882,8 +884,7 @@ aiq_pg_acquire(AiqPg *pg, GError **error)
 			g_set_error(error,
 				    AIQ_ERROR,
 				    AIQ_ERROR_UNAVAILABLE,
-				    _("%s: all %u connections are busy"),
-				    pg->display_name,
+				    _("the store is busy: all %u connections are in use"),
 				    pg->options.size);
 			return NULL;
 		}
@@ -898,14 +899,27 @@ aiq_pg_acquire(AiqPg *pg, GError **error)
 	pg->open++;
 	pg->busy++;
 	g_mutex_unlock(&pg->mutex);
-	conn = aiq_pg_connect(pg, error);
+	conn = aiq_pg_connect(pg, &local);
 	if (conn == NULL) {
+		gboolean say;
 		g_mutex_lock(&pg->mutex);
 		pg->open--;
 		pg->busy--;
 		pg->failures++;
+		/* the server log has the details, at most every 10 s while
+		 * PostgreSQL is away; the client (or the unauthenticated /readyz)
+		 * does not learn the database's user, name or address */
+		say = g_get_monotonic_time() - pg->said_us > 10 * G_USEC_PER_SEC;
+		if (say)
+			pg->said_us = g_get_monotonic_time();
 		g_cond_signal(&pg->cond);
 		g_mutex_unlock(&pg->mutex);
+		if (say)
+			g_warning("%s", local->message);
+		g_set_error_literal(error,
+				    AIQ_ERROR,
+				    AIQ_ERROR_UNAVAILABLE,
+				    _("the store is unreachable"));
 	}
 	return conn;
 }
