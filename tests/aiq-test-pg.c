@@ -81,13 +81,14 @@ aiq_test_pg_database_of(const gchar *dir, gboolean create)
 			g_strdup_printf("CREATE DATABASE %s OWNER aiq_owner", name);
 		/* roles are the cluster's: made once, whoever comes first */
 		aiq_test_pg_exec(admin, "SELECT pg_advisory_lock(1)");
-		aiq_test_pg_exec(admin,
-				 "DO $$ BEGIN "
-				 "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aiq_owner') "
-				 "THEN CREATE ROLE aiq_owner LOGIN NOSUPERUSER; END IF; "
-				 "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aiq_service') "
-				 "THEN CREATE ROLE aiq_service LOGIN NOSUPERUSER NOBYPASSRLS "
-				 "NOCREATEDB NOCREATEROLE; END IF; END $$");
+		aiq_test_pg_exec(
+			admin,
+			"DO $$ BEGIN "
+			"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aiq_owner') "
+			"THEN CREATE ROLE aiq_owner LOGIN NOSUPERUSER; END IF; "
+			"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aiq_service') "
+			"THEN CREATE ROLE aiq_service LOGIN NOSUPERUSER NOBYPASSRLS "
+			"NOCREATEDB NOCREATEROLE; END IF; END $$");
 		aiq_test_pg_exec(admin, "SELECT pg_advisory_unlock(1)");
 		aiq_test_pg_exec(admin, create_db);
 	}

@@ -61,6 +61,20 @@
  *   during or after the outage or the restart succeeded, its effect exactly
  *   once, with no lease expiry.
  *
+ * /aiq/replicas/notify
+ *   The two LISTEN/NOTIFY paths between replicas, directly. Long-poll
+ *   wake-up: a raw agent (label `probe`) parks a lease (wait_ms 20 s) on B;
+ *   2 s later a job only it may take is started through A. Proves: the
+ *   lease is answered with that job within 2 s of the start call (not at
+ *   the end of its wait). Live events: the demo admin and the admin of a
+ *   second tenant subscribe to GET /api/v1/events on C; an execution is
+ *   started through A and run by the one agent, on B. Proves: C's demo
+ *   subscriber hears its execution.updated queued (published by A), running
+ *   and succeeded (published by B, where the agent reports) in that order
+ *   within 20 s, with agent-b's id; the other tenant's subscriber hears its
+ *   own executions (started through A, before and after) and none of the
+ *   demo tenant's events, nor the demo subscriber any of the other's.
+ *
  * Every test prints its figures as TAP comments. Logs and state of a failed
  * test stay in the directory its first comment names (AIQ_E2E_KEEP=1 keeps
  * them always).
@@ -1855,6 +1869,690 @@ test_postgres_restart(Fixture *f, gconstpointer user_data)
 	start_log_clear(&log);
 }
 
+/* ---------------------------------------------------------------------------
+ * /aiq/replicas/notify
+ */
+
+static const gchar *notify_workflow =
+	"name: replicas-notify\n"
+	"steps:\n"
+	"  - { id: t1, uses: transform, with: { value: '${{ execution.id }}' } }\n"
+	"  - { id: d1, uses: delay, with: { duration: 1000ms } }\n"
+	"  - { id: t2, uses: transform, with: { value: '${{ steps.t1.output }}' } }\n";
+
+/* only an agent with the label `probe` may take it: the raw lease, never
+ * the real agent */
+static const gchar *probe_workflow = "name: replicas-notify-probe\n"
+				     "runs_on: { labels: [probe] }\n"
+				     "steps:\n"
+				     "  - { id: t1, uses: transform, with: { value: probe } }\n";
+
+/* of the other tenant, which has no agent: its executions stay queued */
+static const gchar *other_workflow = "name: replicas-notify-other\n"
+				     "steps:\n"
+				     "  - { id: t1, uses: transform, with: { value: other } }\n";
+
+#define NOTIFY_WAIT_MS 20000
+/* before the job is started, the lease has waited that long on its replica */
+#define NOTIFY_PARKED_US (2 * G_USEC_PER_SEC)
+#define NOTIFY_WAKE_BOUND_US (2 * G_USEC_PER_SEC)
+#define NOTIFY_EVENTS_BOUND_S 20
+
+/* a subscriber of the live events, on a thread (and main context) of its
+ * own: the messages it got, each with when */
+typedef struct {
+	const gchar *name;
+	AiqE2eServer *server;
+	gchar *token;
+	GThread *thread;
+	gint stop; /* atomic */
+	/* on the thread only */
+	GMainLoop *loop;
+	SoupWebsocketConnection *conn;
+	/* under @mutex */
+	GMutex mutex;
+	gint state; /* 0: connecting, 1: open, -1: refused */
+	gchar *error;
+	gboolean closed;
+	gushort close_code;
+	GPtrArray *events; /* of JsonObject */
+	GArray *at_us;     /* monotonic time each arrived */
+	guint bad;         /* not a JSON object */
+} LiveSubscriber;
+
+static void
+live_message_cb(SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer user_data)
+{
+	LiveSubscriber *s = user_data;
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(message, &len);
+	gint64 now = g_get_monotonic_time();
+	g_autoptr(JsonNode) node = NULL;
+
+	if (type == SOUP_WEBSOCKET_DATA_TEXT)
+		node = aiq_json_parse(data, len, 64, NULL);
+	g_mutex_lock(&s->mutex);
+	if (node != NULL && JSON_NODE_HOLDS_OBJECT(node)) {
+		g_ptr_array_add(s->events, json_object_ref(json_node_get_object(node)));
+		g_array_append_val(s->at_us, now);
+	} else {
+		s->bad++;
+	}
+	g_mutex_unlock(&s->mutex);
+}
+
+static void
+live_closed_cb(SoupWebsocketConnection *conn, gpointer user_data)
+{
+	LiveSubscriber *s = user_data;
+	g_mutex_lock(&s->mutex);
+	s->closed = TRUE;
+	s->close_code = soup_websocket_connection_get_close_code(conn);
+	g_mutex_unlock(&s->mutex);
+}
+
+static void
+live_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	LiveSubscriber *s = user_data;
+	g_autoptr(GError) error = NULL;
+
+	s->conn = aiq_client_websocket_connect_finish(AIQ_CLIENT(source), res, &error);
+	if (s->conn != NULL) {
+		g_signal_connect(s->conn, "message", G_CALLBACK(live_message_cb), s);
+		g_signal_connect(s->conn, "closed", G_CALLBACK(live_closed_cb), s);
+	}
+	g_mutex_lock(&s->mutex);
+	s->state = s->conn != NULL ? 1 : -1;
+	if (error != NULL)
+		s->error = g_strdup(error->message);
+	g_mutex_unlock(&s->mutex);
+}
+
+static gboolean
+live_check_stop_cb(gpointer user_data)
+{
+	LiveSubscriber *s = user_data;
+	if (!g_atomic_int_get(&s->stop))
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(s->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer
+live_subscriber_thread(gpointer user_data)
+{
+	LiveSubscriber *s = user_data;
+	GMainContext *context = g_main_context_new();
+	GSource *check = g_timeout_source_new(20);
+	AiqClient *client;
+
+	g_main_context_push_thread_default(context);
+	s->loop = g_main_loop_new(context, FALSE);
+	client = client_new(s->server, s->token);
+	/* no I/O timeout: the stream is quiet between events */
+	aiq_client_set_timeout(client, 0);
+	aiq_client_websocket_connect_async(client, "/api/v1/events", NULL, live_connect_cb, s);
+	g_source_set_callback(check, live_check_stop_cb, s, NULL);
+	g_source_attach(check, context);
+	g_main_loop_run(s->loop);
+	if (s->conn != NULL) {
+		g_signal_handlers_disconnect_by_data(s->conn, s);
+		if (soup_websocket_connection_get_state(s->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+			soup_websocket_connection_close(s->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+		g_clear_object(&s->conn);
+	}
+	g_object_unref(client);
+	g_source_destroy(check);
+	g_source_unref(check);
+	while (g_main_context_iteration(context, FALSE))
+		;
+	g_clear_pointer(&s->loop, g_main_loop_unref);
+	g_main_context_pop_thread_default(context);
+	g_main_context_unref(context);
+	return NULL;
+}
+
+/* subscribed through @server with @token, the handshake done */
+static LiveSubscriber *
+live_subscriber_new(const gchar *name, AiqE2eServer *server, const gchar *token)
+{
+	LiveSubscriber *s = g_new0(LiveSubscriber, 1);
+	s->name = name;
+	s->server = server;
+	s->token = g_strdup(token);
+	g_mutex_init(&s->mutex);
+	s->events = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+	s->at_us = g_array_new(FALSE, FALSE, sizeof(gint64));
+	s->thread = g_thread_new("replicas-live-events", live_subscriber_thread, s);
+	for (gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;;) {
+		gint state;
+		g_mutex_lock(&s->mutex);
+		state = s->state;
+		g_mutex_unlock(&s->mutex);
+		if (state > 0)
+			break;
+		if (state < 0)
+			g_error("the live events of %s refused %s: %s",
+				server->name,
+				name,
+				s->error);
+		if (g_get_monotonic_time() > deadline)
+			g_error("the live events of %s: no handshake for %s in 30 s",
+				server->name,
+				name);
+		g_usleep(10 * 1000);
+	}
+	return s;
+}
+
+static void
+live_subscriber_free(LiveSubscriber *s)
+{
+	g_atomic_int_set(&s->stop, 1);
+	g_thread_join(s->thread);
+	g_ptr_array_unref(s->events);
+	g_array_unref(s->at_us);
+	g_mutex_clear(&s->mutex);
+	g_free(s->error);
+	g_free(s->token);
+	g_free(s);
+}
+
+/* the execution of an event: data.id of execution.updated, data.execution_id
+ * of step.updated */
+static const gchar *
+live_event_execution(JsonObject *event)
+{
+	JsonObject *data = aiq_json_object_get_object(event, "data");
+	const gchar *type = aiq_json_object_get_string(event, "type");
+	if (data == NULL)
+		return NULL;
+	if (g_strcmp0(type, "execution.updated") == 0)
+		return aiq_json_object_get_string(data, "id");
+	return aiq_json_object_get_string(data, "execution_id");
+}
+
+/* waits for an execution.updated of @execution_id (with @status unless
+ * %NULL) at @s; Returns: when it arrived, 0 when none did in @timeout_s */
+static gint64
+live_wait(LiveSubscriber *s, const gchar *execution_id, const gchar *status, guint timeout_s)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	for (guint seen = 0;;) {
+		gboolean closed;
+		g_mutex_lock(&s->mutex);
+		for (; seen < s->events->len; seen++) {
+			JsonObject *event = g_ptr_array_index(s->events, seen);
+			JsonObject *data = aiq_json_object_get_object(event, "data");
+			if (g_strcmp0(aiq_json_object_get_string(event, "type"),
+				      "execution.updated") != 0 ||
+			    data == NULL ||
+			    g_strcmp0(aiq_json_object_get_string(data, "id"), execution_id) != 0 ||
+			    (status != NULL &&
+			     g_strcmp0(aiq_json_object_get_string(data, "status"), status) != 0))
+				continue;
+			{
+				gint64 at = g_array_index(s->at_us, gint64, seen);
+				g_mutex_unlock(&s->mutex);
+				return at;
+			}
+		}
+		closed = s->closed;
+		g_mutex_unlock(&s->mutex);
+		if (closed)
+			g_error("the live events of %s closed %s (%u)",
+				s->server->name,
+				s->name,
+				s->close_code);
+		if (g_get_monotonic_time() > deadline)
+			return 0;
+		g_usleep(5 * 1000);
+	}
+}
+
+static gint
+status_rank(const gchar *status)
+{
+	if (g_strcmp0(status, "queued") == 0)
+		return 0;
+	if (g_strcmp0(status, "running") == 0)
+		return 1;
+	return status_is_final(status) ? 2 : -1;
+}
+
+/* a tenant of its own, made by the platform admin through @server, and its
+ * admin's session; Returns: the token. @demo_id: the demo tenant's id, as the
+ * platform admin lists it */
+static gchar *
+other_tenant_new(AiqE2eServer *server, const gchar *slug, gchar **tenant_id, gchar **demo_id)
+{
+	g_autoptr(AiqClient) platform = client_new(server, NULL);
+	g_autoptr(AiqClient) other = client_new(server, NULL);
+	g_autoptr(JsonNode) login = NULL;
+	g_autoptr(JsonNode) other_login = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autoptr(GError) error = NULL;
+	JsonObject *body = json_object_new();
+	JsonObject *admin = json_object_new();
+	const gchar *password = "other-admin-password";
+	Answer a = { 0 };
+
+	login = aiq_client_login_sync(platform,
+				      "platform",
+				      "admin",
+				      g_getenv("AIQ_ADMIN_PASSWORD"),
+				      NULL,
+				      &error);
+	g_assert_no_error(error);
+	aiq_client_set_token(platform,
+			     aiq_json_object_get_string(json_node_get_object(login), "token"));
+	json_object_set_string_member(body, "slug", slug);
+	json_object_set_string_member(body, "name", "Other");
+	json_object_set_string_member(body, "tier", "standard");
+	json_object_set_string_member(admin, "username", "other-admin");
+	json_object_set_string_member(admin, "password", password);
+	json_object_set_object_member(body, "admin", admin);
+	node = aiq_json_new_object(body);
+	call(platform, "POST", "/api/v1/tenants", node, NULL, &a);
+	if (a.status != 201)
+		g_error("creating tenant %s: %u %s", slug, a.status, a.message);
+	*tenant_id = g_strdup(aiq_json_object_get_string(json_node_get_object(a.body), "id"));
+	g_assert_nonnull(*tenant_id);
+	answer_clear(&a);
+	call(platform, "GET", "/api/v1/tenants?limit=100", NULL, NULL, &a);
+	if (a.status != 200)
+		g_error("listing the tenants: %u %s", a.status, a.message);
+	{
+		JsonArray *items = aiq_json_object_get_array(json_node_get_object(a.body), "items");
+		for (guint i = 0; items != NULL && i < json_array_get_length(items); i++) {
+			JsonObject *tenant = json_array_get_object_element(items, i);
+			if (g_strcmp0(aiq_json_object_get_string(tenant, "slug"), "demo") == 0)
+				*demo_id = g_strdup(aiq_json_object_get_string(tenant, "id"));
+		}
+	}
+	g_assert_nonnull(*demo_id);
+	answer_clear(&a);
+	other_login = aiq_client_login_sync(other, slug, "other-admin", password, NULL, &error);
+	g_assert_no_error(error);
+	return g_strdup(aiq_json_object_get_string(json_node_get_object(other_login), "token"));
+}
+
+/* an execution of the other tenant; Returns: its id */
+static gchar *
+other_start(AiqClient *client, const gchar *workflow_id, const gchar *key)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root =
+		aiq_client_start_execution_sync(client, workflow_id, NULL, key, NULL, NULL, &error);
+	g_assert_no_error(error);
+	return g_strdup(aiq_json_object_get_string(json_node_get_object(root), "id"));
+}
+
+/* an agent of the API alone, enrolled through @server with @label; Returns:
+ * its credential */
+static gchar *
+raw_agent_enroll(AiqE2eServer *server, const gchar *name, const gchar *label)
+{
+	g_autofree gchar *token = aiq_e2e_server_create_enrollment_token(server);
+	g_autoptr(AiqClient) client = client_new(server, NULL);
+	g_autoptr(JsonNode) node = NULL;
+	JsonObject *body = json_object_new();
+	JsonArray *labels = json_array_new();
+	Answer a = { 0 };
+	gchar *credential;
+
+	json_array_add_string_element(labels, label);
+	json_object_set_string_member(body, "token", token);
+	json_object_set_string_member(body, "name", name);
+	json_object_set_array_member(body, "labels", labels);
+	json_object_set_int_member(body, "capacity", 1);
+	node = aiq_json_new_object(body);
+	call(client, "POST", "/api/v1/agents/enroll", node, NULL, &a);
+	if (a.status != 201)
+		g_error("enrolling %s: %u %s", name, a.status, a.message);
+	credential =
+		g_strdup(aiq_json_object_get_string(json_node_get_object(a.body), "credential"));
+	g_assert_nonnull(credential);
+	answer_clear(&a);
+	return credential;
+}
+
+/* one lease request of a raw agent, on a thread: it waits on its replica */
+typedef struct {
+	AiqE2eServer *server;
+	const gchar *credential;
+	GThread *thread;
+	gint sent; /* atomic: @sent_us is set */
+	gint64 sent_us;
+	gint64 answered_us;
+	Answer answer;
+} ParkedLease;
+
+static JsonNode *
+lease_body(guint wait_ms)
+{
+	JsonObject *body = json_object_new();
+	json_object_set_int_member(body, "capacity", 1);
+	json_object_set_int_member(body, "wait_ms", wait_ms);
+	return aiq_json_new_object(body);
+}
+
+static gpointer
+parked_lease_thread(gpointer user_data)
+{
+	ParkedLease *p = user_data;
+	g_autoptr(AiqClient) client = client_new(p->server, p->credential);
+	g_autoptr(JsonNode) at_once = lease_body(0);
+	g_autoptr(JsonNode) parked = lease_body(NOTIFY_WAIT_MS);
+	Answer first = { 0 };
+	JsonArray *jobs;
+
+	/* nothing for it yet, and the connection made before the wait */
+	call(client, "POST", "/api/v1/agent/lease", at_once, NULL, &first);
+	if (first.status != 200)
+		g_error("the first lease: %u %s", first.status, first.message);
+	jobs = aiq_json_object_get_array(json_node_get_object(first.body), "jobs");
+	g_assert_nonnull(jobs);
+	g_assert_cmpuint(json_array_get_length(jobs), ==, 0);
+	answer_clear(&first);
+
+	p->sent_us = g_get_monotonic_time();
+	g_atomic_int_set(&p->sent, 1);
+	call(client, "POST", "/api/v1/agent/lease", parked, NULL, &p->answer);
+	p->answered_us = p->sent_us + p->answer.elapsed_us;
+	return NULL;
+}
+
+static const gchar *
+status_of(JsonObject *event)
+{
+	JsonObject *data = aiq_json_object_get_object(event, "data");
+	return data != NULL ? aiq_json_object_get_string(data, "status") : NULL;
+}
+
+static void
+test_notify(Fixture *f, gconstpointer user_data)
+{
+	AiqE2eServer *a = NULL;
+	AiqE2eServer *b = NULL;
+	AiqE2eServer *c = NULL;
+	g_autofree gchar *workflow_id = NULL;
+	g_autofree gchar *probe_workflow_id = NULL;
+	g_autofree gchar *other_workflow_id = NULL;
+	g_autofree gchar *other_tenant_id = NULL;
+	g_autofree gchar *other_token = NULL;
+	g_autofree gchar *credential = NULL;
+	g_autofree gchar *agent_id = NULL;
+	g_autofree gchar *probe_id = NULL;
+	g_autofree gchar *exec_id = NULL;
+	g_autofree gchar *demo_tenant_id = NULL;
+	g_autoptr(GString) sequence = g_string_new(NULL);
+	g_autoptr(GPtrArray) other_ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) demo_ids = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(AiqClient) other_client = NULL;
+	LiveSubscriber *demo_live;
+	LiveSubscriber *other_live;
+	ParkedLease lease = { 0 };
+	JsonArray *jobs;
+	gint64 t_test = g_get_monotonic_time();
+	gint64 t_start_call;
+	gint64 t_start_answer;
+	gint64 t_probe_seen;
+	gint64 t_exec_call;
+	gint64 t_exec_answer;
+	gint64 t_running = 0;
+	gint64 t_succeeded;
+	gint64 t_queued = 0;
+	gint64 wake_us;
+	gint64 wake_after_answer_us;
+	gint64 parked_us;
+	guint exec_updates = 0;
+	guint step_updates = 0;
+	guint other_own = 0;
+	guint other_foreign = 0;
+	guint demo_foreign = 0;
+	gint last_rank = -1;
+	const gchar *last_status = NULL;
+	const gchar *final_agent = NULL;
+
+	replicas_new(f, "lease-ttl=30s\nlong-poll=25s\n", TRUE);
+	a = f->replicas[0];
+	b = f->replicas[1];
+	c = f->replicas[2];
+	workflow_id = aiq_e2e_server_create_workflow(a, notify_workflow);
+	probe_workflow_id = aiq_e2e_server_create_workflow(a, probe_workflow);
+	/* the one real agent talks to B */
+	add_agent(f, "agent-b", 2, b, NULL);
+	agent_id = g_strdup(g_ptr_array_index(f->agent_ids, 0));
+
+	/* another tenant, with a workflow; its admin and the demo admin listen on C */
+	other_token = other_tenant_new(c, "other", &other_tenant_id, &demo_tenant_id);
+	other_client = client_new(a, other_token);
+	{
+		g_autoptr(GBytes) yaml = g_bytes_new_static(other_workflow, strlen(other_workflow));
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonNode) root = aiq_client_create_workflow_sync(other_client,
+									   yaml,
+									   "application/yaml",
+									   NULL,
+									   NULL,
+									   &error);
+		g_assert_no_error(error);
+		other_workflow_id =
+			g_strdup(aiq_json_object_get_string(json_node_get_object(root), "id"));
+	}
+	demo_live = live_subscriber_new("the demo admin", c, c->token);
+	other_live = live_subscriber_new("the other tenant's admin", c, other_token);
+
+	/* the other subscriber hears its own tenant (started through A) */
+	g_ptr_array_add(other_ids, other_start(other_client, other_workflow_id, "notify-other-0"));
+	if (live_wait(other_live, other_ids->pdata[0], NULL, NOTIFY_EVENTS_BOUND_S) == 0)
+		g_error("the other tenant's subscriber on %s did not hear its execution %s, "
+			"started through %s",
+			c->name,
+			(gchar *)other_ids->pdata[0],
+			a->name);
+
+	/*
+	 * (b) a lease parked on B, answered when the job is queued through A
+	 */
+	credential = raw_agent_enroll(b, "prober", "probe");
+	lease.server = b;
+	lease.credential = credential;
+	lease.thread = g_thread_new("replicas-parked-lease", parked_lease_thread, &lease);
+	for (gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	     !g_atomic_int_get(&lease.sent);) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(5 * 1000);
+	}
+	g_usleep(NOTIFY_PARKED_US);
+	t_start_call = g_get_monotonic_time();
+	probe_id = aiq_e2e_server_start_execution(a, probe_workflow_id, NULL);
+	t_start_answer = g_get_monotonic_time();
+	g_thread_join(lease.thread);
+	if (lease.answer.status != 200)
+		g_error("the parked lease on %s: %u %s",
+			b->name,
+			lease.answer.status,
+			lease.answer.message);
+	jobs = aiq_json_object_get_array(json_node_get_object(lease.answer.body), "jobs");
+	g_assert_nonnull(jobs);
+	parked_us = t_start_call - lease.sent_us;
+	wake_us = lease.answered_us - t_start_call;
+	wake_after_answer_us = lease.answered_us - t_start_answer;
+	g_test_message("notify: a lease (wait_ms %u) parked on %s for %.3f s; execution %s "
+		       "started through %s (the call took %.3f s): the lease answered %.3f s "
+		       "after the call began (%+.3f s after its answer) with %u job(s), %.3f s "
+		       "in all",
+		       NOTIFY_WAIT_MS,
+		       b->name,
+		       parked_us / 1e6,
+		       probe_id,
+		       a->name,
+		       (t_start_answer - t_start_call) / 1e6,
+		       wake_us / 1e6,
+		       wake_after_answer_us / 1e6,
+		       json_array_get_length(jobs),
+		       lease.answer.elapsed_us / 1e6);
+	g_assert_cmpuint(json_array_get_length(jobs), ==, 1);
+	g_assert_cmpstr(
+		aiq_json_object_get_string(json_array_get_object_element(jobs, 0), "execution_id"),
+		==,
+		probe_id);
+	/* it was waiting when the job came, and the job woke it, not its end */
+	g_assert_cmpint(lease.answered_us, >, t_start_call);
+	g_assert_cmpint(parked_us, >=, NOTIFY_PARKED_US);
+	g_assert_cmpint(wake_us, <=, NOTIFY_WAKE_BOUND_US);
+	g_assert_cmpint(lease.answer.elapsed_us, <, (gint64)NOTIFY_WAIT_MS * 1000);
+	answer_clear(&lease.answer);
+
+	/* the demo subscriber on C heard the probe's start on A: it listens */
+	t_probe_seen = live_wait(demo_live, probe_id, NULL, NOTIFY_EVENTS_BOUND_S);
+	if (t_probe_seen == 0)
+		g_error("the demo subscriber on %s did not hear execution %s, started through %s",
+			c->name,
+			probe_id,
+			a->name);
+	g_hash_table_add(demo_ids, probe_id);
+	g_test_message("notify: the demo admin on %s heard execution %s queued %.3f s after "
+		       "its start call on %s began",
+		       c->name,
+		       probe_id,
+		       (t_probe_seen - t_start_call) / 1e6,
+		       a->name);
+
+	/*
+	 * (a) an execution started through A, run by the agent on B, heard on C
+	 */
+	t_exec_call = g_get_monotonic_time();
+	exec_id = aiq_e2e_server_start_execution(a, workflow_id, NULL);
+	t_exec_answer = g_get_monotonic_time();
+	g_hash_table_add(demo_ids, exec_id);
+	t_succeeded = live_wait(demo_live, exec_id, "succeeded", NOTIFY_EVENTS_BOUND_S);
+
+	/* a last event of the other tenant: one of the demo tenant's sent to its
+	 * subscriber would be queued before it */
+	g_ptr_array_add(other_ids, other_start(other_client, other_workflow_id, "notify-other-1"));
+	if (live_wait(other_live, other_ids->pdata[1], NULL, NOTIFY_EVENTS_BOUND_S) == 0)
+		g_error("the other tenant's subscriber on %s did not hear its execution %s",
+			c->name,
+			(gchar *)other_ids->pdata[1]);
+	/* and the demo subscriber gets it too if it leaks that way */
+	g_usleep(300 * 1000);
+
+	g_mutex_lock(&demo_live->mutex);
+	for (guint i = 0; i < demo_live->events->len; i++) {
+		JsonObject *event = g_ptr_array_index(demo_live->events, i);
+		const gchar *type = aiq_json_object_get_string(event, "type");
+		const gchar *tenant = aiq_json_object_get_string(event, "tenant_id");
+		gint64 at = g_array_index(demo_live->at_us, gint64, i);
+		if (g_strcmp0(tenant, demo_tenant_id) != 0) {
+			demo_foreign++;
+			continue;
+		}
+		if (g_strcmp0(live_event_execution(event), exec_id) != 0)
+			continue;
+		if (g_strcmp0(type, "step.updated") == 0) {
+			step_updates++;
+			continue;
+		}
+		if (g_strcmp0(type, "execution.updated") != 0)
+			continue;
+		{
+			const gchar *status = status_of(event);
+			gint rank = status_rank(status);
+			exec_updates++;
+			g_string_append_printf(sequence,
+					       "%s%s +%.3f s",
+					       sequence->len > 0 ? ", " : "",
+					       status,
+					       (at - t_exec_call) / 1e6);
+			if (rank < last_rank || rank < 0)
+				g_error("execution %s: the events on %s went from %s to %s: %s",
+					exec_id,
+					c->name,
+					last_status,
+					status,
+					sequence->str);
+			last_rank = rank;
+			last_status = status;
+			if (g_strcmp0(status, "queued") == 0 && t_queued == 0)
+				t_queued = at;
+			if (g_strcmp0(status, "running") == 0 && t_running == 0)
+				t_running = at;
+			if (g_strcmp0(status, "succeeded") == 0)
+				final_agent = aiq_json_object_get_string(
+					aiq_json_object_get_object(event, "data"),
+					"agent_id");
+		}
+	}
+	g_mutex_unlock(&demo_live->mutex);
+
+	g_mutex_lock(&other_live->mutex);
+	for (guint i = 0; i < other_live->events->len; i++) {
+		JsonObject *event = g_ptr_array_index(other_live->events, i);
+		const gchar *tenant = aiq_json_object_get_string(event, "tenant_id");
+		const gchar *execution = live_event_execution(event);
+		if (g_strcmp0(tenant, other_tenant_id) == 0 &&
+		    !g_hash_table_contains(demo_ids, execution != NULL ? execution : ""))
+			other_own++;
+		else
+			other_foreign++;
+	}
+	g_mutex_unlock(&other_live->mutex);
+
+	g_test_message("notify: on %s, the demo admin heard execution %s (started through %s, "
+		       "run by agent-b on %s): %u execution.updated [%s], %u step.updated; "
+		       "succeeded heard %.3f s after the start call began (it took %.3f s)",
+		       c->name,
+		       exec_id,
+		       a->name,
+		       b->name,
+		       exec_updates,
+		       sequence->str,
+		       step_updates,
+		       t_succeeded > 0 ? (t_succeeded - t_exec_call) / 1e6 : -1.0,
+		       (t_exec_answer - t_exec_call) / 1e6);
+	g_test_message("notify: the other tenant's admin on %s: %u events of its own tenant "
+		       "(%u executions started through %s), %u of another; the demo admin: "
+		       "%u events in all, %u of another tenant (%u unparsable, both); %.1f s "
+		       "in all",
+		       c->name,
+		       other_own,
+		       other_ids->len,
+		       a->name,
+		       other_foreign,
+		       demo_live->events->len,
+		       demo_foreign,
+		       demo_live->bad + other_live->bad,
+		       (g_get_monotonic_time() - t_test) / 1e6);
+	if (t_succeeded == 0)
+		g_error("execution %s: no execution.updated `succeeded` on %s within %u s: [%s]",
+			exec_id,
+			c->name,
+			NOTIFY_EVENTS_BOUND_S,
+			sequence->str);
+	/* queued: published by A, where it was started; running and succeeded
+	 * by B, where the agent sends its events */
+	g_assert_cmpint(t_queued, >, 0);
+	g_assert_cmpint(t_running, >, 0);
+	g_assert_cmpstr(last_status, ==, "succeeded");
+	g_assert_cmpstr(final_agent, ==, agent_id);
+	g_assert_cmpstr(demo_tenant_id, !=, other_tenant_id);
+	g_assert_cmpuint(demo_foreign, ==, 0);
+	g_assert_cmpuint(other_foreign, ==, 0);
+	g_assert_cmpuint(other_own, >=, other_ids->len);
+	g_assert_cmpuint(demo_live->bad + other_live->bad, ==, 0);
+	{
+		g_autoptr(JsonObject) exec = aiq_e2e_server_get_execution(c, exec_id);
+		g_assert_cmpstr(aiq_json_object_get_string(exec, "status"), ==, "succeeded");
+		g_assert_cmpstr(aiq_json_object_get_string(exec, "agent_id"), ==, agent_id);
+	}
+	live_subscriber_free(demo_live);
+	live_subscriber_free(other_live);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1909,6 +2607,12 @@ main(int argc, char **argv)
 		   "postgres-restart",
 		   fixture_setup,
 		   test_postgres_restart,
+		   fixture_teardown);
+	g_test_add("/aiq/replicas/notify",
+		   Fixture,
+		   "notify",
+		   fixture_setup,
+		   test_notify,
 		   fixture_teardown);
 	return g_test_run();
 }
