@@ -370,23 +370,32 @@ aiq_stmt_bind_blob(AiqStmt *stmt, gint idx, gconstpointer data, gsize len)
 	}
 }
 
-static void
-aiq_stmt_pg_fail(AiqStmt *stmt, AiqPgConn *conn, const PGresult *result)
+/* a failure on @conn (or before reaching PostgreSQL, @conn %NULL): its
+ * SQLSTATE kept on the connection, which is marked broken when the server
+ * was lost; returns the message, to free */
+static gchar *
+aiq_pg_conn_note_failure(AiqPgConn *conn, const PGresult *result, gchar sqlstate[6])
 {
 	const gchar *state = result != NULL ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
 	const gchar *message =
 		result != NULL ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (message == NULL && conn != NULL)
 		message = PQerrorMessage(conn->conn);
-	g_free(stmt->error_message);
-	stmt->error_message = g_strstrip(g_strdup(message != NULL ? message : ""));
-	g_strlcpy(stmt->sqlstate, state != NULL ? state : "", sizeof(stmt->sqlstate));
+	g_strlcpy(sqlstate, state != NULL ? state : "", 6);
 	if (conn != NULL) {
-		g_strlcpy(conn->sqlstate, stmt->sqlstate, sizeof(conn->sqlstate));
+		g_strlcpy(conn->sqlstate, sqlstate, sizeof(conn->sqlstate));
 		if (PQstatus(conn->conn) != CONNECTION_OK || state == NULL ||
 		    g_str_has_prefix(state, "08") || g_str_has_prefix(state, "57"))
 			conn->broken = TRUE;
 	}
+	return g_strstrip(g_strdup(message != NULL ? message : ""));
+}
+
+static void
+aiq_stmt_pg_fail(AiqStmt *stmt, AiqPgConn *conn, const PGresult *result)
+{
+	g_free(stmt->error_message);
+	stmt->error_message = aiq_pg_conn_note_failure(conn, result, stmt->sqlstate);
 }
 
 static gboolean
@@ -528,20 +537,14 @@ aiq_stmt_pg_step(AiqStmt *stmt)
 		if (stmt->conn != NULL) {
 			ok = aiq_stmt_pg_run_on(stmt, stmt->conn);
 		} else {
-			g_autoptr(GError) error = NULL;
-			AiqPgConn *conn = aiq_pg_acquire(stmt->pg, &error);
-			if (conn == NULL) {
-				g_free(stmt->error_message);
-				stmt->error_message = g_strdup(error->message);
-				stmt->sqlstate[0] = '\0';
-				return AIQ_STMT_ERROR;
-			}
-			ok = aiq_stmt_pg_run_read(stmt, conn);
 			/* a connection that broke before its answer (the server
-			 * restarted): once more on a new one, reads are safe to repeat */
-			if (!ok && conn->broken) {
-				aiq_pg_release(stmt->pg, conn);
-				conn = aiq_pg_acquire(stmt->pg, &error);
+			 * restarted) is tried once more on a new one: reads are safe
+			 * to repeat */
+			ok = FALSE;
+			for (guint attempt = 0; attempt < 2 && !ok; attempt++) {
+				g_autoptr(GError) error = NULL;
+				AiqPgConn *conn = aiq_pg_acquire(stmt->pg, &error);
+				gboolean broken;
 				if (conn == NULL) {
 					g_free(stmt->error_message);
 					stmt->error_message = g_strdup(error->message);
@@ -550,23 +553,20 @@ aiq_stmt_pg_step(AiqStmt *stmt)
 				}
 				g_clear_pointer(&stmt->error_message, g_free);
 				ok = aiq_stmt_pg_run_read(stmt, conn);
+				broken = conn->broken;
+				aiq_pg_release(stmt->pg, conn);
+				if (!broken)
+					break;
 			}
-			aiq_pg_release(stmt->pg, conn);
 		}
 		if (!ok)
 			return AIQ_STMT_ERROR;
 		stmt->n_rows = PQntuples(stmt->result);
 		stmt->row = -1;
-		if (PQresultStatus(stmt->result) == PGRES_COMMAND_OK) {
-			const gchar *tuples = PQcmdTuples(stmt->result);
-			stmt->changes = tuples[0] != '\0' ? g_ascii_strtoll(tuples, NULL, 10) : 0;
-		} else if (PQcmdTuples(stmt->result)[0] != '\0') {
-			/* … RETURNING */
-			const gchar *status = PQcmdStatus(stmt->result);
-			if (!g_str_has_prefix(status, "SELECT"))
-				stmt->changes =
-					g_ascii_strtoll(PQcmdTuples(stmt->result), NULL, 10);
-		}
+		/* rows an INSERT, UPDATE or DELETE (… RETURNING too) changed; a
+		 * SELECT's count is not a change */
+		if (!g_str_has_prefix(PQcmdStatus(stmt->result), "SELECT"))
+			stmt->changes = g_ascii_strtoll(PQcmdTuples(stmt->result), NULL, 10);
 	}
 	if (stmt->result == NULL)
 		return AIQ_STMT_ERROR;
@@ -981,25 +981,15 @@ aiq_pg_conn_get_sqlstate(AiqPgConn *conn)
 static gboolean
 aiq_pg_conn_check(AiqPgConn *conn, PGresult *result, const gchar *what, GError **error)
 {
-	const gchar *state;
-	const gchar *message;
+	g_autofree gchar *message = NULL;
+	gchar sqlstate[6];
 	if (aiq_stmt_pg_result_ok(result)) {
 		conn->sqlstate[0] = '\0';
 		PQclear(result);
 		return TRUE;
 	}
-	state = result != NULL ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
-	message = result != NULL ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	if (message == NULL)
-		message = PQerrorMessage(conn->conn);
-	g_strlcpy(conn->sqlstate, state != NULL ? state : "", sizeof(conn->sqlstate));
-	if (PQstatus(conn->conn) != CONNECTION_OK || state == NULL ||
-	    g_str_has_prefix(state, "08") || g_str_has_prefix(state, "57"))
-		conn->broken = TRUE;
-	{
-		g_autofree gchar *msg = g_strstrip(g_strdup(message));
-		aiq_pg_set_error(conn->sqlstate, msg, what, error);
-	}
+	message = aiq_pg_conn_note_failure(conn, result, sqlstate);
+	aiq_pg_set_error(sqlstate, message, what, error);
 	PQclear(result);
 	return FALSE;
 }

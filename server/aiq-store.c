@@ -1360,37 +1360,24 @@ aiq_store_pg_migrate(AiqStore *self,
 	/* every time: tables of a newer schema get theirs too */
 	{
 		PGconn *pc = aiq_pg_conn_get(conn);
+		g_autofree gchar *schema = NULL;
 		g_autofree gchar *grants = NULL;
-		gchar *role = PQescapeIdentifier(pc, service_role, strlen(service_role));
-		grants = g_strdup_printf("GRANT USAGE ON SCHEMA %s TO %s;"
+		gchar *role;
+		gchar *quoted;
+		/* current_schema is a function: GRANT wants the schema's name */
+		if (!aiq_pg_conn_query_text(conn, "SELECT current_schema()", NULL, &schema, error))
+			goto unlock;
+		role = PQescapeIdentifier(pc, service_role, strlen(service_role));
+		quoted = PQescapeIdentifier(pc, schema, strlen(schema));
+		grants = g_strdup_printf("GRANT USAGE ON SCHEMA %1$s TO %2$s;"
 					 "GRANT SELECT, INSERT, UPDATE, DELETE "
-					 "ON ALL TABLES IN SCHEMA %s TO %s;"
-					 "REVOKE ALL ON schema_version FROM %s;"
-					 "GRANT SELECT ON schema_version TO %s;",
-					 "current_schema",
-					 role,
-					 "current_schema",
-					 role,
-					 role,
+					 "ON ALL TABLES IN SCHEMA %1$s TO %2$s;"
+					 "REVOKE ALL ON schema_version FROM %2$s;"
+					 "GRANT SELECT ON schema_version TO %2$s;",
+					 quoted,
 					 role);
+		PQfreemem(quoted);
 		PQfreemem(role);
-		/* current_schema is a function: the schema's name is needed */
-		{
-			g_autofree gchar *schema = NULL;
-			g_autoptr(GString) str = g_string_new(grants);
-			gchar *quoted;
-			if (!aiq_pg_conn_query_text(conn,
-						    "SELECT current_schema()",
-						    NULL,
-						    &schema,
-						    error))
-				goto unlock;
-			quoted = PQescapeIdentifier(pc, schema, strlen(schema));
-			g_string_replace(str, "current_schema", quoted, 0);
-			PQfreemem(quoted);
-			g_free(grants);
-			grants = g_string_free(g_steal_pointer(&str), FALSE);
-		}
 		if (!aiq_pg_conn_exec(conn, "BEGIN", error) ||
 		    !aiq_pg_conn_exec(conn, aiq_store_pg_rls_sql, error) ||
 		    !aiq_pg_conn_exec(conn, grants, error) ||

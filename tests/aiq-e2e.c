@@ -799,6 +799,27 @@ aiq_e2e_server_get_execution(AiqE2eServer *self, const gchar *id)
 	return json_object_ref(json_node_get_object(root));
 }
 
+/**
+ * aiq_e2e_assert_succeeded:
+ * @exec: an execution as GET answers it, with @steps its "steps"
+ *
+ * Fails the test, printing the whole execution, unless it succeeded with
+ * @n_steps steps.
+ */
+void
+aiq_e2e_assert_succeeded(JsonObject *exec, const gchar *id, JsonArray *steps, guint n_steps)
+{
+	if (g_strcmp0(aiq_json_object_get_string(exec, "status"), "succeeded") != 0) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+		g_autofree gchar *text = NULL;
+		json_node_set_object(node, exec);
+		text = aiq_json_to_string(node, TRUE);
+		g_error("execution %s did not succeed:\n%s", id, text);
+	}
+	g_assert_nonnull(steps);
+	g_assert_cmpuint(json_array_get_length(steps), ==, n_steps);
+}
+
 JsonArray *
 aiq_e2e_server_get_events(AiqE2eServer *self, const gchar *id)
 {

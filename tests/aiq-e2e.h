@@ -119,6 +119,8 @@ JsonObject *
 aiq_e2e_server_get_execution(AiqE2eServer *server, const gchar *id);
 JsonArray *
 aiq_e2e_server_get_events(AiqE2eServer *server, const gchar *id);
+void
+aiq_e2e_assert_succeeded(JsonObject *exec, const gchar *id, JsonArray *steps, guint n_steps);
 gchar *
 aiq_e2e_server_create_enrollment_token(AiqE2eServer *server);
 /* every execution of @workflow_id: id → summary (JsonObject) */

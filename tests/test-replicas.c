@@ -679,15 +679,7 @@ check_execution(AiqE2eServer *server, const gchar *id, guint n_steps, History *h
 	guint created = 0;
 	guint started = 0;
 
-	if (g_strcmp0(aiq_json_object_get_string(exec, "status"), "succeeded") != 0) {
-		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
-		g_autofree gchar *text = NULL;
-		json_node_set_object(node, exec);
-		text = aiq_json_to_string(node, TRUE);
-		g_error("execution %s did not succeed:\n%s", id, text);
-	}
-	g_assert_nonnull(steps);
-	g_assert_cmpuint(json_array_get_length(steps), ==, n_steps);
+	aiq_e2e_assert_succeeded(exec, id, steps, n_steps);
 	for (guint i = 0; i < n_steps; i++) {
 		JsonObject *step = json_array_get_object_element(steps, i);
 		gint64 attempts = aiq_json_object_get_int(step, "attempt_count", -1);
